@@ -1,0 +1,10 @@
+"""Runnable demos, one file each: `tinygrad-edu demo NAME`.
+
+Each module has `main(argv) -> int`; `--quick` runs a few seconds' worth (what
+CI runs), `--out DIR` says where the pictures go.
+"""
+
+# name -> (module, one-line summary)
+DEMOS: dict[str, tuple[str, str]] = {
+    "moons": ("demos.moons", "an MLP learns to separate two moons (micrograd's demo)"),
+}

@@ -1,0 +1,16 @@
+"""tinygrad_edu: neural networks from one scalar up to a tiny GPT.
+
+>>> from tinygrad_edu import Value
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> out = (a * b).tanh()
+>>> out.backward()
+>>> round(a.grad, 6)  # d tanh(a*b)/da = (1 - tanh(a*b)**2) * b
+-7.4e-05
+"""
+
+from .anomaly import detect_anomaly
+from .engine import Value, is_grad_enabled, no_grad
+from .gradcheck import gradcheck
+
+__all__ = ["Value", "detect_anomaly", "gradcheck", "is_grad_enabled", "no_grad"]
+__version__ = "0.1.0"

@@ -1,0 +1,475 @@
+"""The scalar autograd engine: a `Value` remembers how it was made.
+
+Every op computes its result *and* the local derivative of that result with
+respect to each operand, right away, while both are at hand. `backward()` then
+only has to apply the chain rule: walk the graph from the output back to the
+inputs and, for every edge, add ``local_derivative * output.grad`` to the
+operand's grad. That multiply-accumulate is written once, in `backward`.
+
+    >>> a = Value(2.0, label="a")
+    >>> b = Value(-3.0, label="b")
+    >>> e = a * b
+    >>> e.label = "e"
+    >>> e
+    Value(data=-6.0, grad=0.0, op='*', label='e')
+    >>> e.local_grads  # d(a*b)/da = b, d(a*b)/db = a, stored at forward time
+    (-3.0, 2.0)
+    >>> e.backward()
+    >>> a.grad, b.grad
+    (-3.0, 2.0)
+
+Design notes, for the curious:
+
+* No closures. micrograd stores a ``_backward`` closure on each node; the
+  closure refers to the node, the node to the closure, so every graph is a
+  reference cycle that only the cyclic garbage collector can free (which
+  then dominates the run time). Here a node holds plain numbers, so a graph
+  is freed by reference counting the moment its output is dropped.
+* Edges in one tuple. A node stores ``(parent, local_derivative)`` pairs
+  flattened into a single tuple ``_edges``: one allocation instead of two,
+  which keeps an op node under 200 bytes. `parents` and `local_grads`
+  give the two halves back.
+* No recursion. The topological order is built with an explicit stack, so a
+  chain of a million ops backpropagates without a RecursionError.
+* Fused n-ary ops. `Value.sum` and `Value.dot` are one node each, however
+  many inputs they have: a neuron ``w . x + b`` is two nodes, not 2n.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .stepping import BackwardStep
+
+Number = int | float
+
+# Largest x for which math.exp(x) is finite (log of the largest float).
+EXP_OVERFLOW_AT = math.log(1.7976931348623157e308)
+
+# The local derivative of each op with respect to each operand, written as
+# text. The numbers are computed in the ops below; these strings are for the
+# people stepping through backprop (`Value.backward_steps`, viz). Operands are
+# called a, b, ... in order; ``out`` is the node's own value.
+DERIVATIVE_RULES: dict[str, tuple[str, ...]] = {
+    "+": ("1", "1"),
+    "-": ("1", "-1"),
+    "*": ("b", "a"),
+    "/": ("1/b", "-a/b**2"),
+    "**": ("b*a**(b-1)", "log(a)*a**b"),  # a Value exponent
+    "**k": ("k*a**(k-1)",),  # a number exponent k, shown as '**2', '**0.5', ...
+    "neg": ("-1",),
+    "exp": ("exp(a) = out",),
+    "log": ("1/a",),
+    "tanh": ("1 - tanh(a)**2 = 1 - out**2",),
+    "sigmoid": ("sigmoid(a)*(1 - sigmoid(a)) = out*(1 - out)",),
+    "relu": ("1 if a > 0 else 0",),
+    "abs": ("1 if a > 0 else -1 if a < 0 else 0",),
+    "sqrt": ("1/(2*sqrt(a)) = 1/(2*out)",),
+    "sum": ("1",),  # the same for every operand
+    "dot": ("the matching entry of the other vector",),  # d(w.x)/dw_i = x_i
+}
+
+
+class Value:
+    """One scalar in a computation graph, with the gradient of the output.
+
+    `data` is the number, `grad` is d(output)/d(this) after `backward()`,
+    `label` is an optional name for printing and drawing.
+
+        >>> x = Value(3.0, label="x")
+        >>> y = x * x + 1
+        >>> y.data
+        10.0
+        >>> y.backward()
+        >>> x.grad  # d(x*x + 1)/dx = 2x
+        6.0
+    """
+
+    __slots__ = ("data", "grad", "label", "_op", "_edges", "__weakref__")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if type(data) is not float and (isinstance(data, bool) or not isinstance(data, numbers.Real)):
+            raise TypeError(
+                f"Value(data) needs a real number (int or float), got {data!r} of type {type(data).__name__}"
+            )
+        data = float(data)
+        if not math.isfinite(data):
+            raise ValueError(f"Value(data) needs a finite number, got {data!r}")
+        if not isinstance(label, str):
+            raise TypeError(f"Value(label=...) needs a str, got {type(label).__name__}")
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self._op = ""
+        self._edges: tuple = ()
+
+    # ------------------------------------------------------------ inspection
+    @property
+    def op(self) -> str:
+        """The op that made this Value ('' for a leaf: an input or parameter)."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The operands this Value was computed from, in order."""
+        return self._edges[0::2]
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """d(self)/d(parent) for each parent, computed at forward time."""
+        return self._edges[1::2]
+
+    def __repr__(self) -> str:
+        text = f"Value(data={_fmt(self.data)}, grad={_fmt(self.grad)}"
+        if self._op:
+            text += f", op={self._op!r}"
+        if self.label:
+            text += f", label={self.label!r}"
+        return text + ")"
+
+    # ------------------------------------------------------------ binary ops
+    def __add__(self, other: Operand) -> Value:
+        other = _as_value(other, "+")
+        # d(a+b)/da = 1, d(a+b)/db = 1
+        return _node(self.data + other.data, "+", self, 1.0, other, 1.0)
+
+    def __sub__(self, other: Operand) -> Value:
+        other = _as_value(other, "-")
+        # d(a-b)/da = 1, d(a-b)/db = -1
+        return _node(self.data - other.data, "-", self, 1.0, other, -1.0)
+
+    def __mul__(self, other: Operand) -> Value:
+        other = _as_value(other, "*")
+        # d(a*b)/da = b, d(a*b)/db = a
+        return _node(self.data * other.data, "*", self, other.data, other, self.data)
+
+    def __truediv__(self, other: Operand) -> Value:
+        other = _as_value(other, "/")
+        a, b = self.data, other.data
+        if b == 0.0:
+            raise ZeroDivisionError(f"'/': division by zero in a / b with a={a!r}, b={b!r}")
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b**2
+        return _node(a / b, "/", self, 1.0 / b, other, -a / (b * b))
+
+    def __pow__(self, exponent: Operand) -> Value:
+        if isinstance(exponent, Value):
+            return self._pow_value(exponent)
+        if isinstance(exponent, bool) or not isinstance(exponent, numbers.Real):
+            raise TypeError(f"'**': the exponent must be a number or a Value, got {type(exponent).__name__}")
+        a, k = self.data, float(exponent)
+        op = f"**{_fmt(k)}"
+        if a < 0.0 and not k.is_integer():
+            raise ValueError(f"'{op}': a negative base to a fractional power, a={a!r}, k={k!r}")
+        if a == 0.0 and k < 1.0 and k != 0.0:
+            raise ZeroDivisionError(f"'{op}': at a=0.0 the derivative k*a**(k-1) is infinite (k={k!r})")
+        try:
+            out = a**k
+            # d(a**k)/da = k * a**(k-1)
+            local = k * a ** (k - 1.0) if k != 0.0 else 0.0
+        except OverflowError:
+            raise OverflowError(f"'{op}': {a!r}**{k!r} overflows a float") from None
+        return _node(out, op, self, local)
+
+    def _pow_value(self, exponent: Value) -> Value:
+        a, b = self.data, exponent.data
+        if a <= 0.0:
+            raise ValueError(
+                f"'**': a Value exponent needs a positive base, since d(a**b)/db = log(a)*a**b; "
+                f"got a={a!r}, b={b!r}"
+            )
+        out = _exp_checked(b * math.log(a), "**")
+        # d(a**b)/da = b * a**(b-1), d(a**b)/db = log(a) * a**b
+        return _node(out, "**", self, b * out / a, exponent, math.log(a) * out)
+
+    # The reflected forms: `2 * v`, `1 - v`, `1 / v`, `2 ** v` wrap the number.
+    def __radd__(self, other: Number) -> Value:
+        return _as_value(other, "+") + self
+
+    def __rsub__(self, other: Number) -> Value:
+        return _as_value(other, "-") - self
+
+    def __rmul__(self, other: Number) -> Value:
+        return _as_value(other, "*") * self
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _as_value(other, "/") / self
+
+    def __rpow__(self, other: Number) -> Value:
+        return _as_value(other, "**") ** self
+
+    # ------------------------------------------------------------- unary ops
+    def __neg__(self) -> Value:
+        # d(-a)/da = -1
+        return _node(-self.data, "neg", self, -1.0)
+
+    def exp(self) -> Value:
+        """e**self.  d(exp a)/da = exp a."""
+        out = _exp_checked(self.data, "exp")
+        return _node(out, "exp", self, out)
+
+    def log(self) -> Value:
+        """Natural logarithm.  d(log a)/da = 1/a."""
+        a = self.data
+        if a <= 0.0:
+            raise ValueError(f"'log': needs a positive number, got a={a!r}")
+        return _node(math.log(a), "log", self, 1.0 / a)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent.  d(tanh a)/da = 1 - tanh(a)**2."""
+        out = math.tanh(self.data)
+        return _node(out, "tanh", self, 1.0 - out * out)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e**-a).  d(sigmoid a)/da = sigmoid(a) * (1 - sigmoid(a))."""
+        a = self.data
+        # Two forms so that exp never sees a large positive argument.
+        if a >= 0.0:
+            out = 1.0 / (1.0 + math.exp(-a))
+        else:
+            e = math.exp(a)
+            out = e / (1.0 + e)
+        return _node(out, "sigmoid", self, out * (1.0 - out))
+
+    def relu(self) -> Value:
+        """max(0, a).  The derivative is 1 for a > 0 and 0 otherwise (0 at a = 0,
+        as in PyTorch)."""
+        a = self.data
+        return _node(a if a > 0.0 else 0.0, "relu", self, 1.0 if a > 0.0 else 0.0)
+
+    def abs(self) -> Value:
+        """|a|.  The derivative is the sign of a (0 at a = 0, as in PyTorch)."""
+        a = self.data
+        sign = 1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0
+        return _node(abs(a), "abs", self, sign)
+
+    def __abs__(self) -> Value:  # abs(v) is v.abs()
+        return self.abs()
+
+    def sqrt(self) -> Value:
+        """Square root.  d(sqrt a)/da = 1 / (2 sqrt a)."""
+        a = self.data
+        if a < 0.0:
+            raise ValueError(f"'sqrt': needs a non-negative number, got a={a!r}")
+        if a == 0.0:
+            raise ZeroDivisionError("'sqrt': at a=0.0 the derivative 1/(2*sqrt(a)) is infinite")
+        out = math.sqrt(a)
+        return _node(out, "sqrt", self, 0.5 / out)
+
+    # ----------------------------------------------------------- fused n-ary
+    @staticmethod
+    def sum(values: Iterable[Operand]) -> Value:
+        """The sum of many values as ONE node (a chain of `+` would make n).
+
+        >>> total = Value.sum([Value(1.0), Value(2.0), 3])
+        >>> total.data, total.op, len(total.parents)
+        (6.0, 'sum', 3)
+        """
+        operands = _as_values(values, "sum")
+        if not operands:
+            raise ValueError("'sum': needs at least one value, got an empty sequence")
+        edges = [1.0] * (2 * len(operands))  # d(sum)/dv = 1 for every operand v
+        edges[0::2] = operands
+        return _node(sum([v.data for v in operands]), "sum", *edges)
+
+    @staticmethod
+    def dot(ws: Sequence[Operand], xs: Sequence[Operand]) -> Value:
+        """The dot product w . x = sum of w_i * x_i, as ONE node.
+
+        d(w.x)/dw_i = x_i and d(w.x)/dx_i = w_i.
+
+            >>> y = Value.dot([Value(2.0), Value(3.0)], [4.0, 5.0])
+            >>> y.data, y.op
+            (23.0, 'dot')
+        """
+        ws = _as_values(ws, "dot")
+        xs = _as_values(xs, "dot")
+        if len(ws) != len(xs):
+            raise ValueError(f"'dot': the two vectors need the same length, got {len(ws)} and {len(xs)}")
+        if not ws:
+            raise ValueError("'dot': needs vectors of length at least 1, got two empty ones")
+        w_data = [w.data for w in ws]
+        x_data = [x.data for x in xs]
+        # Slice assignment lays out the pairs in C: w_i, x_i, ..., then x_i, w_i, ...
+        n = len(ws)
+        edges: list = [None] * (4 * n)
+        edges[0 : 2 * n : 2] = ws  # d(w.x)/dw_i = x_i
+        edges[1 : 2 * n : 2] = x_data
+        edges[2 * n :: 2] = xs  # d(w.x)/dx_i = w_i
+        edges[2 * n + 1 :: 2] = w_data
+        return _node(sum(map(operator.mul, w_data, x_data)), "dot", *edges)
+
+    # -------------------------------------------------------------- backprop
+    def backward(self) -> None:
+        """Fill in `grad` of every Value this one was computed from.
+
+        Reverse-mode: visit the nodes from this output back to the inputs (a
+        reversed topological order) and, for each edge, add
+        ``local_derivative * node.grad`` to the parent's grad: the chain rule,
+        summed over every path.
+
+        Gradients ACCUMULATE on leaves (inputs and parameters), as in PyTorch:
+        call `zero_grad()` (on a module or optimizer) before the next step.
+        The grads of the intermediate nodes of this graph are recomputed from
+        zero on every call, so they always show this pass's values.
+
+            >>> w = Value(3.0)
+            >>> loss = w * w
+            >>> loss.backward(); w.grad
+            6.0
+            >>> loss.backward(); w.grad  # accumulated: 6 + 6
+            12.0
+        """
+        order = self.topological_order()
+        for node in order:
+            if node._edges:
+                node.grad = 0.0
+        self.grad += 1.0
+        check = _state.anomaly is not None
+        for node in reversed(order):
+            grad = node.grad
+            # `_edges` is parent, local, parent, local, ...: zip over one
+            # iterator twice takes them two at a time.
+            edges = iter(node._edges)
+            for parent, local_grad in zip(edges, edges):
+                parent.grad += local_grad * grad  # the chain rule
+            if check:
+                _state.anomaly.check_backward(node)
+
+    def topological_order(self) -> list[Value]:
+        """All Values this one depends on, each after its parents, self last.
+
+        Depth-first search with an explicit stack (no recursion, so no depth
+        limit). Each node goes on the stack twice: once to visit its parents,
+        once, after them, to be emitted.
+        """
+        order: list[Value] = []
+        visited: set[Value] = set()
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:
+            node, parents_done = stack.pop()
+            if parents_done:
+                order.append(node)
+                continue
+            if node in visited:
+                continue
+            visited.add(node)
+            stack.append((node, True))
+            for parent in node._edges[-2::-2]:  # the parents, last first: the first pops first
+                if parent not in visited:
+                    stack.append((parent, False))
+        return order
+
+    def backward_steps(self) -> Iterator[BackwardStep]:
+        """Run backward one node at a time, yielding a printable step for each.
+
+        See `tinygrad_edu.stepping` for what a step shows.
+        """
+        from .stepping import backward_steps
+
+        return backward_steps(self)
+
+
+# A number or a Value: what the ops accept as an operand.
+Operand = Value | int | float
+
+# --------------------------------------------------------------------- helpers
+_new_value = object.__new__
+
+
+def _node(data: float, op: str, *edges) -> Value:
+    """Make an op's output: `edges` alternates parent, d(output)/d(parent).
+
+    Skips `Value.__init__`'s checks: ops produce floats themselves.
+    """
+    node = _new_value(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node._op = op
+    if _state.recording:
+        node._edges = edges
+    else:  # inside no_grad(): keep the number, drop the graph
+        node._edges = ()
+    if _state.anomaly is not None:
+        _state.anomaly.check_forward(node, edges)
+    return node
+
+
+def _as_value(x: Operand, op: str) -> Value:
+    if type(x) is Value:  # the common cases first: no ABC checks
+        return x
+    if type(x) is float or type(x) is int:
+        return Value(x)
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"'{op}': expected a Value or a number, got {x!r} of type {type(x).__name__}")
+    return Value(x)
+
+
+def _as_values(xs: Iterable[Operand], op: str) -> list[Value]:
+    if (
+        type(xs) is not list
+        and type(xs) is not tuple
+        and (isinstance(xs, (Value, str, bytes)) or not isinstance(xs, Iterable))
+    ):
+        raise TypeError(f"'{op}': expected a sequence of Values or numbers, got {type(xs).__name__}")
+    return [x if type(x) is Value else _as_value(x, op) for x in xs]
+
+
+def _exp_checked(x: float, op: str) -> float:
+    if x > EXP_OVERFLOW_AT:
+        raise OverflowError(
+            f"'{op}': exp({x!r}) overflows a float (the limit is about {EXP_OVERFLOW_AT:.2f})"
+        )
+    return math.exp(x)
+
+
+def _fmt(x: float) -> str:
+    """A short form of a float that still reads as a float: -6.0, 0.761594, 1e-08."""
+    text = f"{x:.6g}"
+    if text.lstrip("-").isdigit():
+        text += ".0"
+    return text
+
+
+class _EngineState:
+    """Switches read by `_node` and `backward`: one attribute check each when off."""
+
+    __slots__ = ("recording", "anomaly")
+
+    def __init__(self) -> None:
+        self.recording = True  # False inside no_grad()
+        self.anomaly = None  # an anomaly checker inside detect_anomaly()
+
+
+_state = _EngineState()
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Compute numbers without recording a graph (evaluation, generation).
+
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     y = x * x
+    >>> y.data, y.parents
+    (4.0, ())
+    """
+    previous = _state.recording
+    _state.recording = False
+    try:
+        yield
+    finally:
+        _state.recording = previous
+
+
+def is_grad_enabled() -> bool:
+    """False inside `no_grad()`."""
+    return _state.recording

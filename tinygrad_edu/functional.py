@@ -1,0 +1,113 @@
+"""Losses and the softmax family, on lists of `Value`s.
+
+>>> from tinygrad_edu import Value
+>>> logits = [Value(2.0), Value(1.0), Value(0.1)]
+>>> [round(p.data, 4) for p in softmax(logits)]
+[0.659, 0.2424, 0.0986]
+>>> [round(p.data, 4) for p in softmax(logits, temperature=10.0)]  # hotter: flatter
+[0.3661, 0.3312, 0.3027]
+>>> round(cross_entropy(logits, 0).data, 4)  # -log(0.659)
+0.417
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .engine import Operand, Value
+
+
+def softmax(logits: Sequence[Value], temperature: float = 1.0) -> list[Value]:
+    """exp(z_i / T) / sum_j exp(z_j / T).
+
+    The largest logit is subtracted first: softmax does not change when every
+    logit moves by the same amount, and exp then never sees a large positive
+    number (so logits of 1000 give 1.0, not an overflow). The subtracted max
+    is a plain number, a constant: no gradient flows through it, and none
+    needs to.
+    """
+    scaled = _scaled(logits, temperature, "softmax")
+    shift = max(z.data for z in scaled)
+    exps = [(z - shift).exp() for z in scaled]
+    total = Value.sum(exps)
+    return [e / total for e in exps]
+
+
+def log_softmax(logits: Sequence[Value], temperature: float = 1.0) -> list[Value]:
+    """z_i / T - logsumexp(z / T), computed stably (see `logsumexp`)."""
+    scaled = _scaled(logits, temperature, "log_softmax")
+    lse = logsumexp(scaled)
+    return [z - lse for z in scaled]
+
+
+def logsumexp(values: Sequence[Value]) -> Value:
+    """log(sum_i exp(v_i)) = m + log(sum_i exp(v_i - m)) with m = max v_i."""
+    values = _values(values, "logsumexp")
+    shift = max(v.data for v in values)
+    return Value.sum([(v - shift).exp() for v in values]).log() + shift
+
+
+def cross_entropy(logits: Sequence[Value], target: int) -> Value:
+    """-log softmax(logits)[target]: the loss of a classifier that should
+    pick class `target`. Equals logsumexp(logits) - logits[target]."""
+    logits = _values(logits, "cross_entropy")
+    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(logits):
+        raise ValueError(
+            f"cross_entropy: target must be a class index in 0..{len(logits) - 1}, got {target!r}"
+        )
+    return logsumexp(logits) - logits[target]
+
+
+def mse(predictions: Sequence[Operand], targets: Sequence[Operand]) -> Value:
+    """Mean squared error: mean of (p - t)**2."""
+    _same_length(predictions, targets, "mse")
+    return Value.sum([(p - t) ** 2 for p, t in zip(predictions, targets)]) * (1.0 / len(predictions))
+
+
+def hinge(scores: Sequence[Value], labels: Sequence[int]) -> Value:
+    """micrograd's max-margin loss: mean of relu(1 - y * score), y in {-1, +1}.
+
+    Zero once every point is on the right side with a margin of 1."""
+    _same_length(scores, labels, "hinge")
+    for y in labels:
+        if y not in (-1, 1):
+            raise ValueError(f"hinge: labels must be -1 or +1, got {y!r}")
+    return Value.sum([(1 - y * s).relu() for s, y in zip(scores, labels)]) * (1.0 / len(scores))
+
+
+def l2(parameters: Sequence[Value]) -> Value:
+    """Sum of squares of the parameters: add alpha * l2(params) to a loss to
+    keep weights small."""
+    params = _values(parameters, "l2")
+    return Value.dot(params, params)
+
+
+def _scaled(logits: Sequence[Value], temperature: float, where: str) -> list[Value]:
+    values = _values(logits, where)
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, (int, float))
+        or not (temperature > 0 and math.isfinite(temperature))
+    ):
+        raise ValueError(f"{where}: temperature must be a positive number, got {temperature!r}")
+    if temperature == 1.0:
+        return values
+    inverse = 1.0 / temperature
+    return [z * inverse for z in values]
+
+
+def _values(xs: Sequence[Operand], where: str) -> list[Value]:
+    if isinstance(xs, Value) or isinstance(xs, (str, bytes)):
+        raise TypeError(f"{where}: expected a list of Values, got {type(xs).__name__}")
+    values = [x if isinstance(x, Value) else Value(x) for x in xs]
+    if not values:
+        raise ValueError(f"{where}: expected a non-empty list of Values, got an empty one")
+    return values
+
+
+def _same_length(a: Sequence, b: Sequence, where: str) -> None:
+    if len(a) != len(b):
+        raise ValueError(f"{where}: got {len(a)} predictions but {len(b)} targets")
+    if not a:
+        raise ValueError(f"{where}: needs at least one prediction")

@@ -1,0 +1,95 @@
+"""Check backward() against central finite differences.
+
+>>> from tinygrad_edu import gradcheck
+>>> report = gradcheck(lambda x, y: (x * y).tanh(), [0.5, -1.5])
+>>> report.ok
+True
+>>> print(report)  # doctest: +ELLIPSIS
+gradcheck: 2 inputs, worst relative error ...e-... (tolerance 1e-05): ok
+  input 0: backward -0.89... numeric -0.89... rel.error ...
+  input 1: backward 0.29... numeric 0.29... rel.error ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .engine import Value
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    """One input's analytic (backward) and numeric (finite-difference) derivative."""
+
+    index: int
+    analytic: float
+    numeric: float
+
+    @property
+    def relative_error(self) -> float:
+        # Relative to the larger magnitude, but never divide by less than 1:
+        # a tiny gradient is then judged by its absolute error.
+        scale = max(1.0, abs(self.analytic), abs(self.numeric))
+        return abs(self.analytic - self.numeric) / scale
+
+
+@dataclass(frozen=True)
+class GradcheckReport:
+    inputs: tuple[InputCheck, ...]
+    tolerance: float
+
+    @property
+    def worst(self) -> float:
+        return max((c.relative_error for c in self.inputs), default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        return self.worst <= self.tolerance
+
+    def __str__(self) -> str:
+        lines = [
+            f"gradcheck: {len(self.inputs)} inputs, worst relative error {self.worst:.3g} "
+            f"(tolerance {self.tolerance:g}): {'ok' if self.ok else 'FAILED'}"
+        ]
+        for c in self.inputs:
+            lines.append(
+                f"  input {c.index}: backward {c.analytic:.6g} numeric {c.numeric:.6g} "
+                f"rel.error {c.relative_error:.3g}"
+            )
+        return "\n".join(lines)
+
+
+def gradcheck(
+    f: Callable[..., Value],
+    inputs: Sequence[float],
+    eps: float = 1e-6,
+    tolerance: float = 1e-5,
+) -> GradcheckReport:
+    """Compare the gradient of ``f(*inputs)`` from backward() with
+    ``(f(x + eps) - f(x - eps)) / (2 eps)`` for each input.
+
+    `f` takes one Value per input and returns a Value.
+    """
+    if not callable(f):
+        raise TypeError(f"gradcheck: f must be callable, got {type(f).__name__}")
+    numbers = [float(x) for x in inputs]
+    if not numbers:
+        raise ValueError("gradcheck: needs at least one input")
+    values = [Value(x) for x in numbers]
+    out = f(*values)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
+    out.backward()
+    checks = []
+    for i, x in enumerate(numbers):
+        plus = _evaluate(f, numbers, i, x + eps)
+        minus = _evaluate(f, numbers, i, x - eps)
+        checks.append(InputCheck(i, values[i].grad, (plus - minus) / (2 * eps)))
+    return GradcheckReport(tuple(checks), tolerance)
+
+
+def _evaluate(f: Callable[..., Value], numbers: list[float], i: int, x: float) -> float:
+    shifted = list(numbers)
+    shifted[i] = x
+    return f(*(Value(v) for v in shifted)).data

@@ -1,0 +1,158 @@
+"""Neurons, layers and MLPs, micrograd-style, and a PyTorch-style Linear.
+
+>>> import random; random.seed(0)
+>>> model = MLP(2, [16, 16, 1])
+>>> model
+MLP(2 -> 16 -> 16 -> 1, activations=relu, relu, linear)
+>>> out = model([0.5, -1.0])
+>>> type(out), len(out)  # always a list, even of one output
+(<class 'list'>, 1)
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+
+from ..engine import Operand, Value
+from .module import Module
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+
+
+def activate(x: Value, activation: str) -> Value:
+    """Apply a named activation ('linear' is the identity)."""
+    if activation == "relu":
+        return x.relu()
+    if activation == "tanh":
+        return x.tanh()
+    if activation == "sigmoid":
+        return x.sigmoid()
+    if activation == "linear":
+        return x
+    raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+
+
+def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
+    """Raise a clear error, naming the module, if `x` is not a vector of `size`."""
+    if (type(x) is list or type(x) is tuple) and len(x) == size:  # the common case, cheaply
+        return
+    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+        raise TypeError(f"{module!r}: expected a list of {size} numbers or Values, got {type(x).__name__}")
+    if len(x) != size:
+        raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
+
+
+class Neuron(Module):
+    """activation(w . x + b): a weighted vote of the inputs, then a squash.
+
+    >>> n = Neuron(2, activation="tanh")
+    >>> n.weight = [Value(0.5), Value(-1.0)]; n.bias = Value(0.1)
+    >>> round(n([2.0, 1.0]).data, 6)  # tanh(0.5*2 - 1*1 + 0.1)
+    0.099668
+    """
+
+    def __init__(self, nin: int, activation: str = "relu") -> None:
+        _check_size(nin, "Neuron", "nin")
+        activate(Value(0.0), activation)  # validates the name
+        # micrograd's init: uniform in [-1, 1], bias 0. (Linear below uses
+        # PyTorch's +-1/sqrt(nin), which suits wide layers better.)
+        self.weight = [Value(random.uniform(-1.0, 1.0)) for _ in range(nin)]
+        self.bias = Value(0.0)
+        self.activation = activation
+
+    def __call__(self, x: Sequence[Operand]) -> Value:
+        check_vector(x, len(self.weight), self)
+        return activate(Value.dot(self.weight, x) + self.bias, self.activation)
+
+    def extra_repr(self) -> str:
+        return f"{len(self.weight)}, {self.activation}"
+
+
+class Layer(Module):
+    """`nout` neurons that all read the same input vector."""
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu") -> None:
+        _check_size(nout, "Layer", "nout")
+        self.neurons = [Neuron(nin, activation) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+        check_vector(x, len(self.neurons[0].weight), self)
+        x = [v if isinstance(v, Value) else Value(v) for v in x]  # wrap numbers once, not per neuron
+        return [neuron(x) for neuron in self.neurons]
+
+    def extra_repr(self) -> str:
+        first = self.neurons[0]
+        return f"{len(first.weight)} -> {len(self.neurons)}, {first.activation}"
+
+    def __repr__(self) -> str:  # sixteen identical neuron lines would say nothing
+        return f"Layer({self.extra_repr()})"
+
+
+class MLP(Module):
+    """A stack of Layers. `activations` is one name for every hidden layer (the
+    last layer is then linear) or a list with one name per layer."""
+
+    def __init__(self, nin: int, nouts: Sequence[int], activations: str | Sequence[str] = "relu") -> None:
+        if not nouts:
+            raise ValueError("MLP: nouts needs at least one layer size, got []")
+        if isinstance(activations, str):
+            activations = [activations] * (len(nouts) - 1) + ["linear"]
+        if len(activations) != len(nouts):
+            raise ValueError(
+                f"MLP: got {len(activations)} activations for {len(nouts)} layers; give one per layer"
+            )
+        sizes = [nin, *nouts]
+        self.layers = [Layer(sizes[i], sizes[i + 1], activations[i]) for i in range(len(nouts))]
+
+    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def extra_repr(self) -> str:
+        sizes = [len(self.layers[0].neurons[0].weight)] + [len(layer.neurons) for layer in self.layers]
+        acts = ", ".join(layer.neurons[0].activation for layer in self.layers)
+        return " -> ".join(map(str, sizes)) + f", activations={acts}"
+
+    def __repr__(self) -> str:
+        return f"MLP({self.extra_repr()})"
+
+
+class Linear(Module):
+    """y = W x + b, with PyTorch's names and shapes: weight (out, in), bias (out,).
+
+    >>> layer = Linear(4, 3)
+    >>> layer
+    Linear(in_features=4, out_features=3, bias=True)
+    >>> len(layer([1.0, 2.0, 3.0, 4.0]))
+    3
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        _check_size(in_features, "Linear", "in_features")
+        _check_size(out_features, "Linear", "out_features")
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = [
+            [Value(random.uniform(-bound, bound)) for _ in range(in_features)] for _ in range(out_features)
+        ]
+        self.bias = [Value(random.uniform(-bound, bound)) for _ in range(out_features)] if bias else None
+        self.in_features = in_features
+        self.out_features = out_features
+
+    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+        check_vector(x, self.in_features, self)
+        if self.bias is None:
+            return [Value.dot(row, x) for row in self.weight]
+        return [Value.dot(row, x) + b for row, b in zip(self.weight, self.bias)]
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
+
+
+def _check_size(n: int, module: str, name: str) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{module}: {name} must be a positive int, got {n!r}")
