@@ -287,14 +287,22 @@ class Value:
             >>> y.data, y.op
             (23.0, 'dot')
         """
-        ws = _as_values(ws, "dot")
-        xs = _as_values(xs, "dot")
+        # The hot path of every neuron, so one pass both reads the numbers and
+        # checks the types: a short list means some entries were not Values
+        # (numbers to wrap as constants, or mistakes to report).
+        all_values = False
+        if type(ws) is list and type(xs) is list:
+            w_data = [w.data for w in ws if type(w) is Value]
+            x_data = [x.data for x in xs if type(x) is Value]
+            all_values = len(w_data) == len(ws) and len(x_data) == len(xs)
+        if not all_values:
+            ws, xs = _as_values(ws, "dot"), _as_values(xs, "dot")
+            w_data = [w.data for w in ws]
+            x_data = [x.data for x in xs]
         if len(ws) != len(xs):
             raise ValueError(f"'dot': the two vectors need the same length, got {len(ws)} and {len(xs)}")
         if not ws:
             raise ValueError("'dot': needs vectors of length at least 1, got two empty ones")
-        w_data = [w.data for w in ws]
-        x_data = [x.data for x in xs]
         # Slice assignment lays out the pairs in C: w_i, x_i, ..., then x_i, w_i, ...
         n = len(ws)
         edges: list = [None] * (4 * n)
