@@ -22,12 +22,17 @@ keeps the weights of its last call as plain floats, for plotting).
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..engine import Value
+
+SAVE_FORMAT = "tinygrad_edu.state_dict.v1"
 
 # A parameter tensor: a scalar, a vector or a matrix of Values.
 Tensor = Value | list | tuple
@@ -117,6 +122,54 @@ class Module:
         for name, tensor in own.items():
             for param, x in zip(_flatten(tensor), _flatten(state[name])):
                 param.data = float(x)
+
+    # ------------------------------------------------------------ save/load
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the state dict to `path` as JSON: plain numbers, never pickle.
+
+        The file is written beside the target and then renamed over it, so a
+        crash mid-save leaves the old file whole.
+        """
+        document = {
+            "format": SAVE_FORMAT,
+            "module": type(self).__name__,
+            "state_dict": self.state_dict(),
+        }
+        text = json.dumps(document, allow_nan=False)
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)  # atomic on POSIX and Windows
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+    def load(self, path: str | os.PathLike) -> None:
+        """Read a file written by `save` into this module. A truncated or
+        malformed file, another architecture, or non-numeric values raise a
+        ValueError and leave the module untouched."""
+        where = f"{type(self).__name__}.load({os.fspath(path)!r})"
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{where}: not a complete JSON file (truncated?): {error}") from None
+        if not isinstance(document, dict) or document.get("format") != SAVE_FORMAT:
+            raise ValueError(f"{where}: not a tinygrad_edu model file (expected format {SAVE_FORMAT!r})")
+        if document.get("module") != type(self).__name__:
+            raise ValueError(
+                f"{where}: the file holds a {document.get('module')!r}, this is a {type(self).__name__!r}"
+            )
+        try:
+            self.load_state_dict(document.get("state_dict"))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{where}: {error.args[0] if error.args else error}") from None
 
     # ----------------------------------------------------------------- repr
     def extra_repr(self) -> str:
