@@ -8,9 +8,10 @@
 -7.4e-05
 """
 
+from . import functional, nn, optim
 from .anomaly import detect_anomaly
 from .engine import Value, is_grad_enabled, no_grad
 from .gradcheck import gradcheck
 
-__all__ = ["Value", "detect_anomaly", "gradcheck", "is_grad_enabled", "no_grad"]
+__all__ = ["Value", "functional", "nn", "optim", "detect_anomaly", "gradcheck", "is_grad_enabled", "no_grad"]
 __version__ = "0.1.0"
