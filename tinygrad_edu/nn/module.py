@@ -135,7 +135,17 @@ class Module:
             "module": type(self).__name__,
             "state_dict": self.state_dict(),
         }
-        text = json.dumps(document, allow_nan=False)
+        try:
+            text = json.dumps(document, allow_nan=False)
+        except ValueError:
+            bad = [
+                name
+                for name, t in self.named_parameters()
+                if not all(map(math.isfinite, _flatten(_to_numbers(t))))
+            ]
+            raise ValueError(
+                f"{type(self).__name__}.save: parameters {bad} hold NaN or infinity; refusing to save them"
+            ) from None
         path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(path))
         fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
