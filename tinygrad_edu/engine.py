@@ -333,7 +333,8 @@ class Value:
             >>> loss.backward(); w.grad  # accumulated: 6 + 6
             12.0
         """
-        order = self.topological_order()
+        # Leaves have no edges to pass a gradient along, so the walk skips them.
+        order = self.topological_order(include_leaves=False)
         for node in order:
             if node._edges:
                 node.grad = 0.0
@@ -349,28 +350,36 @@ class Value:
             if check:
                 _state.anomaly.check_backward(node)
 
-    def topological_order(self) -> list[Value]:
+    def topological_order(self, include_leaves: bool = True) -> list[Value]:
         """All Values this one depends on, each after its parents, self last.
 
         Depth-first search with an explicit stack (no recursion, so no depth
-        limit). Each node goes on the stack twice: once to visit its parents,
-        once, after them, to be emitted.
+        limit). A node is pushed back under a `None` marker before its
+        parents go on top; when the marker pops, every parent is done and
+        the node can be emitted.
+
+            >>> a = Value(2.0, label="a")
+            >>> b = a * a
+            >>> c = b + a
+            >>> [v.label or v.op for v in c.topological_order()]
+            ['a', '*', '+']
         """
         order: list[Value] = []
         visited: set[Value] = set()
-        stack: list[tuple[Value, bool]] = [(self, False)]
+        stack: list[Value | None] = [self]
         while stack:
-            node, parents_done = stack.pop()
-            if parents_done:
-                order.append(node)
+            node = stack.pop()
+            if node is None:  # its parents are done
+                order.append(stack.pop())
                 continue
             if node in visited:
                 continue
             visited.add(node)
-            stack.append((node, True))
+            stack.append(node)
+            stack.append(None)
             for parent in node._edges[-2::-2]:  # the parents, last first: the first pops first
-                if parent not in visited:
-                    stack.append((parent, False))
+                if (include_leaves or parent._edges) and parent not in visited:
+                    stack.append(parent)
         return order
 
     def backward_steps(self) -> Iterator[BackwardStep]:
