@@ -5,11 +5,28 @@
 MLP(2 -> 4 -> 1, activations=relu, linear)
 """
 
+from .attention import AttentionHead, MultiHeadAttention, causal_mask
+from .embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding, sinusoidal_table
 from .linear import MLP, Layer, Linear, Neuron, activate
 from .module import Module, shape_of
+from .norm import LayerNorm, RMSNorm
 from .recurrent import GRUCell, LSTMCell, RNNCell, run_sequence
+from .transformer import GPT, AddNorm, FeedForward, TransformerBlock
 
 __all__ = [
+    "GPT",
+    "AddNorm",
+    "AttentionHead",
+    "Embedding",
+    "FeedForward",
+    "LayerNorm",
+    "MultiHeadAttention",
+    "PositionalEmbedding",
+    "RMSNorm",
+    "SinusoidalPositionalEncoding",
+    "TransformerBlock",
+    "causal_mask",
+    "sinusoidal_table",
     "MLP",
     "GRUCell",
     "LSTMCell",

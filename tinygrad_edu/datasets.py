@@ -1,0 +1,83 @@
+"""Small data sets shipped with the package, and a character tokenizer.
+
+`load_names()` reads the list of first names in ``tinygrad_edu/data`` (a
+few thousand lowercase names, one a line) through `importlib.resources`, so
+it works from an installed wheel as well as from a checkout.
+
+    >>> names = load_names()
+    >>> len(names) > 5000, names[:3]
+    (True, ['aaron', 'abbey', 'abbie'])
+    >>> tok = CharTokenizer.from_texts(names)
+    >>> tok
+    CharTokenizer(27 tokens: '.abcdefghijklmnopqrstuvwxyz', bos=0)
+    >>> tok.encode_document("ada")  # BOS marks where a name starts and where it ends
+    [0, 1, 4, 1, 0]
+    >>> tok.decode([0, 1, 4, 1, 0])
+    'ada'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from importlib import resources
+
+__all__ = ["CharTokenizer", "load_names"]
+
+
+def load_names() -> list[str]:
+    """The shipped first names, lowercase a-z, in file order (alphabetical)."""
+    text = resources.files("tinygrad_edu").joinpath("data/first-names.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class CharTokenizer:
+    """One id per character, plus one special token, BOS ("beginning of
+    sequence"), at id 0.
+
+    BOS does double duty, as in makemore and microgpt: a document is
+    ``[BOS, c1, ..., cn, BOS]``, so the model learns both how names start
+    (what follows BOS) and when they end (when BOS comes next). `itos` maps
+    an id to its character, with BOS shown as `bos_char` ('.').
+    """
+
+    def __init__(self, chars: Iterable[str], bos_char: str = ".") -> None:
+        alphabet = sorted(set(chars))
+        for c in alphabet:
+            if not isinstance(c, str) or len(c) != 1:
+                raise ValueError(f"CharTokenizer: expected single characters, got {c!r}")
+        if bos_char in alphabet:
+            raise ValueError(f"CharTokenizer: bos_char {bos_char!r} is also a character of the text")
+        self.bos = 0
+        self.bos_char = bos_char
+        self.itos = [bos_char, *alphabet]
+        self.stoi = {c: i for i, c in enumerate(alphabet, start=1)}
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], bos_char: str = ".") -> CharTokenizer:
+        """A tokenizer whose alphabet is every character that occurs in `texts`."""
+        return cls({c for text in texts for c in text}, bos_char)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.itos)
+
+    def encode(self, text: str) -> list[int]:
+        """Characters -> ids (no BOS)."""
+        try:
+            return [self.stoi[c] for c in text]
+        except KeyError as error:
+            raise ValueError(f"CharTokenizer.encode: {error.args[0]!r} is not in the alphabet") from None
+
+    def encode_document(self, text: str) -> list[int]:
+        """[BOS] + encode(text) + [BOS]."""
+        return [self.bos, *self.encode(text), self.bos]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        """Ids -> text; BOS tokens are dropped."""
+        for i in ids:
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self.itos):
+                raise ValueError(f"CharTokenizer.decode: {i!r} is not a token id (0..{len(self.itos) - 1})")
+        return "".join(self.itos[i] for i in ids if i != self.bos)
+
+    def __repr__(self) -> str:
+        return f"CharTokenizer({self.vocab_size} tokens: {''.join(self.itos)!r}, bos={self.bos})"

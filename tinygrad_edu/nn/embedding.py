@@ -1,0 +1,216 @@
+"""Token embeddings and positional encodings: from ids to vectors.
+
+A language model sees text as a list of integer ids. An `Embedding` is a
+table with one learned row per id: looking a token up *is* the forward pass,
+and the gradient of the loss lands on the rows that were looked up, nowhere
+else. Attention itself ignores order (it is a weighted sum), so a position
+signal is added to each vector: a learned table (`PositionalEmbedding`, as in
+GPT-2) or fixed sines and cosines (`SinusoidalPositionalEncoding`, as in
+"Attention Is All You Need").
+
+    >>> import random; random.seed(0)
+    >>> from tinygrad_edu.nn import shape_of
+    >>> wte = Embedding(5, 3)                # 5 token ids, 3 numbers each
+    >>> wpe = PositionalEmbedding(4, 3)      # at most 4 positions
+    >>> xs = wpe(wte([2, 0, 2]))             # a sequence: 3 vectors of 3 Values
+    >>> len(xs), len(xs[0])
+    (3, 3)
+    >>> [(name, shape_of(t)) for name, t in wte.named_parameters()]  # as torch.nn.Embedding
+    [('weight', (5, 3))]
+    >>> wpe([[0.0] * 3] * 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: PositionalEmbedding(4, 3): got a sequence of 5 vectors, but the context holds 4 positions
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+
+from ..engine import Operand, Value
+from .linear import _check_size
+from .module import Module
+
+__all__ = [
+    "Embedding",
+    "PositionalEmbedding",
+    "SinusoidalPositionalEncoding",
+    "check_ids",
+    "check_sequence",
+    "describe",
+    "sinusoidal_table",
+]
+
+# A vector is a list of Values (or numbers); a sequence is a list of vectors.
+Vector = Sequence[Operand]
+
+
+class Embedding(Module):
+    """A lookup table: token id i -> row i of `weight` (num_embeddings, embedding_dim).
+
+    Initialised from N(0, 1) like `torch.nn.Embedding`. The rows returned are
+    the parameters themselves (no copy), so backward() accumulates the
+    gradient of every use of a token into its row.
+
+        >>> import random; random.seed(0)
+        >>> emb = Embedding(3, 2)
+        >>> emb
+        Embedding(3, 2)
+        >>> rows = emb([1, 1])
+        >>> rows[0] is emb.weight[1] and rows[1] is emb.weight[1]
+        True
+        >>> emb([3])
+        Traceback (most recent call last):
+        ...
+        ValueError: Embedding(3, 2): token id 3 at position 0 is out of range; expected 0 <= id < 3
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
+        _check_size(num_embeddings, "Embedding", "num_embeddings")
+        _check_size(embedding_dim, "Embedding", "embedding_dim")
+        self.weight = [
+            [Value(random.gauss(0.0, 1.0)) for _ in range(embedding_dim)] for _ in range(num_embeddings)
+        ]
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+
+    def __call__(self, ids: Sequence[int]) -> list[list[Value]]:
+        check_ids(ids, self.num_embeddings, self)
+        weight = self.weight
+        return [weight[i] for i in ids]
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class PositionalEmbedding(Module):
+    """Learned positions (GPT-2's ``wpe``): adds row t of `weight` to vector t.
+
+    `weight` is (block_size, embedding_dim), the shape of the
+    `torch.nn.Embedding(block_size, embedding_dim)` that nanoGPT uses for it;
+    N(0, 1) init like that Embedding. Its call takes the token vectors and
+    returns ``x_t + weight[t]`` for each position t: T vectors in, T out.
+    """
+
+    def __init__(self, block_size: int, embedding_dim: int) -> None:
+        _check_size(block_size, "PositionalEmbedding", "block_size")
+        _check_size(embedding_dim, "PositionalEmbedding", "embedding_dim")
+        self.weight = [
+            [Value(random.gauss(0.0, 1.0)) for _ in range(embedding_dim)] for _ in range(block_size)
+        ]
+        self.block_size = block_size
+        self.embedding_dim = embedding_dim
+
+    def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
+        check_sequence(xs, self.embedding_dim, self, max_len=self.block_size)
+        # One '+' node per number: x_t[i] + p_t[i].
+        return [[x + p for x, p in zip(vec, row)] for vec, row in zip(xs, self.weight)]
+
+    def extra_repr(self) -> str:
+        return f"{self.block_size}, {self.embedding_dim}"
+
+
+class SinusoidalPositionalEncoding(Module):
+    """Fixed positions ("Attention Is All You Need"): adds `sinusoidal_table` row t.
+
+    No parameters: the table is plain numbers, so the optimizer never sees
+    it. Each pair of columns is a sine and a cosine of the position at one
+    frequency; the frequencies fall geometrically from 1 to 1/10000, so
+    nearby positions differ in the fast columns and far ones in the slow.
+
+        >>> pe = SinusoidalPositionalEncoding(8, 4)
+        >>> pe.parameters()
+        []
+        >>> [round(v.data, 4) for v in pe([[0.0] * 4, [0.0] * 4])[1]]  # sin 1, cos 1, sin .01, cos .01
+        [0.8415, 0.5403, 0.01, 1.0]
+    """
+
+    def __init__(self, max_len: int, d_model: int) -> None:
+        self.table = sinusoidal_table(max_len, d_model)  # floats: not a parameter
+        self.max_len = max_len
+        self.d_model = d_model
+
+    def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
+        check_sequence(xs, self.d_model, self, max_len=self.max_len)
+        return [[x + p for x, p in zip(_as_values(vec), row)] for vec, row in zip(xs, self.table)]
+
+    def extra_repr(self) -> str:
+        return f"{self.max_len}, {self.d_model}"
+
+
+def sinusoidal_table(n_positions: int, d_model: int) -> list[list[float]]:
+    """PE[pos][2i] = sin(pos / 10000**(2i/d)), PE[pos][2i+1] = cos(pos / 10000**(2i/d)).
+
+    An odd `d_model` ends with a lone sine column.
+
+        >>> [[round(v, 3) for v in row] for row in sinusoidal_table(2, 2)]
+        [[0.0, 1.0], [0.841, 0.54]]
+    """
+    _check_size(n_positions, "sinusoidal_table", "n_positions")
+    _check_size(d_model, "sinusoidal_table", "d_model")
+    table = []
+    for pos in range(n_positions):
+        row = []
+        for i in range(d_model):
+            angle = pos / 10000.0 ** (2 * (i // 2) / d_model)
+            row.append(math.sin(angle) if i % 2 == 0 else math.cos(angle))
+        table.append(row)
+    return table
+
+
+# --------------------------------------------------------------------- checks
+def check_ids(ids: Sequence[int], vocab_size: int, module: Module) -> None:
+    """Raise a clear error, naming the module, unless `ids` is a non-empty
+    list of ints in 0..vocab_size-1."""
+    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+        raise TypeError(f"{describe(module)}: expected a list of token ids (ints), got {type(ids).__name__}")
+    if not ids:
+        raise ValueError(f"{describe(module)}: expected at least one token id, got an empty sequence")
+    for t, i in enumerate(ids):
+        if type(i) is not int:  # bool is an int subclass, and True is not a token
+            raise TypeError(f"{describe(module)}: token ids must be ints, got {i!r} at position {t}")
+        if not 0 <= i < vocab_size:
+            raise ValueError(
+                f"{describe(module)}: token id {i} at position {t} is out of range; expected 0 <= id < {vocab_size}"
+            )
+
+
+def check_sequence(xs: Sequence[Vector], size: int, module: Module, max_len: int | None = None) -> None:
+    """Raise a clear error, naming the module, unless `xs` is a non-empty list
+    of vectors of length `size` (and no longer than `max_len`)."""
+    if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
+        raise TypeError(
+            f"{describe(module)}: expected a sequence (a list of vectors), got {type(xs).__name__}"
+        )
+    if not xs:
+        raise ValueError(f"{describe(module)}: expected a sequence of at least one vector, got an empty one")
+    if isinstance(xs[0], (Value, int, float)):
+        raise TypeError(
+            f"{describe(module)}: expected a sequence (a list of vectors), got a single vector; wrap it: [x]"
+        )
+    if max_len is not None and len(xs) > max_len:
+        raise ValueError(
+            f"{describe(module)}: got a sequence of {len(xs)} vectors, but the context holds {max_len} positions"
+        )
+    for t, x in enumerate(xs):
+        if (type(x) is list or type(x) is tuple) and len(x) == size:  # the common case, cheaply
+            continue
+        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+            raise TypeError(
+                f"{describe(module)}: vector {t} of the sequence is a {type(x).__name__}, not a list"
+            )
+        raise ValueError(
+            f"{describe(module)}: vector {t} of the sequence has length {len(x)}; expected {size}"
+        )
+
+
+def describe(module: Module) -> str:
+    """A one-line name for error messages: ``GPT(vocab_size=27, ...)``, not the
+    multi-line repr with every child."""
+    return f"{type(module).__name__}({module.extra_repr()})"
+
+
+def _as_values(vec: Vector) -> list[Value]:
+    return [v if isinstance(v, Value) else Value(v) for v in vec]

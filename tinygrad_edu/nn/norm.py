@@ -1,0 +1,117 @@
+"""LayerNorm and RMSNorm: keep each vector at a steady scale.
+
+Deep stacks of layers drift: a vector's numbers grow or shrink from layer to
+layer and the gradients with them. A norm layer rescales every vector on its
+own (no batch statistics), then lets the model pick its preferred scale back
+with a learned per-feature `weight` (and `bias`).
+
+* LayerNorm: subtract the mean, divide by the standard deviation.
+* RMSNorm: only divide by the root mean square (no centring): fewer
+  operations, and in practice as good (LLaMA and microgpt use it).
+
+Both follow PyTorch: the variance is the biased one (divide by n, not n-1),
+`eps` goes inside the square root, names and shapes are those of
+`torch.nn.LayerNorm(d)` and `torch.nn.RMSNorm(d)`.
+
+    >>> ln = LayerNorm(3)
+    >>> ln
+    LayerNorm(3, eps=1e-05)
+    >>> [round(v.data, 4) for v in ln([1.0, 2.0, 3.0])]  # mean 0, variance 1
+    [-1.2247, 0.0, 1.2247]
+    >>> [round(v.data, 4) for v in RMSNorm(2)([3.0, 4.0])]  # divided by sqrt((9 + 16) / 2)
+    [0.8485, 1.1314]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..engine import Operand, Value
+from .linear import _check_size, check_vector
+from .module import Module
+
+__all__ = ["LayerNorm", "RMSNorm", "make_norm"]
+
+NORMS = ("layernorm", "rmsnorm")
+
+
+class LayerNorm(Module):
+    """y = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias.
+
+    weight starts at 1 and bias at 0, so a fresh LayerNorm only normalises.
+    `elementwise_affine=False` drops both; `bias=False` drops only the bias
+    (as in `torch.nn.LayerNorm`).
+    """
+
+    def __init__(
+        self, normalized_shape: int, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True
+    ) -> None:
+        _check_size(normalized_shape, "LayerNorm", "normalized_shape")
+        self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
+        self.bias = [Value(0.0) for _ in range(normalized_shape)] if elementwise_affine and bias else None
+        self.normalized_shape = normalized_shape
+        self.eps = eps
+
+    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+        check_vector(x, self.normalized_shape, self)
+        inv_n = 1.0 / self.normalized_shape
+        mean = Value.sum(x) * inv_n
+        centred = [xi - mean for xi in x]
+        variance = Value.dot(centred, centred) * inv_n  # biased (1/n), as PyTorch
+        inv_std = (variance + self.eps) ** -0.5
+        # Gradients flow through mean and inv_std too: each output depends
+        # on every input. Fused sum/dot keep that to about 4n + 6 nodes.
+        y = [c * inv_std for c in centred]
+        if self.weight is not None:
+            y = [yi * w for yi, w in zip(y, self.weight)]
+        if self.bias is not None:
+            y = [yi + b for yi, b in zip(y, self.bias)]
+        return y
+
+    def extra_repr(self) -> str:
+        text = f"{self.normalized_shape}, eps={self.eps:g}"
+        if self.weight is None:
+            text += ", elementwise_affine=False"
+        elif self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class RMSNorm(Module):
+    """y = x / sqrt(mean(x**2) + eps) * weight (no centring, no bias).
+
+    `eps` is 1e-5 here; `torch.nn.RMSNorm` defaults to the float type's
+    machine epsilon, so pass ``eps=1e-5`` to it when comparing.
+
+        >>> RMSNorm(4, elementwise_affine=False).parameters()  # microgpt's rmsnorm
+        []
+    """
+
+    def __init__(self, normalized_shape: int, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
+        _check_size(normalized_shape, "RMSNorm", "normalized_shape")
+        self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
+        self.normalized_shape = normalized_shape
+        self.eps = eps
+
+    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+        check_vector(x, self.normalized_shape, self)
+        mean_square = Value.dot(x, x) * (1.0 / self.normalized_shape)
+        inv_rms = (mean_square + self.eps) ** -0.5
+        if self.weight is None:
+            return [xi * inv_rms for xi in x]
+        return [xi * inv_rms * w for xi, w in zip(x, self.weight)]
+
+    def extra_repr(self) -> str:
+        text = f"{self.normalized_shape}, eps={self.eps:g}"
+        if self.weight is None:
+            text += ", elementwise_affine=False"
+        return text
+
+
+def make_norm(norm: str, size: int, bias: bool = True) -> LayerNorm | RMSNorm:
+    """'layernorm' -> LayerNorm(size, bias=bias); 'rmsnorm' -> RMSNorm(size)."""
+    if norm == "layernorm":
+        return LayerNorm(size, bias=bias)
+    if norm == "rmsnorm":
+        return RMSNorm(size)
+    raise ValueError(f"unknown norm {norm!r}; expected one of {NORMS}")

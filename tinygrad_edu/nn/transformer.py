@@ -1,0 +1,332 @@
+"""The transformer block and a tiny GPT, from scalar Values.
+
+A block alternates two sub-layers, each wrapped in a residual connection:
+attention (positions exchange information) and a feed-forward MLP (each
+position thinks on its own). GPT-2 normalises *before* each sub-layer
+("pre-norm", ``norm_first=True``, the default here); the original
+Transformer normalised after adding the residual ("post-norm", the
+`AddNorm` of its diagram).
+
+    pre-norm:   x = x + attn(ln_1(x));        x = x + mlp(ln_2(x))
+    post-norm:  x = addnorm_1(x, attn(x));    x = addnorm_2(x, mlp(x))
+
+`GPT` stacks: token embedding + position embedding -> blocks -> final norm
+-> `lm_head`, a Linear to one logit per vocabulary entry. The names follow
+nanoGPT (wte, wpe, ln_f, lm_head, ln_1, attn, ln_2, mlp).
+
+    >>> import random; random.seed(0)
+    >>> from tinygrad_edu.nn import shape_of
+    >>> model = GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=8, n_head=2)
+    >>> model.num_parameters()
+    1005
+    >>> for name, tensor in list(model.named_parameters())[:4]: print(name, shape_of(tensor))
+    wte.weight (5, 8)
+    wpe.weight (4, 8)
+    blocks.0.ln_1.weight (8,)
+    blocks.0.ln_1.bias (8,)
+    >>> model.blocks[0]  # doctest: +ELLIPSIS
+    TransformerBlock(d_model=8, n_head=2, d_ff=32, norm_first=True)
+      (ln_1): LayerNorm(8, eps=1e-05)
+      (attn): MultiHeadAttention(d_model=8, n_head=2, causal=True)
+        (heads.0): AttentionHead(d_model=8, d_head=4, causal=True)
+      ...
+      (mlp): FeedForward(8 -> 32 -> 8, relu)
+        (fc): Linear(in_features=8, out_features=32, bias=True)
+        (proj): Linear(in_features=32, out_features=8, bias=True)
+    >>> logits = model([0, 3, 1])  # 3 token ids -> 3 rows of 5 logits
+    >>> len(logits), len(logits[0])
+    (3, 5)
+    >>> loss = model.loss([0, 3, 1], [3, 1, 0])  # mean cross-entropy of the next token
+    >>> loss.backward()
+    >>> model.generate([0], 3, seed=1)  # the prompt, then 3 sampled ids
+    [0, 0, 3, 3]
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+
+from ..engine import Operand, Value, no_grad
+from ..functional import cross_entropy, softmax
+from .attention import MultiHeadAttention
+from .embedding import (
+    Embedding,
+    PositionalEmbedding,
+    SinusoidalPositionalEncoding,
+    check_ids,
+    check_sequence,
+    describe,
+)
+from .linear import ACTIVATIONS, Linear, _check_size, activate
+from .module import Module
+from .norm import make_norm
+
+__all__ = ["GPT", "AddNorm", "FeedForward", "TransformerBlock"]
+
+Vector = Sequence[Operand]
+
+
+class FeedForward(Module):
+    """The per-position MLP of a block: d_model -> d_ff -> d_model.
+
+    `fc` widens (d_ff = 4 * d_model by default, as in GPT), the activation
+    (ReLU by default, as in microgpt) bends, `proj` projects back. (nanoGPT
+    calls them c_fc and c_proj.) Applied to every vector of a sequence on its
+    own: (T, d_model) -> (T, d_model).
+    """
+
+    def __init__(
+        self, d_model: int, d_ff: int | None = None, activation: str = "relu", bias: bool = True
+    ) -> None:
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"FeedForward: unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+        d_ff = 4 * d_model if d_ff is None else d_ff
+        self.fc = Linear(d_model, d_ff, bias=bias)
+        self.proj = Linear(d_ff, d_model, bias=bias)
+        self.activation = activation
+
+    def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
+        check_sequence(xs, self.fc.in_features, self)
+        act = self.activation
+        return [self.proj([activate(h, act) for h in self.fc(x)]) for x in xs]
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.fc.in_features} -> {self.fc.out_features} -> {self.proj.out_features}, {self.activation}"
+        )
+
+
+class AddNorm(Module):
+    """ "Add & Norm" from the Transformer diagram: norm(x + sublayer(x)).
+
+    Called with the sub-layer's input and output sequences, both (T, d):
+
+        >>> add_norm = AddNorm(2)
+        >>> [[round(v.data, 4) for v in vec] for vec in add_norm([[1.0, 2.0]], [[1.0, 0.0]])]
+        [[0.0, 0.0]]
+    """
+
+    def __init__(self, d_model: int, norm: str = "layernorm", bias: bool = True) -> None:
+        self.norm = make_norm(norm, d_model, bias)
+        self.d_model = d_model
+
+    def __call__(self, xs: Sequence[Vector], ys: Sequence[Vector]) -> list[list[Value]]:
+        check_sequence(xs, self.d_model, self)
+        check_sequence(ys, self.d_model, self)
+        if len(xs) != len(ys):
+            raise ValueError(
+                f"{describe(self)}: the residual has {len(xs)} vectors but the sub-layer output {len(ys)}"
+            )
+        return [self.norm([x + y for x, y in zip(xv, yv)]) for xv, yv in zip(xs, ys)]
+
+    def extra_repr(self) -> str:
+        return f"{self.d_model}"
+
+
+class TransformerBlock(Module):
+    """Attention then feed-forward, each with a residual and a norm.
+
+    (T, d_model) -> (T, d_model). `norm_first=True` is GPT-2's pre-norm (the
+    residual path stays a clean sum, which trains deep stacks more easily);
+    False is the original post-norm, built from two `AddNorm`s. The same
+    switch as in `torch.nn.TransformerEncoderLayer`.
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        n_head: int,
+        d_ff: int | None = None,
+        causal: bool = True,
+        norm_first: bool = True,
+        norm: str = "layernorm",
+        bias: bool = True,
+        activation: str = "relu",
+    ) -> None:
+        self.norm_first = bool(norm_first)
+        # Attribute order is state_dict order: pre-norm reads ln_1, attn, ln_2, mlp.
+        if self.norm_first:
+            self.ln_1 = make_norm(norm, d_model, bias)
+        self.attn = MultiHeadAttention(d_model, n_head, causal=causal, bias=bias)
+        if self.norm_first:
+            self.ln_2 = make_norm(norm, d_model, bias)
+        else:
+            self.addnorm_1 = AddNorm(d_model, norm, bias)
+        self.mlp = FeedForward(d_model, d_ff, activation, bias)
+        if not self.norm_first:
+            self.addnorm_2 = AddNorm(d_model, norm, bias)
+        self.d_model = d_model
+
+    def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
+        check_sequence(xs, self.d_model, self)
+        if not self.norm_first:
+            xs = self.addnorm_1(xs, self.attn(xs))
+            return self.addnorm_2(xs, self.mlp(xs))
+        h = self.attn([self.ln_1(x) for x in xs])
+        xs = [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
+        h = self.mlp([self.ln_2(x) for x in xs])
+        return [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
+
+    def extra_repr(self) -> str:
+        return (
+            f"d_model={self.d_model}, n_head={self.attn.n_head}, d_ff={self.mlp.fc.out_features}, "
+            f"norm_first={self.norm_first}"
+        )
+
+
+class GPT(Module):
+    """A decoder-only language model: token ids in, next-token logits out.
+
+    ``GPT(vocab_size, block_size, n_layer, n_embd, n_head)`` as in nanoGPT;
+    `block_size` is the context length. Options: `d_ff` (4 * n_embd), `norm`
+    ('layernorm' or 'rmsnorm'), `bias` (in every Linear and LayerNorm, as
+    nanoGPT's flag), `positional` ('learned' or 'sinusoidal'), `activation`.
+
+    Calls:
+
+    * ``model(ids)`` -> (T, vocab_size) logits, row t predicting token t+1;
+    * ``model.loss(ids, targets)`` -> the mean cross-entropy (a Value);
+    * ``model.evaluate(documents)`` -> the mean loss per token (a float, no graph);
+    * ``model.generate(prompt, n, temperature, top_k, seed)`` -> token ids.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        block_size: int,
+        n_layer: int,
+        n_embd: int,
+        n_head: int,
+        *,
+        d_ff: int | None = None,
+        norm: str = "layernorm",
+        bias: bool = True,
+        positional: str = "learned",
+        activation: str = "relu",
+    ) -> None:
+        _check_size(vocab_size, "GPT", "vocab_size")
+        _check_size(block_size, "GPT", "block_size")
+        _check_size(n_layer, "GPT", "n_layer")
+        self.wte = Embedding(vocab_size, n_embd)
+        if positional == "learned":
+            self.wpe = PositionalEmbedding(block_size, n_embd)
+        elif positional == "sinusoidal":
+            self.wpe = SinusoidalPositionalEncoding(block_size, n_embd)
+        else:
+            raise ValueError(f"GPT: positional must be 'learned' or 'sinusoidal', got {positional!r}")
+        self.blocks = [
+            TransformerBlock(
+                n_embd,
+                n_head,
+                d_ff,
+                causal=True,
+                norm_first=True,
+                norm=norm,
+                bias=bias,
+                activation=activation,
+            )
+            for _ in range(n_layer)
+        ]
+        self.ln_f = make_norm(norm, n_embd, bias)
+        self.lm_head = Linear(n_embd, vocab_size, bias=bias)
+        self.vocab_size = vocab_size
+        self.block_size = block_size
+        self.n_embd = n_embd
+        self.n_head = n_head
+
+    # ------------------------------------------------------------- forward
+    def __call__(self, ids: Sequence[int]) -> list[list[Value]]:
+        self._check_context(ids)
+        check_ids(ids, self.vocab_size, self)
+        xs = self.wpe(self.wte(ids))  # (T, n_embd)
+        for block in self.blocks:
+            xs = block(xs)  # (T, n_embd)
+        return [self.lm_head(self.ln_f(x)) for x in xs]  # (T, vocab_size)
+
+    def loss(self, ids: Sequence[int], targets: Sequence[int]) -> Value:
+        """Mean over positions of cross_entropy(logits_t, targets[t])."""
+        if isinstance(targets, (str, bytes)) or not isinstance(targets, Sequence):
+            raise TypeError(
+                f"{describe(self)}.loss: targets must be a list of token ids, got {type(targets).__name__}"
+            )
+        if len(targets) != len(ids):
+            raise ValueError(
+                f"{describe(self)}.loss: got {len(ids)} input ids but {len(targets)} targets; need one each"
+            )
+        check_ids(targets, self.vocab_size, self)
+        logits = self(ids)
+        losses = [cross_entropy(row, y) for row, y in zip(logits, targets)]
+        return Value.sum(losses) * (1.0 / len(losses))
+
+    def evaluate(self, documents: Iterable[Sequence[int]]) -> float:
+        """Mean loss per predicted token over documents, without building a graph.
+
+        Each document is a list of ids; its tokens 1.. are predicted from the
+        ones before (so at most block_size + 1 ids per document).
+        """
+        total, count = 0.0, 0
+        with no_grad():
+            for doc in documents:
+                if len(doc) < 2:
+                    raise ValueError(f"GPT.evaluate: a document needs at least 2 token ids, got {len(doc)}")
+                n = len(doc) - 1
+                total += self.loss(doc[:-1], doc[1:]).data * n
+                count += n
+        if not count:
+            raise ValueError("GPT.evaluate: got no documents")
+        return total / count
+
+    # ------------------------------------------------------------ sampling
+    def generate(
+        self,
+        prompt_ids: Sequence[int],
+        n: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: int | None = None,
+        stop: int | None = None,
+    ) -> list[int]:
+        """Sample `n` more tokens after the prompt; return prompt + new ids.
+
+        Each step feeds the last block_size ids, takes the logits of the last
+        position, keeps the `top_k` largest (if given), and samples from
+        softmax(logits / temperature): below 1 sharper (safer, duller), above
+        1 flatter (more surprising). `seed` makes it repeatable (a private
+        random.Random; None uses the `random` module). Generation stops early
+        after emitting `stop`, if given. Runs in `no_grad()`: no graph.
+        """
+        ids = list(prompt_ids)
+        check_ids(ids, self.vocab_size, self)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"GPT.generate: n must be a non-negative int, got {n!r}")
+        if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
+            raise ValueError(f"GPT.generate: top_k must be a positive int or None, got {top_k!r}")
+        rng = random.Random(seed) if seed is not None else random
+        with no_grad():
+            for _ in range(n):
+                logits = self(ids[-self.block_size :])[-1]  # (vocab_size,): the next token's
+                candidates = list(range(self.vocab_size))
+                if top_k is not None and top_k < self.vocab_size:
+                    candidates.sort(key=lambda i: -logits[i].data)  # stable: ties keep id order
+                    candidates = sorted(candidates[:top_k])
+                probs = softmax([logits[i] for i in candidates], temperature)
+                next_id = rng.choices(candidates, weights=[p.data for p in probs])[0]
+                ids.append(next_id)
+                if next_id == stop:
+                    break
+        return ids
+
+    # -------------------------------------------------------------- checks
+    def _check_context(self, ids: Sequence[int]) -> None:
+        if isinstance(ids, Sequence) and len(ids) > self.block_size:
+            raise ValueError(
+                f"{describe(self)}: got {len(ids)} token ids, but the context holds block_size={self.block_size}; "
+                f"feed the last {self.block_size}"
+            )
+
+    def extra_repr(self) -> str:
+        return (
+            f"vocab_size={self.vocab_size}, block_size={self.block_size}, n_layer={len(self.blocks)}, "
+            f"n_embd={self.n_embd}, n_head={self.n_head}, {self.num_parameters()} parameters"
+        )
