@@ -1,0 +1,319 @@
+"""Backprop one node at a time: what `Value.backward_steps()` yields.
+
+`backward()` runs the chain rule over the whole graph in one go. Here the same
+walk is cut into steps, one per node, in the same order (the reverse of the
+topological order), so that a learner can watch each node hand its gradient
+to its parents:
+
+    >>> from tinygrad_edu import Value
+    >>> a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+    >>> e = a * b; e.label = "e"
+    >>> d = e + c; d.label = "d"
+    >>> f = Value(-2.0, label="f")
+    >>> L = d * f; L.label = "L"
+    >>> steps = list(L.backward_steps())
+    >>> print(steps[0])
+    node L is the output: its grad starts at 1.0 (dL/dL = 1)
+    node L (a*b = -8.0) passes grad 1.0 to a (d): d(a*b)/da = b = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)
+    node L (a*b = -8.0) passes grad 1.0 to b (f): d(a*b)/db = a = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)
+    >>> print(steps[4])
+    node e (a*b = -6.0) passes grad -2.0 to a: d(a*b)/da = b = -3.0; a.grad 0.0 -> 6.0 (+= -3.0 * -2.0)
+    node e (a*b = -6.0) passes grad -2.0 to b: d(a*b)/db = a = 2.0; b.grad 0.0 -> -4.0 (+= 2.0 * -2.0)
+    >>> print(steps[-1])
+    leaf a (an input or a parameter) ends with grad 6.0: no parents to pass it on to
+    >>> a.grad, b.grad, c.grad, f.grad  # what L.backward() gives
+    (6.0, -4.0, -2.0, 4.0)
+
+In a formula the operands are called a, b (or a0, a1, ... for a sum, w0, ...,
+x0, ... for a dot product); the name in parentheses is the parent's own
+label (or ``#i``, its position in the topological order, when it has none).
+
+The steps do the work as they are produced: the generator is lazy, and after
+its last step every grad equals what `backward()` would have given, with the
+same semantics (leaf grads accumulate, the graph's intermediate grads start
+from zero, the output's grad is seeded with 1). Stop half way and the grads
+are half done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from . import engine
+from .engine import DERIVATIVE_RULES, Value, _fmt
+
+__all__ = [
+    "BackwardStep",
+    "ForwardStep",
+    "GradUpdate",
+    "backward_steps",
+    "expression",
+    "forward_steps",
+    "operand_names",
+    "reference",
+    "rule_text",
+]
+
+
+# ----------------------------------------------------------------- the steps
+@dataclass(frozen=True)
+class GradUpdate:
+    """One edge of a backward step: `node` adds ``local_grad * grad`` to `parent`."""
+
+    parent: Value
+    parent_index: int  # the parent's position in the topological order
+    position: int  # which operand of the node it is (0 for a, 1 for b, ...)
+    operand: str  # its name in the formula: 'a', 'b', 'a3', 'w0', 'x2'
+    rule: str  # the local derivative as text, e.g. 'b' or '1 - out**2'
+    local_grad: float  # that derivative's number, computed at forward time
+    before: float  # parent.grad before this edge
+    after: float  # parent.grad after: before + local_grad * grad
+
+    @property
+    def contribution(self) -> float:
+        """What this edge added to the parent's grad."""
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One node's turn in backward: it passes its grad on to its parents.
+
+    `grad` is the node's own gradient, final by the time its turn comes (every
+    node that uses it came earlier in the reversed topological order).
+    `updates` holds one `GradUpdate` per parent edge, in operand order; a leaf
+    has none.
+    """
+
+    index: int  # 0 for the output, counting up
+    total: int  # how many steps there are (one per node)
+    node: Value
+    node_index: int  # the node's position in the topological order
+    name: str  # how the text refers to the node: its label, or '#i'
+    grad: float
+    updates: tuple[GradUpdate, ...]
+    is_output: bool
+
+    def lines(self) -> list[str]:
+        """The explanation, one sentence per line."""
+        lines = []
+        if self.is_output:
+            d = self.name if self.name.isidentifier() else "out"
+            lines.append(
+                f"node {self.name} is the output: its grad starts at {_fmt(self.grad)} (d{d}/d{d} = 1)"
+            )
+        if not self.updates:
+            kind = "an input or a parameter" if not self.node.op else "made without a graph"
+            lines.append(
+                f"leaf {self.name} ({kind}) ends with grad {_fmt(self.grad)}: no parents to pass it on to"
+            )
+            return lines
+        expr = expression(self.node.op, len(self.updates))
+        head = f"node {self.name} ({expr} = {_fmt(self.node.data)}) passes grad {_fmt(self.grad)}"
+        for u in self.updates:
+            target = u.operand if _parent_name(u) == u.operand else f"{u.operand} ({_parent_name(u)})"
+            derivative = f"d({expr})/d{u.operand} = {u.rule}"
+            if not _is_number(u.rule, u.local_grad):  # "= 1" needs no "= 1.0" after it
+                derivative += f" = {_fmt(u.local_grad)}"
+            change = (
+                f"{_parent_name(u)}.grad {_fmt(u.before)} -> {_fmt(u.after)} "
+                f"(+= {_fmt(u.local_grad)} * {_fmt(self.grad)})"
+            )
+            lines.append(f"{head} to {target}: {derivative}; {change}")
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One node of the forward pass: how its number was computed."""
+
+    index: int  # the node's position in the topological order
+    node: Value
+    name: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _parent_name(update: GradUpdate) -> str:
+    return reference(update.parent, update.parent_index)
+
+
+# ------------------------------------------------------------------ backward
+def backward_steps(root: Value) -> Iterator[BackwardStep]:
+    """Run `root.backward()` one node at a time, yielding a `BackwardStep` each.
+
+    The same order, seeding and arithmetic as `Value.backward`, so that after
+    the last step every grad is the number `backward()` gives (to the bit).
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"backward_steps: expected a Value, got {type(root).__name__}")
+    order = root.topological_order()
+    index = {node: i for i, node in enumerate(order)}
+    for node in order:
+        if node._edges:  # intermediate grads are recomputed from zero, as in backward()
+            node.grad = 0.0
+    root.grad += 1.0
+    check = engine._state.anomaly is not None
+    total = len(order)
+    for step, node in enumerate(reversed(order)):
+        grad = node.grad
+        parents = node.parents
+        names = operand_names(node.op, len(parents))
+        updates = []
+        for position, (parent, local_grad) in enumerate(zip(parents, node.local_grads)):
+            before = parent.grad
+            parent.grad += local_grad * grad  # the chain rule, exactly as in backward()
+            updates.append(
+                GradUpdate(
+                    parent=parent,
+                    parent_index=index[parent],
+                    position=position,
+                    operand=names[position],
+                    rule=rule_text(node.op, position, len(parents)),
+                    local_grad=local_grad,
+                    before=before,
+                    after=parent.grad,
+                )
+            )
+        if check:
+            engine._state.anomaly.check_backward(node)
+        yield BackwardStep(
+            index=step,
+            total=total,
+            node=node,
+            node_index=index[node],
+            name=reference(node, index[node]),
+            grad=grad,
+            updates=tuple(updates),
+            is_output=node is root,
+        )
+
+
+# ------------------------------------------------------------------- forward
+def forward_steps(root: Value, params: Sequence[Value] = ()) -> Iterator[ForwardStep]:
+    """The forward pass replayed in topological order, one text line per node.
+
+    Nothing is recomputed: the numbers are the ones each node already holds.
+
+        >>> from tinygrad_edu import Value
+        >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+        >>> e = a * b; e.label = "e"
+        >>> for step in forward_steps(e, params=[b]): print(step)
+        a = 2.0 (an input)
+        b = -3.0 (a parameter)
+        e = a * b = 2.0 * (-3.0) = -6.0
+    """
+    order = root.topological_order()
+    index = {node: i for i, node in enumerate(order)}
+    param_set = set(params)
+    for i, node in enumerate(order):
+        name = reference(node, i)
+        if not node.parents:
+            kind = "a parameter" if node in param_set else "an input" if not node.op else "a constant"
+            if not node.label and not node.op and node not in param_set:
+                kind = "a constant or an input"
+            text = f"{name} = {_fmt(node.data)} ({kind})"
+        else:
+            refs = [reference(p, index[p]) for p in node.parents]
+            nums = [_paren(p.data) for p in node.parents]
+            symbolic = _apply(node.op, refs)
+            numeric = _apply(node.op, nums)
+            text = f"{name} = {symbolic} = {numeric} = {_fmt(node.data)}"
+        yield ForwardStep(index=i, node=node, name=name, text=text)
+
+
+# --------------------------------------------------------------- rule texts
+def reference(node: Value, index: int) -> str:
+    """How the texts refer to a node: its label if it is a plain name, the
+    label quoted otherwise, and ``#index`` when it has no label."""
+    if not node.label:
+        return f"#{index}"
+    return node.label if node.label.isidentifier() else repr(node.label)
+
+
+def operand_names(op: str, n: int) -> list[str]:
+    """The names of an op's operands in its formula.
+
+    >>> operand_names("*", 2), operand_names("sum", 3), operand_names("dot", 4)
+    (['a', 'b'], ['a0', 'a1', 'a2'], ['w0', 'w1', 'x0', 'x1'])
+    """
+    if op == "sum":
+        return [f"a{i}" for i in range(n)]
+    if op == "dot":
+        half = n // 2
+        return [f"w{i}" for i in range(half)] + [f"x{i}" for i in range(half)]
+    return ["a", "b", "c", "d"][:n] if n <= 4 else [f"a{i}" for i in range(n)]
+
+
+def expression(op: str, n: int) -> str:
+    """The op as a formula over its operand names: 'a*b', 'tanh(a)', 'a**2'.
+
+    >>> expression("*", 2), expression("tanh", 1), expression("**2", 1), expression("sum", 3)
+    ('a*b', 'tanh(a)', 'a**2', 'sum(a0..a2)')
+    """
+    if op in ("+", "-", "*", "/", "**"):
+        return f"a{op}b"
+    if op.startswith("**"):
+        return f"a{op}"
+    if op == "neg":
+        return "-a"
+    if op == "sum":
+        return f"sum(a0..a{n - 1})"
+    if op == "dot":
+        return "w.x"
+    return f"{op}({', '.join(operand_names(op, n))})"
+
+
+def rule_text(op: str, position: int, n: int) -> str:
+    """The local derivative d(op)/d(operand) as text, from `DERIVATIVE_RULES`.
+
+    >>> rule_text("*", 0, 2), rule_text("**3", 0, 1), rule_text("dot", 1, 4)
+    ('b', '3*a**(3-1)', 'x1')
+    """
+    if op == "dot":
+        # DERIVATIVE_RULES['dot']: "the matching entry of the other vector", made concrete.
+        half = n // 2
+        return f"x{position}" if position < half else f"w{position - half}"
+    if op.startswith("**") and op != "**":
+        k = op[2:]
+        return DERIVATIVE_RULES["**k"][0].replace("k", k)
+    rules = DERIVATIVE_RULES.get(op)
+    if not rules:
+        return f"(no rule text for op {op!r})"
+    return rules[min(position, len(rules) - 1)]  # 'sum': one rule for every operand
+
+
+def _apply(op: str, args: list[str]) -> str:
+    """The op applied to some texts (names or numbers), for the forward lines."""
+    if op in ("+", "-", "*", "/", "**"):
+        return f" {op} ".join(args)
+    if op.startswith("**"):
+        return f"{args[0]}{op}"
+    if op == "neg":
+        return f"-{args[0]}"
+    if op == "sum":
+        shown = args if len(args) <= 6 else [*args[:3], "...", *args[-2:]]
+        return " + ".join(shown)
+    if op == "dot":
+        half = len(args) // 2
+        terms = [f"{w}*{x}" for w, x in zip(args[:half], args[half:])]
+        shown = terms if len(terms) <= 4 else [*terms[:2], "...", terms[-1]]
+        return " + ".join(shown)
+    return f"{op}({', '.join(args)})"
+
+
+def _is_number(text: str, x: float) -> bool:
+    try:
+        return float(text) == x
+    except ValueError:
+        return False
+
+
+def _paren(x: float) -> str:
+    return f"({_fmt(x)})" if x < 0 else _fmt(x)

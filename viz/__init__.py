@@ -1,0 +1,35 @@
+"""Pictures of computation graphs, and backprop played step by step.
+
+    >>> import viz
+    >>> from tinygrad_edu import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> loss = (a * b).tanh(); loss.label = "loss"
+    >>> loss.backward()
+    >>> dot = viz.draw_dot(loss)          # a graphviz.Digraph: shows inline in Jupyter
+    >>> path = viz.render(loss, "graph.svg")  # doctest: +SKIP
+    >>> page = viz.write_stepping_page(loss, "backprop.html")  # doctest: +SKIP
+
+`draw_dot` builds the picture, `render` writes it (system ``dot`` or the
+in-process WebAssembly Graphviz), `stepping_page` makes one self-contained
+HTML file that plays the forward and the backward pass node by node. The
+command line has both: ``tinygrad-edu draw`` and ``tinygrad-edu step``.
+Nothing here imports graphviz until a graph is drawn.
+"""
+
+from .draw import DEFAULT_MAX_NODES, assign_modules, draw_dot, format_number, grad_color
+from .page import stepping_page, write_stepping_page
+from .render import RendererUnavailable, choose_renderer, render, render_bytes
+
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "RendererUnavailable",
+    "assign_modules",
+    "choose_renderer",
+    "draw_dot",
+    "format_number",
+    "grad_color",
+    "render",
+    "render_bytes",
+    "stepping_page",
+    "write_stepping_page",
+]

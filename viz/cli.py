@@ -1,0 +1,143 @@
+"""``tinygrad-edu draw`` and ``tinygrad-edu step``: graphs from the command line.
+
+    tinygrad-edu draw "(a*b + c).tanh()" --set a=2 b=-3 c=10 --out graph.svg
+    tinygrad-edu step "(a*b + c).tanh()" --set a=2 b=-3 c=10 [--html steps.html]
+
+`tinygrad_edu.cli` hands the arguments after the subcommand to `draw_main` /
+`step_main`, which return the exit code: 0 on success, 2 for a refused
+expression or a bad option (with the reason on stderr), 1 when no renderer
+is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .expr import FUNCTIONS, ExpressionError, build_expression, parse_assignments
+
+__all__ = ["draw_main", "step_main"]
+
+_EXPR_HELP = (
+    "an expression over the names given with --set: numbers, + - * / **, and the ops "
+    + ", ".join(FUNCTIONS)
+    + " (as x.tanh() or tanh(x)); quote it for the shell"
+)
+
+
+def _parser(command: str, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"tinygrad-edu {command}",
+        description=description,
+        epilog=f'example: tinygrad-edu {command} "(a*b + c).tanh()" --set a=2 b=-3 c=10',
+    )
+    parser.add_argument("expr", metavar="EXPR", help=_EXPR_HELP)
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="NAME=NUMBER",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="the value of each name in EXPR, e.g. --set a=2 b=-3",
+    )
+    parser.add_argument(
+        "--renderer",
+        choices=("auto", "dot", "wasm"),
+        default="auto",
+        help="Graphviz's dot, or the in-process WebAssembly Graphviz (default: dot if on PATH)",
+    )
+    return parser
+
+
+def draw_main(argv: Sequence[str] | None = None) -> int:
+    """Draw the graph of EXPR, after a backward pass, to an SVG/PNG/PDF/DOT file."""
+    parser = _parser("draw", "Draw the computation graph of an expression, with its gradients.")
+    parser.add_argument(
+        "--out",
+        default="graph.svg",
+        help="the file to write: .svg, .png, .pdf or .dot (default: %(default)s)",
+    )
+    parser.add_argument("--no-backward", action="store_true", help="draw before backward: every grad 0")
+    parser.add_argument("--no-grad", action="store_true", help="hide the grads")
+    parser.add_argument("--no-data", action="store_true", help="hide the values")
+    parser.add_argument("--no-legend", action="store_true", help="leave out the key to the styles")
+    args = parser.parse_args(argv)
+    root = _build(args, "draw")
+    if root is None:
+        return 2
+    if not args.no_backward:
+        root.backward()
+
+    from .draw import draw_dot
+    from .render import RendererUnavailable, choose_renderer, render
+
+    try:
+        dot = draw_dot(
+            root, show_grad=not args.no_grad, show_data=not args.no_data, legend=not args.no_legend
+        )
+        suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
+        which = choose_renderer(args.renderer, suffix) if suffix in ("svg", "png", "pdf") else "none"
+        path = render(dot, args.out, renderer=args.renderer)
+    except RendererUnavailable as error:
+        print(f"tinygrad-edu draw: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"tinygrad-edu draw: {error}", file=sys.stderr)
+        return 2
+    how = f" (rendered with {which})" if which != "none" else ""
+    print(f"wrote {path}{how}: {len(root.topological_order())} values, output {root.data:.6g}")
+    return 0
+
+
+def step_main(argv: Sequence[str] | None = None) -> int:
+    """Print the forward pass and then backprop node by node; optionally
+    write the stepping HTML page."""
+    parser = _parser("step", "Step through the forward pass and backprop of an expression, node by node.")
+    parser.add_argument(
+        "--html", metavar="PAGE.html", help="also write a self-contained HTML page that plays the steps"
+    )
+    args = parser.parse_args(argv)
+    root = _build(args, "step")
+    if root is None:
+        return 2
+
+    from tinygrad_edu.stepping import forward_steps
+
+    print("forward pass:")
+    for step in forward_steps(root):
+        print(f"  {step}")
+    print("\nbackward pass (one node at a time, output first):")
+    for step in root.backward_steps():
+        print(f"  [{step.index + 1}/{step.total}] " + str(step).replace("\n", "\n" + " " * 4))
+    leaves = [v for v in root.topological_order() if not v.parents and v.label]
+    print("\ngrads: " + ", ".join(f"d{_name(root)}/d{v.label} = {v.grad:.6g}" for v in leaves))
+
+    if args.html:
+        from .page import write_stepping_page
+        from .render import RendererUnavailable
+
+        try:
+            path = write_stepping_page(root, args.html, renderer=args.renderer)
+        except RendererUnavailable as error:
+            print(f"tinygrad-edu step: {error}", file=sys.stderr)
+            return 1
+        except ValueError as error:
+            print(f"tinygrad-edu step: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {path}: open it in a browser")
+    return 0
+
+
+def _build(args: argparse.Namespace, command: str):
+    try:
+        values = parse_assignments(args.assignments)
+        return build_expression(args.expr, values)
+    except ExpressionError as error:
+        print(f"tinygrad-edu {command}: {error}", file=sys.stderr)
+        return None
+
+
+def _name(root) -> str:
+    return root.label if root.label and len(root.label) <= 12 else "out"

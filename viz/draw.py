@@ -1,0 +1,592 @@
+"""Draw a computation graph: one box per Value, one small node per op.
+
+    >>> from tinygrad_edu import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> e = a * b; e.label = "e"
+    >>> e.backward()
+    >>> dot = draw_dot(e)
+    >>> lines = [line.strip() for line in dot.source.splitlines()]
+    >>> lines[0]
+    '// computation graph of e: 3 values, 1 op'
+    >>> [line for line in lines if "->" in line]
+    ['n0 -> n2op [id=e2_0]', 'n1 -> n2op [id=e2_1]', 'n2op -> n2 [id=e2op]']
+
+What the picture shows
+----------------------
+* Each Value is a box ``{ label | data | grad }``. Unlabelled values are
+  called ``#i``, their position in the topological order (the same names
+  `Value.backward_steps` uses).
+* The fill colour is the gradient: blue for grad > 0, red for grad < 0, the
+  deeper the larger |grad| compared with the largest in the graph. White is 0.
+* The border tells the kind: parameters (pass ``params=`` or ``group=``) are
+  rounded with a thick brown border, other leaves (inputs, constants) have a
+  dashed border, intermediates a thin one, the output a thick black one.
+* For ``-``, ``/`` and ``**`` the edges say which operand is ``a`` and ``b``.
+
+Deterministic: nodes are named ``n<i>`` by their position in the topological
+order (never by ``id()``), parents are drawn in operand order, and floats are
+formatted to fixed digits, so the same graph gives byte-identical DOT.
+
+Big graphs and modules
+----------------------
+A graph of a few hundred boxes is unreadable and slow to lay out, so
+`draw_dot` refuses more than ``max_nodes`` and names the way out: pass the
+model as ``group=model`` to draw each module as a cluster, and
+``collapse="Neuron"`` (or "Layer", or any Module class) to draw each such
+module as a single box.
+
+Values do not record which module made them, so `assign_modules` infers it:
+
+1. a parameter belongs to the module that owns it (the deepest one, by its
+   name in ``named_parameters``);
+2. an op with a parameter among its parents belongs to that parameter's
+   module (the deepest one if there are several);
+3. any other op belongs to the lowest common module of its parents;
+4. leaves that are not parameters belong to no module. An unlabelled one (a
+   constant such as the 2 in ``x * 2``, or the max that softmax subtracts)
+   takes no part in rule 3, so constants do not tear an attention head
+   apart; a labelled one (data you named, like a target ``y``) does, and
+   pulls the op that reads it out of every module.
+
+So a loss computed from a model's output and an *unlabelled* target is
+drawn inside the module that produced the output: label your targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from tinygrad_edu.engine import Value
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tinygrad_edu.nn import Module
+
+    from ._digraph import Digraph
+
+__all__ = ["DEFAULT_MAX_NODES", "assign_modules", "draw_dot", "format_number", "grad_color", "grad_scale"]
+
+DEFAULT_MAX_NODES = 300
+
+# The look of each kind of box. Colours from ColorBrewer's RdBu (colour-blind safe).
+_KIND_STYLE = {
+    "parameter": {"shape": "Mrecord", "style": "filled,bold", "color": "#8c510a", "penwidth": "2.5"},
+    "input": {"shape": "record", "style": "filled,dashed", "color": "#4d4d4d", "penwidth": "1.2"},
+    "intermediate": {"shape": "record", "style": "filled", "color": "#4d4d4d", "penwidth": "1"},
+    "output": {"shape": "record", "style": "filled,bold", "color": "black", "penwidth": "3"},
+}
+_POSITIVE = (0x67, 0xA9, 0xCF)  # grad > 0: blue
+_NEGATIVE = (0xEF, 0x8A, 0x62)  # grad < 0: red
+_NON_COMMUTATIVE = {"-", "/", "**"}
+
+
+def draw_dot(
+    root: Value | Sequence[Value],
+    *,
+    show_data: bool = True,
+    show_grad: bool = True,
+    params: Module | Iterable[Value] | None = None,
+    group: Module | None = None,
+    collapse: str | type | Sequence[str | type] | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    rankdir: str = "LR",
+    legend: bool = False,
+    renderer: str = "auto",
+) -> Digraph:
+    """The graph that computed `root` (a Value, or a list of them) as a
+    `graphviz.Digraph`; Jupyter shows it inline.
+
+    show_data, show_grad: which numbers each box shows.
+    params: a Module or the Values that are parameters (drawn as such);
+        `group` implies its parameters.
+    group, collapse: see the module docstring. ``collapse`` is a Module class
+        or class name (or a list of them); needs `group`.
+    max_nodes: refuse (ValueError) to draw more boxes than this.
+    legend: add a small key explaining the styles.
+    renderer: 'auto', 'dot' or 'wasm', used when Jupyter displays the graph.
+    """
+    from ._digraph import Digraph, nohtml
+
+    roots = _as_roots(root)
+    order = _topological(roots)
+    index = {v: i for i, v in enumerate(order)}
+    param_set = _param_set(params, group)
+    if collapse is not None and group is None:
+        raise ValueError("draw_dot: collapse=... needs group=<your model> to know the modules")
+
+    # ---------------------------------------------------------------- modules
+    owner: dict[Value, str | None] = {}
+    tree: _ModuleTree | None = None
+    if group is not None:
+        tree = _ModuleTree(group)
+        owner = assign_modules(order, group, _tree=tree)
+    box_of: dict[Value, str] = {}
+    if tree is not None and collapse is not None:
+        for v in order:
+            path = owner.get(v)
+            target = tree.collapsed_ancestor(path, collapse) if path is not None else None
+            if target is not None:
+                box_of[v] = target
+        for r in roots:  # the output itself always stays visible
+            box_of.pop(r, None)
+    boxes = sorted(set(box_of.values()), key=tree.position.__getitem__) if tree else []
+
+    visible = [v for v in order if v not in box_of]
+    count = len(visible) + len(boxes)
+    if count > max_nodes:
+        raise ValueError(_too_many_message(count, len(order), max_nodes, group, collapse))
+
+    # ------------------------------------------------------------------ boxes
+    scale = grad_scale(order, roots)
+    n_ops = sum(1 for v in order if v.parents)
+    dot = Digraph(
+        comment=f"computation graph of {_root_names(roots, index)}: {len(order)} values, {n_ops} op{'s' if n_ops != 1 else ''}",
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"},
+        node_attr={"fontname": "Helvetica", "fontsize": "11"},
+        edge_attr={"color": "#555555", "arrowsize": "0.7"},
+    )
+    dot.renderer = renderer
+
+    root_set = set(roots)
+    items: dict[str | None, list[tuple[str, dict[str, Any]]]] = {}  # cluster -> nodes
+
+    def add(cluster: str | None, name: str, attrs: dict[str, Any]) -> None:
+        items.setdefault(cluster, []).append((name, attrs))
+
+    for v in visible:
+        i = index[v]
+        if v in root_set:
+            kind = "output"
+        elif not v.parents:
+            kind = "parameter" if v in param_set else "input"
+        else:
+            kind = "intermediate"
+        fields = [record_text(v.label) if v.label else f"#{i}"]
+        if show_data:
+            fields.append(f"data {format_number(v.data)}")
+        if show_grad:
+            fields.append(f"grad {format_number(v.grad)}")
+        fill = grad_color(v.grad, scale) if show_grad else "#ffffff"
+        attrs = {
+            "label": nohtml("{ " + " | ".join(fields) + " }"),
+            "id": f"n{i}",
+            "fillcolor": fill,
+            **_KIND_STYLE[kind],
+        }
+        cluster = _cluster_of(owner.get(v), tree)
+        add(cluster, f"n{i}", attrs)
+        if v.parents:
+            op_attrs = {
+                "label": nohtml(plain_text(v.op)),
+                "id": f"n{i}op",
+                "shape": "ellipse",
+                "fontsize": "10",
+                "margin": "0.02,0.01",
+                "height": "0.3",
+            }
+            add(cluster, f"n{i}op", op_attrs)
+
+    for path in boxes:
+        module = tree.modules[path]
+        inside = [v for v in order if box_of.get(v) == path]
+        n_params = sum(1 for v in inside if v in param_set)
+        lines = [
+            path or "(the model)",
+            _module_summary(module),
+            f"{len(inside)} values, {n_params} parameters",
+        ]
+        attrs = {
+            "label": nohtml("\\n".join(plain_text(line) for line in lines)),
+            "id": f"m{tree.position[path]}",
+            "shape": "box3d",
+            "style": "filled",
+            "fillcolor": "#ece7f2",
+            "color": "#54278f",
+        }
+        add(_cluster_of(tree.parent.get(path), tree), f"m{tree.position[path]}", attrs)
+
+    _emit_clusters(dot, items, tree)
+
+    # ------------------------------------------------------------------ edges
+    seen: set[tuple[str, str]] = set()
+    for v in order:
+        i = index[v]
+        if v in box_of:  # hidden inside a module box: edges into the box
+            target = f"m{tree.position[box_of[v]]}"
+            for p in v.parents:
+                source = f"n{index[p]}" if p not in box_of else f"m{tree.position[box_of[p]]}"
+                if source != target and (source, target) not in seen:
+                    seen.add((source, target))
+                    dot.edge(source, target)
+            continue
+        if not v.parents:
+            continue
+        for position, p in enumerate(v.parents):
+            attrs: dict[str, str] = {"id": f"e{i}_{position}"}
+            if p in box_of:
+                source = f"m{tree.position[box_of[p]]}"
+                if (source, f"n{i}op") in seen:
+                    continue
+                seen.add((source, f"n{i}op"))
+            else:
+                source = f"n{index[p]}"
+            if v.op in _NON_COMMUTATIVE:
+                attrs.update(label="ab"[position] if position < 2 else str(position), fontsize="9")
+            dot.edge(source, f"n{i}op", **attrs)
+        dot.edge(f"n{i}op", f"n{i}", id=f"e{i}op")
+
+    if legend:
+        _add_legend(dot, scale, show_grad)
+    return dot
+
+
+# ------------------------------------------------------------------ modules
+class _ModuleTree:
+    """The modules of a model by dotted name ('' is the model itself)."""
+
+    def __init__(self, model: Module) -> None:
+        from tinygrad_edu.nn import Module
+
+        if not isinstance(model, Module):
+            raise TypeError(f"draw_dot: group= needs a tinygrad_edu.nn Module, got {type(model).__name__}")
+        self.modules: dict[str, Module] = {}
+        for name, module in model.named_modules():
+            self.modules.setdefault(name, module)
+        self.position = {name: k for k, name in enumerate(self.modules)}
+        self.parent: dict[str, str | None] = {}
+        names = list(self.modules)
+        for name in names:
+            if name == "":
+                self.parent[name] = None
+                continue
+            # The longest other module name that is a dotted prefix of this one.
+            parts = name.split(".")
+            parent = ""
+            for cut in range(len(parts) - 1, 0, -1):
+                prefix = ".".join(parts[:cut])
+                if prefix in self.modules:
+                    parent = prefix
+                    break
+            self.parent[name] = parent
+        self.depth = {}
+        for name in names:
+            d, p = 0, self.parent[name]
+            while p is not None:
+                d, p = d + 1, self.parent[p]
+            self.depth[name] = d
+        # Parameter -> owning module: the module part of its dotted name.
+        self.owner: dict[Value, str] = {}
+        for pname, tensor in model.named_parameters():
+            module_name = pname.rsplit(".", 1)[0] if "." in pname else ""
+            for value in _flatten(tensor):
+                self.owner.setdefault(value, module_name)
+
+    def common(self, a: str | None, b: str | None) -> str | None:
+        """The lowest common module of two (None: no module at all)."""
+        if a is None or b is None:
+            return None
+        while self.depth[a] > self.depth[b]:
+            a = self.parent[a]
+        while self.depth[b] > self.depth[a]:
+            b = self.parent[b]
+        while a != b:
+            a, b = self.parent[a], self.parent[b]
+        return a
+
+    def collapsed_ancestor(self, path: str, collapse) -> str | None:
+        """The outermost module at or above `path` that `collapse` selects."""
+        kinds = collapse if isinstance(collapse, (list, tuple, set)) else [collapse]
+        found = None
+        p: str | None = path
+        while p is not None:
+            if _matches(self.modules[p], kinds):
+                found = p
+            p = self.parent[p]
+        return found
+
+
+def assign_modules(
+    nodes: Value | Sequence[Value], model: Module, *, _tree: _ModuleTree | None = None
+) -> dict[Value, str | None]:
+    """Which module (dotted name, '' for the model itself, None for none)
+    each Value belongs to, by the rules in this module's docstring.
+
+        >>> import random; random.seed(0)
+        >>> from tinygrad_edu.nn import Neuron
+        >>> from tinygrad_edu import Value
+        >>> n = Neuron(2)
+        >>> out = n([1.0, 2.0])
+        >>> loss = (out - Value(1.0, label="y")) ** 2
+        >>> where = assign_modules(loss, n)
+        >>> where[out], where[loss]  # the neuron is the model itself: ''
+        ('', None)
+    """
+    tree = _tree or _ModuleTree(model)
+    order = _topological(_as_roots(nodes)) if isinstance(nodes, Value) else list(nodes)
+    if not isinstance(nodes, Value):
+        order = _topological(order)
+    where: dict[Value, str | None] = {}
+    for v in order:
+        if v in tree.owner:  # rule 1
+            where[v] = tree.owner[v]
+            continue
+        parents = v.parents
+        if not parents:  # rule 4: a leaf that is not a parameter
+            where[v] = None
+            continue
+        owners = [tree.owner[p] for p in parents if p in tree.owner]
+        if owners:  # rule 2: the deepest module among the parameter parents
+            where[v] = max(owners, key=tree.depth.__getitem__)
+            continue
+        voters = [p for p in parents if p.parents or p.label]  # rule 4: unlabelled constants abstain
+        if not voters:
+            where[v] = None
+            continue
+        common = where.get(voters[0])
+        for p in voters[1:]:  # rule 3
+            common = tree.common(common, where.get(p))
+        where[v] = common
+    return where
+
+
+def _matches(module: Any, kinds: Iterable) -> bool:
+    for kind in kinds:
+        if isinstance(kind, str):
+            if any(cls.__name__ == kind for cls in type(module).__mro__):
+                return True
+        elif isinstance(kind, type):
+            if isinstance(module, kind):
+                return True
+        else:
+            raise TypeError(f"draw_dot: collapse= takes Module classes or class names, got {kind!r}")
+    return False
+
+
+def _cluster_of(path: str | None, tree: _ModuleTree | None) -> str | None:
+    """The cluster a node is drawn in: its module, but never the whole model."""
+    if tree is None or path is None or path == "":
+        return None
+    return path
+
+
+def _emit_clusters(dot, items: dict, tree: _ModuleTree | None) -> None:
+    """Add the nodes to `dot`, inside nested `cluster_*` subgraphs per module."""
+    import graphviz
+
+    for name, attrs in items.get(None, []):
+        dot.node(name, **attrs)
+    if tree is None:
+        return
+    # Every module that holds something, and all its ancestors up to the model.
+    needed: set[str] = set()
+    for path in items:
+        while path:
+            needed.add(path)
+            path = tree.parent[path]
+    children: dict[str, list[str]] = {}
+    for path in sorted(needed, key=tree.position.__getitem__):
+        children.setdefault(tree.parent[path] or "", []).append(path)
+
+    def build(path: str) -> graphviz.Digraph:
+        sub = graphviz.Digraph(name=f"cluster_m{tree.position[path]}")
+        summary = _module_summary(tree.modules[path])
+        sub.attr(
+            label=plain_text(f"{path}: {summary}"),
+            style="rounded,dashed",
+            color="#807dba",
+            fontcolor="#54278f",
+            fontsize="10",
+        )
+        for name, attrs in items.get(path, []):
+            sub.node(name, **attrs)
+        for child in children.get(path, []):
+            sub.subgraph(build(child))
+        return sub
+
+    for top in children.get("", []):
+        dot.subgraph(build(top))
+
+
+def _module_summary(module: Any) -> str:
+    text = f"{type(module).__name__}({module.extra_repr()})"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ------------------------------------------------------------------ helpers
+def format_number(x: float) -> str:
+    """Fixed digits, so drawings are stable: 2.0000, -0.0010, 1.235e+06.
+
+    >>> format_number(2.0), format_number(-0.0), format_number(1234567.0), format_number(1e-7)
+    ('2.0000', '0.0000', '1.235e+06', '1.000e-07')
+    """
+    if x == 0.0:
+        return "0.0000"
+    if 1e-3 <= abs(x) < 1e5:
+        return f"{x:.4f}"
+    return f"{x:.3e}"
+
+
+def grad_scale(order: Sequence[Value], roots: Sequence[Value]) -> float:
+    """The |grad| that gets the deepest colour: the largest one, leaving out
+    the output's own grad (always 1 after backward, it would wash out the rest)."""
+    root_set = set(roots)
+    scale = max((abs(v.grad) for v in order if v not in root_set), default=0.0)
+    return scale or max((abs(r.grad) for r in roots), default=0.0)
+
+
+def grad_color(grad: float, scale: float) -> str:
+    """White for 0, deeper blue for larger positive grads, deeper red for
+    larger negative ones, relative to `scale` (the largest |grad| drawn).
+
+        >>> grad_color(0.0, 1.0), grad_color(1.0, 1.0), grad_color(-1.0, 1.0)
+        ('#ffffff', '#67a9cf', '#ef8a62')
+    """
+    if scale <= 0.0 or grad == 0.0:
+        return "#ffffff"
+    # sqrt: small grads stay visible next to a big one.
+    t = min(1.0, abs(grad) / scale) ** 0.5
+    end = _POSITIVE if grad > 0 else _NEGATIVE
+    return "#" + "".join(f"{round(255 + (c - 255) * t):02x}" for c in end)
+
+
+def record_text(text: str) -> str:
+    r"""Text for a field of a Graphviz record label: the characters that mean
+    something there (``{ } | < >``, quotes, backslashes, newlines) escaped, so
+    they show as themselves.
+
+        >>> print(record_text('a<b> {c|d} "e"'))
+        a\<b\>\ \{c\|d\}\ \"e\"
+    """
+    out = []
+    for ch in text:
+        if ch in '{}|<> "\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            continue
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\\\x{ord(ch):02x}")  # shows as \x07: XML has no control characters
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def plain_text(text: str) -> str:
+    r"""Text for an ordinary Graphviz label: quotes, backslashes, newlines escaped.
+
+        >>> print(plain_text('say "hi"\\'))
+        say \"hi\"\\
+    """
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            continue
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _as_roots(root: Value | Sequence[Value]) -> list[Value]:
+    if isinstance(root, Value):
+        return [root]
+    if isinstance(root, (str, bytes)) or not isinstance(root, Iterable):
+        raise TypeError(f"draw_dot: expected a Value or a list of Values, got {type(root).__name__}")
+    roots = list(root)
+    if not roots or not all(isinstance(r, Value) for r in roots):
+        raise TypeError("draw_dot: expected a Value or a non-empty list of Values")
+    return roots
+
+
+def _topological(roots: Sequence[Value]) -> list[Value]:
+    """All the values the roots depend on, parents first, each once."""
+    if len(roots) == 1:
+        return roots[0].topological_order()
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for r in roots:
+        for v in r.topological_order():
+            if v not in seen:
+                seen.add(v)
+                order.append(v)
+    return order
+
+
+def _param_set(params, group) -> set[Value]:
+    from tinygrad_edu.nn import Module
+
+    found: set[Value] = set()
+    if isinstance(params, Module):
+        found.update(params.parameters())
+    elif params is not None:
+        if isinstance(params, Value):
+            params = [params]
+        found.update(params)
+    if group is not None:
+        if not isinstance(group, Module):
+            raise TypeError(f"draw_dot: group= needs a tinygrad_edu.nn Module, got {type(group).__name__}")
+        found.update(group.parameters())
+    return found
+
+
+def _flatten(tensor: Any) -> list[Value]:
+    if isinstance(tensor, (list, tuple)):
+        return [v for item in tensor for v in _flatten(item)]
+    return [tensor]
+
+
+def _root_names(roots: Sequence[Value], index: dict[Value, int]) -> str:
+    return ", ".join((r.label if r.label else f"#{index[r]}").replace("\n", " ") for r in roots)
+
+
+def _too_many_message(count: int, total: int, max_nodes: int, group, collapse) -> str:
+    head = f"draw_dot: the drawing would have {count} boxes ({total} values in the graph), more than max_nodes={max_nodes}"
+    if group is None:
+        return (
+            f"{head}. A graph this big is unreadable and slow to lay out: pass group=<your model>, "
+            f"collapse='Neuron' (or 'Layer') to draw each module as one box, or raise max_nodes."
+        )
+    if collapse is None:
+        return (
+            f"{head}. Pass collapse='Neuron' (or 'Layer') to draw each module as one box, or raise max_nodes."
+        )
+    return f"{head} even with collapse={collapse!r}: collapse a bigger module (e.g. 'Layer'), or raise max_nodes."
+
+
+def _add_legend(dot, scale: float, show_grad: bool) -> None:
+    import graphviz
+
+    from ._digraph import nohtml
+
+    key = graphviz.Digraph(name="cluster_legend")
+    key.attr(label="key", style="rounded", color="#bbbbbb", fontsize="10", fontcolor="#555555")
+    names = []
+    for kind, text in [
+        ("parameter", "parameter"),
+        ("input", "input or constant"),
+        ("intermediate", "intermediate"),
+        ("output", "output"),
+    ]:
+        names.append(f"key_{kind}")
+        key.node(names[-1], label=nohtml(text), fillcolor="#ffffff", fontsize="9", **_KIND_STYLE[kind])
+    if show_grad and scale > 0.0:
+        for name, sign, text in [("key_pos", 1.0, "grad > 0"), ("key_neg", -1.0, "grad < 0")]:
+            names.append(name)
+            key.node(
+                name,
+                label=nohtml(f"{text} (largest |grad| {format_number(scale)})" if sign > 0 else text),
+                shape="box",
+                style="filled",
+                fillcolor=grad_color(sign * scale, scale),
+                fontsize="9",
+            )
+    # An invisible chain lays the key out in one line, across the ranks.
+    for tail, head in zip(names, names[1:]):
+        key.edge(tail, head, style="invis")
+    dot.subgraph(key)

@@ -1,0 +1,267 @@
+"""Build a graph from an expression typed on the command line, safely.
+
+``tinygrad-edu draw "(a*b + c).tanh()" --set a=2 b=-3 c=10`` needs to turn
+text into Values. `eval` would run anything (``__import__('os').system(...)``),
+so instead the text is parsed with Python's `ast` and walked by hand. Only
+these are allowed:
+
+* names given a number with ``--set`` (each becomes one labelled Value, the
+  same one every time it appears), and plain numbers;
+* ``+ - * / **`` and unary ``-`` / ``+``;
+* the Value ops as methods, ``x.tanh()``, or as functions, ``tanh(x)``:
+  exp, log, tanh, sigmoid, relu, abs, sqrt;
+* ``sum(a, b, c)`` and ``dot([w1, w2], [x1, x2])``, the fused n-ary ops.
+
+Anything else (attributes, subscripts, lambdas, comparisons, strings,
+keyword arguments, unknown names or functions...) is refused with an
+`ExpressionError` that names what was refused.
+
+    >>> out = build_expression("(a*b + c).tanh()", {"a": 2, "b": -3, "c": 10})
+    >>> out.op, round(out.data, 6)
+    ('tanh', 0.999329)
+    >>> build_expression("a.__class__", {"a": 1})
+    Traceback (most recent call last):
+    ...
+    viz.expr.ExpressionError: refused: the attribute '__class__' in 'a.__class__'; only the ops exp, log, tanh, sigmoid, relu, abs, sqrt can follow a dot, as calls like a.tanh()
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Mapping
+
+from tinygrad_edu.engine import Value
+
+__all__ = ["FUNCTIONS", "MAX_LENGTH", "ExpressionError", "build_expression", "parse_assignments"]
+
+UNARY_OPS = ("exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt")
+FUNCTIONS = (*UNARY_OPS, "sum", "dot")
+MAX_LENGTH = 2000  # characters: an expression typed by a person
+
+_BINARY = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+
+# How to name what was refused, by syntax node type.
+_DESCRIPTIONS = {
+    ast.Subscript: "a subscript",
+    ast.Lambda: "a lambda",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "'and'/'or'",
+    ast.IfExp: "a conditional expression",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a generator expression",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.Tuple: "a tuple",
+    ast.List: "a list (lists may only be the two arguments of dot)",
+    ast.JoinedStr: "an f-string",
+    ast.NamedExpr: "an assignment (:=)",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Starred: "a starred argument",
+    ast.Slice: "a slice",
+}
+
+
+class ExpressionError(ValueError):
+    """The expression is not one tinygrad-edu builds: the message says why."""
+
+
+def build_expression(text: str, values: Mapping[str, float], *, label_nodes: bool = True) -> Value:
+    """The Value that `text` computes, with each name a leaf Value from
+    `values`. With `label_nodes`, each op's result is labelled with its own
+    source text when that is short (``a*b``), so drawings read like the
+    expression."""
+    if not isinstance(text, str):
+        raise TypeError(f"build_expression: expected the expression as a str, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"refused: the expression is {len(text)} characters long, more than {MAX_LENGTH}"
+        )
+    for name in values:
+        _check_name(name)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise ExpressionError(f"not a single Python expression: {error.msg} in {text!r}") from None
+    except (ValueError, RecursionError, MemoryError) as error:  # e.g. a NUL byte, absurd nesting
+        raise ExpressionError(f"refused: cannot parse the expression ({type(error).__name__})") from None
+    leaves = {name: Value(float(x), label=name) for name, x in values.items()}
+    builder = _Builder(text, leaves, label_nodes)
+    try:
+        result = builder.build(tree.body)
+    except RecursionError:
+        raise ExpressionError("refused: the expression is nested too deeply") from None
+    except (ArithmeticError, ValueError) as error:  # ZeroDivisionError, OverflowError, log(-1), ...
+        if isinstance(error, ExpressionError):
+            raise
+        raise ExpressionError(f"cannot compute the expression: {error}") from None
+    if not isinstance(result, Value):  # pragma: no cover - numbers become Values
+        raise ExpressionError("the expression has nothing to differentiate")
+    return result
+
+
+def parse_assignments(items: list[str]) -> dict[str, float]:
+    """``["a=2", "b=-3"]`` -> ``{"a": 2.0, "b": -3.0}``, refusing anything else.
+
+    >>> parse_assignments(["a=2", "b = -3.5", "w1=1e-3"])
+    {'a': 2.0, 'b': -3.5, 'w1': 0.001}
+    """
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, number = item.partition("=")
+        name, number = name.strip(), number.strip()
+        if not sep:
+            raise ExpressionError(f"--set takes NAME=NUMBER, got {item!r}")
+        _check_name(name)
+        if name in values:
+            raise ExpressionError(f"--set gives {name!r} twice")
+        try:
+            x = float(number)
+        except ValueError:
+            raise ExpressionError(f"--set {name}=...: expected a number, got {number!r}") from None
+        if not math.isfinite(x):
+            raise ExpressionError(f"--set {name}=...: expected a finite number, got {number!r}")
+        values[name] = x
+    return values
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+        raise ExpressionError(
+            f"refused: {name!r} is not a usable name (letters, digits and _, not starting with _)"
+        )
+    if name in FUNCTIONS:
+        raise ExpressionError(f"refused: {name!r} is the name of an op; pick another name for the value")
+
+
+class _Builder:
+    def __init__(self, text: str, leaves: dict[str, Value], label_nodes: bool) -> None:
+        self.text = text
+        self.leaves = leaves
+        self.label_nodes = label_nodes
+
+    def refuse(self, node: ast.AST, what: str | None = None, why: str = "") -> ExpressionError:
+        if what is None:
+            what = _DESCRIPTIONS.get(type(node), f"the syntax {type(node).__name__}")
+        source = ast.get_source_segment(self.text.strip(), node) or ast.unparse(node)
+        message = f"refused: {what} in {source!r}"
+        if why:
+            message += f"; {why}"
+        return ExpressionError(message)
+
+    def build(self, node: ast.AST) -> Value:
+        value = self._build(node)
+        if self.label_nodes and value.op and not value.label and not isinstance(node, ast.Name):
+            source = ast.get_source_segment(self.text.strip(), node) or ""
+            if source and len(source) <= 24 and "\n" not in source:
+                value.label = source
+        return value
+
+    def _build(self, node: ast.AST) -> Value:
+        if isinstance(node, ast.Constant):
+            x = node.value
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                raise self.refuse(node, f"the constant {x!r}", "only numbers are allowed")
+            try:
+                return Value(float(x))
+            except (OverflowError, ValueError):
+                raise self.refuse(node, "a number too big for a float") from None
+        if isinstance(node, ast.Name):
+            if node.id not in self.leaves:
+                if node.id in FUNCTIONS:
+                    raise self.refuse(node, f"the op name {node.id!r} on its own", f"call it: {node.id}(x)")
+                raise self.refuse(node, f"the name {node.id!r}", f"it is not set: add --set {node.id}=NUMBER")
+            return self.leaves[node.id]
+        if isinstance(node, ast.BinOp):
+            op = _BINARY.get(type(node.op))
+            if op is None:
+                raise self.refuse(
+                    node, f"the operator {type(node.op).__name__}", "only + - * / ** are allowed"
+                )
+            left = self.build(node.left)
+            if isinstance(node.op, ast.Pow):
+                k = _number_literal(node.right)
+                if k is not None:  # a ** 2: a number exponent, the '**2' op
+                    return left**k
+            return op(left, self.build(node.right))
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return -self.build(node.operand)
+            if isinstance(node.op, ast.UAdd):
+                return self.build(node.operand)
+            raise self.refuse(
+                node, f"the operator {type(node.op).__name__}", "only unary - and + are allowed"
+            )
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        if isinstance(node, ast.Attribute):
+            raise self.refuse(
+                node,
+                f"the attribute {node.attr!r}",
+                f"only the ops {', '.join(UNARY_OPS)} can follow a dot, as calls like a.tanh()",
+            )
+        raise self.refuse(node)
+
+    def _call(self, node: ast.Call) -> Value:
+        if node.keywords:
+            raise self.refuse(
+                node, f"the keyword argument {node.keywords[0].arg or '**'!r}", "ops take no keywords"
+            )
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            raise self.refuse(node, "a starred argument")
+        func = node.func
+        if isinstance(func, ast.Attribute):  # a.tanh()
+            if func.attr not in UNARY_OPS:
+                raise self.refuse(
+                    func, f"the method {func.attr!r}", f"the methods allowed are {', '.join(UNARY_OPS)}"
+                )
+            if node.args:
+                raise self.refuse(node, f"arguments to .{func.attr}()", "the method takes none")
+            return getattr(self.build(func.value), func.attr)()
+        if not isinstance(func, ast.Name):
+            raise self.refuse(func, "calling something that is not an op name")
+        name = func.id
+        if name in UNARY_OPS:  # tanh(a)
+            if len(node.args) != 1:
+                raise self.refuse(node, f"{name}() with {len(node.args)} arguments", "it takes exactly one")
+            return getattr(self.build(node.args[0]), name)()
+        if name == "sum":  # sum(a, b, c)
+            if not node.args:
+                raise self.refuse(node, "sum() of nothing", "give it at least one value")
+            return Value.sum([self.build(arg) for arg in node.args])
+        if name == "dot":  # dot([w1, w2], [x1, x2])
+            if len(node.args) != 2 or not all(isinstance(arg, ast.List) for arg in node.args):
+                raise self.refuse(
+                    node, "this dot()", "write dot([w1, w2], [x1, x2]): two lists of equal length"
+                )
+            ws, xs = ([self.build(item) for item in arg.elts] for arg in node.args)
+            return Value.dot(ws, xs)
+        raise self.refuse(func, f"a call of {name!r}", f"the ops allowed are {', '.join(FUNCTIONS)}")
+
+
+def _number_literal(node: ast.AST) -> float | None:
+    """The number of a literal like 2, -1 or 0.5; None for anything else."""
+    sign = 1.0
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+        node = node.operand
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    ):
+        try:
+            return sign * float(node.value)
+        except OverflowError:
+            return None
+    return None

@@ -1,0 +1,349 @@
+"""One self-contained HTML page that plays backprop node by node.
+
+The page holds the graph as inline SVG, the steps as JSON and a little
+JavaScript: no server, no network, nothing to install. It plays the forward
+pass (each node computed from its parents, in topological order) and then
+the backward pass (each node handing its grad to its parents, as in
+`Value.backward_steps`), with Previous / Next / Play controls and the
+chain-rule sentence of the current step beside the graph.
+
+    >>> from tinygrad_edu import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> out = (a * b).tanh(); out.label = "out"
+    >>> html = stepping_page(out)
+    >>> html.startswith("<!DOCTYPE html>") and "<svg" in html
+    True
+    >>> a.grad  # the page plays its own backward pass and leaves the grads alone
+    0.0
+
+The URL fragment ``#step=K`` opens the page K presses of Next from the start
+(it presses the same button), so a link can point at one step.
+
+Every piece of user text (labels) is escaped: in the SVG by Graphviz, in the
+HTML by `html.escape`, in the embedded JSON by escaping ``<``, ``>`` and
+``&``, and the script only ever sets ``textContent``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tinygrad_edu.engine import Value
+from tinygrad_edu.stepping import backward_steps, forward_steps, reference
+
+from .draw import DEFAULT_MAX_NODES, draw_dot, format_number, grad_color, grad_scale
+from .render import render_bytes, svg_element
+
+__all__ = ["stepping_page", "write_stepping_page"]
+
+
+def stepping_page(
+    root: Value,
+    *,
+    params: Any = None,
+    title: str | None = None,
+    renderer: str = "auto",
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> str:
+    """The HTML text of the stepping page for the graph of `root`.
+
+    The backward pass shown starts from zero grads; the graph's own grads are
+    put back as they were afterwards. `params` (a Module or Values) marks the
+    parameters, as in `draw_dot`.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"stepping_page: expected a Value, got {type(root).__name__}")
+    param_list = _param_list(params)
+    order = root.topological_order()
+    index = {v: i for i, v in enumerate(order)}
+    saved = [v.grad for v in order]
+    try:
+        for v in order:
+            v.grad = 0.0
+        forward = list(forward_steps(root, param_list))
+        backward = list(backward_steps(root))
+        scale = grad_scale(order, [root])
+        # Drawn with the final grads, so the boxes are wide enough for them;
+        # the script shows each step's grads in their place.
+        dot = draw_dot(root, params=param_list, max_nodes=max_nodes, renderer=renderer)
+        svg = svg_element(render_bytes(dot, "svg", renderer=renderer))
+    finally:
+        for v, grad in zip(order, saved):
+            v.grad = grad
+
+    nodes = [
+        {"id": f"n{i}", "name": reference(v, i), "data": format_number(v.data), "edges": _edges(v, i)}
+        for i, v in enumerate(order)
+    ]
+    frames: list[dict[str, Any]] = []
+    for step in forward:
+        frames.append({"phase": "forward", "node": step.index, "text": step.text})
+    for step in backward:
+        changes = [[step.node_index, format_number(step.grad), grad_color(step.grad, scale)]]
+        for u in step.updates:
+            changes.append([u.parent_index, format_number(u.after), grad_color(u.after, scale)])
+        frames.append(
+            {
+                "phase": "backward",
+                "node": step.node_index,
+                "text": str(step),
+                "set": changes,
+            }
+        )
+    data = {"nodes": nodes, "frames": frames, "zero": format_number(0.0), "white": grad_color(0.0, scale)}
+
+    name = reference(root, index[root])
+    title = title or f"Backprop through {name}, step by step"
+    rows = "\n".join(
+        f'<tr id="row-n{i}"><td>{html.escape(node["name"])}</td><td class="num">{node["data"]}</td>'
+        f'<td class="num" id="grad-n{i}">{data["zero"]}</td></tr>'
+        for i, node in enumerate(nodes)
+    )
+    values = {
+        "TITLE": html.escape(title),
+        "SVG": svg,
+        "ROWS": rows,
+        "N_NODES": str(len(order)),
+        "N_FRAMES": str(len(frames)),
+        "DATA": _json_for_script(data),
+        "SCRIPT": _SCRIPT,
+    }
+    # One pass, so that text put in (a label saying "@SVG@") is never replaced again.
+    page = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], _TEMPLATE)
+    return page
+
+
+def write_stepping_page(root: Value, path: str | os.PathLike, **options: Any) -> Path:
+    """Write `stepping_page(root, **options)` to `path`; returns the path."""
+    path = Path(path)
+    text = stepping_page(root, **options)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _edges(node: Value, i: int) -> list[str]:
+    """The SVG ids of the edges into node i (as `draw_dot` names them)."""
+    if not node.parents:
+        return []
+    return [f"e{i}_{k}" for k in range(len(node.parents))] + [f"e{i}op"]
+
+
+def _param_list(params: Any) -> list[Value]:
+    if params is None:
+        return []
+    if isinstance(params, Value):
+        return [params]
+    parameters = getattr(params, "parameters", None)
+    if callable(parameters):
+        return list(parameters())
+    if isinstance(params, Iterable):
+        return list(params)
+    raise TypeError(f"stepping_page: params= needs a Module or Values, got {type(params).__name__}")
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON that is safe inside <script>: no '<', '>' or '&' can end the
+    element or start a comment, and the line separators JavaScript once
+    choked on are escaped too."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in [
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ]:
+        text = text.replace(raw, escaped)
+    return text
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>@TITLE@</title>
+<style>
+  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 1rem 1.5rem; color: #222; }
+  h1 { font-size: 1.25rem; margin: 0 0 .25rem; }
+  .hint { color: #666; margin: 0 0 1rem; font-size: .9rem; }
+  #graph { overflow: auto; max-height: 65vh; border: 1px solid #ddd; border-radius: 6px; padding: .5rem; background: #fff; margin-bottom: 1rem; }
+  #graph svg { display: block; margin: auto; }
+  #panel { display: flex; gap: 2rem; align-items: flex-start; flex-wrap: wrap; }
+  #step-box { flex: 3 1 30rem; }
+  #values { flex: 1 1 16rem; }
+  .controls { display: flex; gap: .4rem; flex-wrap: wrap; margin-bottom: .5rem; }
+  button { font: inherit; padding: .3rem .8rem; border: 1px solid #999; border-radius: 4px; background: #f6f6f6; cursor: pointer; }
+  button:disabled { opacity: .4; cursor: default; }
+  #slider { width: 100%; }
+  #phase { font-weight: 600; margin: .5rem 0 .2rem; }
+  #phase.forward { color: #1b7837; }
+  #phase.backward { color: #b35806; }
+  #explain { white-space: pre-wrap; background: #fbf8f1; border-left: 4px solid #e08214; padding: .6rem .8rem; margin: 0 0 1rem; min-height: 3.5rem; font-size: .85rem; }
+  table { border-collapse: collapse; font-size: .85rem; }
+  td, th { padding: .15rem .6rem; border-bottom: 1px solid #eee; text-align: left; }
+  td.num { font-family: ui-monospace, Menlo, Consolas, monospace; text-align: right; }
+  tr.current { background: #fde0b2; }
+  .key { font-size: .8rem; color: #555; margin-top: .75rem; }
+  .swatch { display: inline-block; width: .9em; height: .9em; vertical-align: middle; border: 1px solid #888; }
+  #graph g.node.pending, #graph g.edge.pending { opacity: .18; }
+  #graph g.node.current > polygon, #graph g.node.current > path, #graph g.node.current > ellipse { stroke: #e08214; stroke-width: 4px; }
+  #graph g.edge.active > path { stroke: #e08214; stroke-width: 3px; }
+  #graph g.edge.active > polygon { stroke: #e08214; fill: #e08214; }
+</style>
+</head>
+<body>
+<h1>@TITLE@</h1>
+<p class="hint">@N_NODES@ values, @N_FRAMES@ steps: the forward pass computes each value from its parents,
+then the backward pass hands each value's grad to its parents by the chain rule.
+Keys: &larr; / &rarr; step, space plays.</p>
+<main>
+<div id="graph">
+@SVG@
+</div>
+<div id="panel">
+<section id="step-box">
+<div class="controls">
+<button id="reset" type="button">Start</button>
+<button id="prev" type="button">&#x25C0; Previous</button>
+<button id="play" type="button">&#x25B6; Play</button>
+<button id="next" type="button">Next &#x25B6;</button>
+</div>
+<input id="slider" type="range" min="-1" max="0" value="-1" aria-label="step">
+<p id="phase">Press Next to start the forward pass.</p>
+<p id="counter">step 0 of @N_FRAMES@</p>
+<pre id="explain"></pre>
+<p class="key">Box fill is the grad: <span class="swatch" style="background:#67a9cf"></span> positive,
+<span class="swatch" style="background:#ef8a62"></span> negative, deeper = larger.
+Rounded thick border: parameter; dashed: input or constant; thick: output.</p>
+</section>
+<section id="values">
+<table>
+<thead><tr><th>value</th><th>data</th><th>grad</th></tr></thead>
+<tbody>
+@ROWS@
+</tbody>
+</table>
+</section>
+</div>
+</main>
+<script type="application/json" id="frames">@DATA@</script>
+<script>
+@SCRIPT@
+</script>
+</body>
+</html>
+"""
+
+# The player. Text only ever goes in through textContent.
+_SCRIPT = r"""(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("frames").textContent);
+  var frames = data.frames, nodes = data.nodes, n = nodes.length;
+  var current = -1;  // -1: before the forward pass; otherwise the frame shown
+  var timer = null;
+
+  function byId(id) { return document.getElementById(id); }
+  var groups = nodes.map(function (node) { return byId(node.id); });
+  var opGroups = nodes.map(function (node) { return byId(node.id + "op"); });
+  var gradTexts = groups.map(function (g) {
+    if (!g) { return null; }
+    var found = null;
+    Array.prototype.forEach.call(g.querySelectorAll("text"), function (t) {
+      if (t.textContent.indexOf("grad ") === 0) { found = t; }  // the last one: the grad field
+    });
+    return found;
+  });
+  var fills = groups.map(function (g) { return g ? g.querySelector("polygon, path") : null; });
+  var cells = nodes.map(function (node) { return byId("grad-" + node.id); });
+  var rows = nodes.map(function (node) { return byId("row-" + node.id); });
+  var next = byId("next"), prev = byId("prev"), play = byId("play"), reset = byId("reset");
+  var slider = byId("slider"), phase = byId("phase"), counter = byId("counter"), explain = byId("explain");
+  slider.max = String(frames.length - 1);
+
+  function setClass(el, name, on) { if (el) { el.classList.toggle(name, on); } }
+
+  function show(k) {
+    current = Math.max(-1, Math.min(frames.length - 1, k));
+    var grads = [], colors = [], i;
+    for (i = 0; i < n; i++) { grads.push(data.zero); colors.push(data.white); }
+    for (i = n; i <= current; i++) {  // replay the backward steps up to this one
+      frames[i].set.forEach(function (change) { grads[change[0]] = change[1]; colors[change[0]] = change[2]; });
+    }
+    var frame = current >= 0 ? frames[current] : null;
+    for (i = 0; i < n; i++) {
+      var pending = frame === null || (frame.phase === "forward" && i > frame.node);
+      var isCurrent = frame !== null && i === frame.node;
+      setClass(groups[i], "pending", pending);
+      setClass(opGroups[i], "pending", pending);
+      setClass(groups[i], "current", isCurrent);
+      setClass(opGroups[i], "current", isCurrent);
+      setClass(rows[i], "current", isCurrent);
+      nodes[i].edges.forEach(function (id) {
+        var edge = byId(id);
+        setClass(edge, "pending", pending);
+        setClass(edge, "active", isCurrent);
+      });
+      if (gradTexts[i]) { gradTexts[i].textContent = "grad " + grads[i]; }
+      if (fills[i]) { fills[i].setAttribute("fill", colors[i]); }
+      if (cells[i]) { cells[i].textContent = grads[i]; }
+    }
+    if (frame) {
+      if (groups[frame.node] && groups[frame.node].scrollIntoView) {
+        groups[frame.node].scrollIntoView({block: "nearest", inline: "nearest"});
+      }
+      phase.textContent = frame.phase === "forward" ? "Forward pass" : "Backward pass";
+      phase.className = frame.phase;
+      explain.textContent = frame.text;
+    } else {
+      phase.textContent = "Press Next to start the forward pass.";
+      phase.className = "";
+      explain.textContent = "";
+    }
+    counter.textContent = "step " + (current + 1) + " of " + frames.length;
+    slider.value = String(current);
+    prev.disabled = current < 0;
+    next.disabled = current >= frames.length - 1;
+  }
+
+  function stop() { if (timer !== null) { clearInterval(timer); timer = null; play.textContent = "\u25B6 Play"; } }
+
+  next.addEventListener("click", function () { if (current < frames.length - 1) { show(current + 1); } });
+  prev.addEventListener("click", function () { stop(); show(current - 1); });
+  reset.addEventListener("click", function () { stop(); show(-1); });
+  slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+  play.addEventListener("click", function () {
+    if (timer !== null) { stop(); return; }
+    if (current >= frames.length - 1) { show(-1); }
+    play.textContent = "\u23F8 Pause";
+    timer = setInterval(function () {
+      if (current >= frames.length - 1) { stop(); } else { next.click(); }
+    }, 900);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "ArrowRight") { next.click(); }
+    else if (event.key === "ArrowLeft") { prev.click(); }
+    else if (event.key === " ") { event.preventDefault(); play.click(); }
+  });
+
+  // #step=K: press Next K times from the start, through the same handler.
+  function fromHash() {
+    var match = /step=(\d+)/.exec(location.hash);
+    if (!match) { return false; }
+    stop();
+    show(-1);
+    var k = Math.min(parseInt(match[1], 10), frames.length);
+    for (var j = 0; j < k; j++) { next.click(); }
+    return true;
+  }
+  window.addEventListener("hashchange", fromHash);
+  if (!fromHash()) { show(-1); }
+}());"""
