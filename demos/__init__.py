@@ -6,5 +6,6 @@ CI runs), `--out DIR` says where the pictures go.
 
 # name -> (module, one-line summary)
 DEMOS: dict[str, tuple[str, str]] = {
+    "neuron": ("demos.neuron", "one neuron, tanh(x1*w1 + x2*w2 + b): its graph and backprop step by step"),
     "moons": ("demos.moons", "an MLP learns to separate two moons (micrograd's demo)"),
 }
