@@ -12,6 +12,7 @@ gradcheck: 2 inputs, worst relative error ...e-... (tolerance 1e-05): ok
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -49,7 +50,7 @@ class GradcheckReport:
 
     def __str__(self) -> str:
         lines = [
-            f"gradcheck: {len(self.inputs)} inputs, worst relative error {self.worst:.3g} "
+            f"gradcheck: {len(self.inputs)} input{'' if len(self.inputs) == 1 else 's'}, worst relative error {self.worst:.3g} "
             f"(tolerance {self.tolerance:g}): {'ok' if self.ok else 'FAILED'}"
         ]
         for c in self.inputs:
@@ -69,27 +70,36 @@ def gradcheck(
     """Compare the gradient of ``f(*inputs)`` from backward() with
     ``(f(x + eps) - f(x - eps)) / (2 eps)`` for each input.
 
-    `f` takes one Value per input and returns a Value.
+    `f` takes one Value per input and returns a Value. `inputs` are numbers
+    (or Values, whose `data` is used).
     """
     if not callable(f):
         raise TypeError(f"gradcheck: f must be callable, got {type(f).__name__}")
-    numbers = [float(x) for x in inputs]
-    if not numbers:
+    points = [_number(x) for x in inputs]
+    if not points:
         raise ValueError("gradcheck: needs at least one input")
-    values = [Value(x) for x in numbers]
+    values = [Value(x) for x in points]
     out = f(*values)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
     out.backward()
     checks = []
-    for i, x in enumerate(numbers):
-        plus = _evaluate(f, numbers, i, x + eps)
-        minus = _evaluate(f, numbers, i, x - eps)
+    for i, x in enumerate(points):
+        plus = _evaluate(f, points, i, x + eps)
+        minus = _evaluate(f, points, i, x - eps)
         checks.append(InputCheck(i, values[i].grad, (plus - minus) / (2 * eps)))
     return GradcheckReport(tuple(checks), tolerance)
 
 
-def _evaluate(f: Callable[..., Value], numbers: list[float], i: int, x: float) -> float:
-    shifted = list(numbers)
+def _number(x: float | Value) -> float:
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"gradcheck: inputs must be numbers or Values, got {x!r} of type {type(x).__name__}")
+    return float(x)
+
+
+def _evaluate(f: Callable[..., Value], points: list[float], i: int, x: float) -> float:
+    shifted = list(points)
     shifted[i] = x
     return f(*(Value(v) for v in shifted)).data
