@@ -1,0 +1,195 @@
+"""word2vec on a small corpus: nearest words, analogies, and a 2-D map.
+
+    tinygrad-edu demo word2vec [--quick] [--out DIR] [--epochs N] [--dim D]
+
+Trains skip-gram with negative sampling (tinygrad_edu.word2vec) on
+demos/data/corpus.txt, a few hundred short sentences about royalty, places,
+animals and food; prints each probe word's nearest neighbours and a few
+analogies (king - man + woman = ?) with their cosine scores; writes a PCA map
+of the word vectors (PNG and SVG) and the vectors themselves (word2vec's text
+format).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tinygrad_edu.word2vec import Word2Vec, pca_2d, read_sentences, train
+
+from .common import demo_parser, progress, pyplot, report_outputs, setup
+
+CORPUS = Path(__file__).parent / "data" / "corpus.txt"
+
+PROBES = ["king", "woman", "paris", "france", "dog", "puppy", "apple", "tea"]
+
+# (a, b, c, expected): a - b + c should land near expected.
+ANALOGIES = [
+    ("king", "man", "woman", "queen"),
+    ("queen", "woman", "man", "king"),
+    ("prince", "boy", "girl", "princess"),
+    ("king", "prince", "princess", "queen"),
+    ("paris", "france", "italy", "rome"),
+    ("rome", "italy", "japan", "tokyo"),
+    ("berlin", "germany", "spain", "madrid"),
+    ("puppy", "dog", "cat", "kitten"),
+    ("lamb", "sheep", "cow", "calf"),
+    ("foal", "horse", "duck", "duckling"),
+]
+
+# The words on the map, in groups (one colour each), and pairs joined by a line.
+MAP_GROUPS = {
+    "people": ["king", "queen", "prince", "princess", "man", "woman", "boy", "girl"],
+    "countries": ["france", "italy", "spain", "germany", "japan", "egypt", "russia"],
+    "capitals": ["paris", "rome", "madrid", "berlin", "tokyo", "cairo", "moscow"],
+    "animals": ["dog", "cat", "cow", "sheep", "horse", "duck", "hen"],
+    "young animals": ["puppy", "kitten", "calf", "lamb", "foal", "duckling", "chick"],
+    "food": ["apple", "pear", "banana", "carrot", "potato", "onion", "tea", "coffee", "milk"],
+}
+# The three relation panels after the overview.
+MAP_PANELS = [("people",), ("countries", "capitals"), ("animals", "young animals")]
+MAP_PAIRS = [
+    ("king", "queen"),
+    ("prince", "princess"),
+    ("man", "woman"),
+    ("boy", "girl"),
+    *zip(MAP_GROUPS["countries"], MAP_GROUPS["capitals"]),
+    *zip(MAP_GROUPS["animals"], MAP_GROUPS["young animals"]),
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = demo_parser("word2vec", __doc__.splitlines()[0])
+    parser.add_argument(
+        "--epochs", type=int, default=40, help="passes over the corpus (default: %(default)s)"
+    )
+    parser.add_argument("--dim", type=int, default=24, help="vector size (default: %(default)s)")
+    parser.add_argument(
+        "--window", type=int, default=3, help="context words each side (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--negatives", type=int, default=5, help="noise words per pair (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--lr", type=float, default=0.05, help="starting learning rate (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--corpus", default=str(CORPUS), help="one sentence per line (default: the shipped one)"
+    )
+    args = parser.parse_args(argv)
+    out = setup(args)
+    epochs = 3 if args.quick else args.epochs
+
+    sentences = read_sentences(args.corpus)
+    model = Word2Vec.from_sentences(sentences, dim=args.dim, rng=random.Random(args.seed))
+    tokens = sum(len(s) for s in sentences)
+    print(
+        f"corpus: {len(sentences)} sentences, {tokens} words, vocabulary {len(model.words)}; "
+        f"model: {model}, {model.num_parameters()} parameters"
+    )
+    print(f"skip-gram, window {args.window}, {args.negatives} noise words per pair, {epochs} epochs")
+
+    start = time.perf_counter()
+    history = []
+    run = train(
+        model,
+        sentences,
+        epochs=epochs,
+        window=args.window,
+        negatives=args.negatives,
+        lr=args.lr,
+        rng=random.Random(args.seed),
+    )
+    bar = progress(run, total=epochs, desc="word2vec")
+    for _epoch, loss in bar:
+        history.append(loss)
+        bar.set_postfix(loss=f"{loss:.3f}")
+    seconds = time.perf_counter() - start
+    print(
+        f"trained in {seconds:.1f} s ({seconds / epochs:.2f} s/epoch); loss per pair {history[0]:.3f} -> {history[-1]:.3f}"
+    )
+
+    print("\nnearest words (cosine similarity):")
+    for word in PROBES:
+        if word in model:
+            neighbours = ", ".join(f"{w} {s:.2f}" for w, s in model.nearest(word, k=5))
+            print(f"  {word:>8}: {neighbours}")
+
+    print("\nanalogies, a - b + c = ? (top 3 with cosine scores):")
+    right = 0
+    asked = [q for q in ANALOGIES if all(w in model for w in q)]
+    for a, b, c, expected in asked:
+        answers = model.analogy(a, b, c, k=3)
+        hit = answers[0][0] == expected
+        right += hit
+        shown = ", ".join(f"{w} {s:.2f}" for w, s in answers)
+        print(f"  {'ok ' if hit else '-- '}{a} - {b} + {c} = {shown}   (expected {expected})")
+    print(f"  {right} of {len(asked)} analogies right")
+
+    paths = [
+        *plot_map(model, out),
+        plot_loss(history, out),
+        write_vectors(model, out / "vectors.txt"),
+    ]
+    report_outputs(paths)
+    return 0
+
+
+def plot_map(model: Word2Vec, out: Path) -> list[Path]:
+    """The word vectors projected on their two principal components: all the
+    map's words in the first panel, then one relation per panel (projected on
+    that panel's own components, so the within-group structure shows)."""
+    groups = {name: [w for w in words if w in model] for name, words in MAP_GROUPS.items()}
+    panels = [("all groups", list(groups))] + [(", ".join(names), list(names)) for names in MAP_PANELS]
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(11, 9))
+    colours = dict(zip(groups, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    for ax, (title, names) in zip(axes.flat, panels):
+        words = [w for name in names for w in groups[name]]
+        points = dict(zip(words, pca_2d([model.vector(w) for w in words])))
+        # A faint line for each pair: parallel lines are a shared relation.
+        for a, b in MAP_PAIRS:
+            if a in points and b in points:
+                (xa, ya), (xb, yb) = points[a], points[b]
+                ax.plot([xa, xb], [ya, yb], color="0.8", linewidth=0.8, zorder=1)
+        for name in names:
+            ws = groups[name]
+            xs, ys = [points[w][0] for w in ws], [points[w][1] for w in ws]
+            ax.scatter(xs, ys, s=18, color=colours[name], label=name, zorder=2)
+            for w in ws:
+                ax.annotate(w, points[w], fontsize=8, xytext=(3, 3), textcoords="offset points")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=7, loc="best")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("word2vec: word vectors on their first two principal components")
+    fig.tight_layout()
+    paths = [out / "word_map.png", out / "word_map.svg"]
+    for path in paths:
+        fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def plot_loss(history: Sequence[float], out: Path) -> Path:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(range(1, len(history) + 1), history, marker="o", markersize=3)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean loss per (word, context) pair")
+    ax.set_title("word2vec: training loss")
+    fig.tight_layout()
+    path = out / "loss.svg"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def write_vectors(model: Word2Vec, path: Path) -> Path:
+    """word2vec's text format: a 'count dim' line, then 'word x1 x2 ...' lines."""
+    lines = [f"{len(model.words)} {model.dim}"]
+    lines += [" ".join([w] + [f"{x:.6f}" for x in model.vector(w)]) for w in model.words]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
