@@ -120,6 +120,7 @@ def draw_dot(
     if group is not None:
         tree = _ModuleTree(group)
         owner = assign_modules(order, group, _tree=tree)
+        owner = _place_constants(order, owner, tree)
     box_of: dict[Value, str] = {}
     if tree is not None and collapse is not None:
         for v in order:
@@ -161,7 +162,13 @@ def draw_dot(
             kind = "parameter" if v in param_set else "input"
         else:
             kind = "intermediate"
-        fields = [record_text(v.label) if v.label else f"#{i}"]
+        if v.label:
+            name = v.label
+        elif tree is not None and v in tree.local_name:
+            name = tree.local_name[v]  # an unlabelled parameter: its name in its module
+        else:
+            name = f"#{i}"
+        fields = [record_text(name)]
         if show_data:
             fields.append(f"data {format_number(v.data)}")
         if show_grad:
@@ -274,12 +281,16 @@ class _ModuleTree:
             while p is not None:
                 d, p = d + 1, self.parent[p]
             self.depth[name] = d
-        # Parameter -> owning module: the module part of its dotted name.
+        # Parameter -> owning module (the module part of its dotted name) and
+        # its name inside that module ('weight[2]', 'bias'), for unlabelled boxes.
         self.owner: dict[Value, str] = {}
+        self.local_name: dict[Value, str] = {}
         for pname, tensor in model.named_parameters():
-            module_name = pname.rsplit(".", 1)[0] if "." in pname else ""
-            for value in _flatten(tensor):
-                self.owner.setdefault(value, module_name)
+            module_name, _, attr = pname.rpartition(".")
+            for suffix, value in _indexed(tensor):
+                if value not in self.owner:
+                    self.owner[value] = module_name
+                    self.local_name[value] = attr + suffix
 
     def common(self, a: str | None, b: str | None) -> str | None:
         """The lowest common module of two (None: no module at all)."""
@@ -347,6 +358,22 @@ def assign_modules(
             common = tree.common(common, where.get(p))
         where[v] = common
     return where
+
+
+def _place_constants(order: Sequence[Value], owner: dict, tree: _ModuleTree) -> dict:
+    """Draw an unlabelled constant next to its users when they all sit in one
+    module (the 1/sqrt(d) of an attention head goes inside the head's box),
+    instead of as a loose leaf with a long edge into it."""
+    users: dict[Value, set] = {}
+    for v in order:
+        for p in v.parents:
+            if not p.parents and not p.label and p not in tree.owner:
+                users.setdefault(p, set()).add(owner.get(v))
+    placed = dict(owner)
+    for leaf, modules in users.items():
+        if len(modules) == 1:
+            placed[leaf] = next(iter(modules))
+    return placed
 
 
 def _matches(module: Any, kinds: Iterable) -> bool:
@@ -535,10 +562,11 @@ def _param_set(params, group) -> set[Value]:
     return found
 
 
-def _flatten(tensor: Any) -> list[Value]:
+def _indexed(tensor: Any, prefix: str = "") -> list[tuple[str, Value]]:
+    """('[i][j]', value) for every scalar of a parameter tensor."""
     if isinstance(tensor, (list, tuple)):
-        return [v for item in tensor for v in _flatten(item)]
-    return [tensor]
+        return [pair for i, item in enumerate(tensor) for pair in _indexed(item, f"{prefix}[{i}]")]
+    return [(prefix, tensor)]
 
 
 def _root_names(roots: Sequence[Value], index: dict[Value, int]) -> str:
