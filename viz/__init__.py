@@ -18,7 +18,7 @@ Nothing here imports graphviz until a graph is drawn.
 
 from .draw import DEFAULT_MAX_NODES, assign_modules, draw_dot, format_number, grad_color
 from .page import stepping_page, write_stepping_page
-from .render import RendererUnavailable, choose_renderer, render, render_bytes
+from .rendering import RendererUnavailable, choose_renderer, render, render_bytes
 
 __all__ = [
     "DEFAULT_MAX_NODES",

@@ -20,12 +20,12 @@ class Digraph(graphviz.Digraph):
     renderer = "auto"  # 'auto', 'dot' or 'wasm': see viz.render
 
     def _repr_image_svg_xml(self) -> str:
-        from .render import render_bytes
+        from .rendering import render_bytes
 
         return render_bytes(self, "svg", renderer=self.renderer).decode("utf-8")
 
     def _repr_image_png(self) -> bytes:
-        from .render import render_bytes
+        from .rendering import render_bytes
 
         return render_bytes(self, "png", renderer=self.renderer)
 

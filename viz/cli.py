@@ -71,7 +71,7 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         root.backward()
 
     from .draw import draw_dot
-    from .render import RendererUnavailable, choose_renderer, render
+    from .rendering import RendererUnavailable, choose_renderer, render
 
     try:
         dot = draw_dot(
@@ -116,7 +116,7 @@ def step_main(argv: Sequence[str] | None = None) -> int:
 
     if args.html:
         from .page import write_stepping_page
-        from .render import RendererUnavailable
+        from .rendering import RendererUnavailable
 
         try:
             path = write_stepping_page(root, args.html, renderer=args.renderer)

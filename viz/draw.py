@@ -13,7 +13,7 @@
 
 What the picture shows
 ----------------------
-* Each Value is a box ``{ label | data | grad }``. Unlabelled values are
+* Each Value is a box ``{label|data|grad}``. Unlabelled values are
   called ``#i``, their position in the topological order (the same names
   `Value.backward_steps` uses).
 * The fill colour is the gradient: blue for grad > 0, red for grad < 0, the
@@ -175,7 +175,7 @@ def draw_dot(
             fields.append(f"grad {format_number(v.grad)}")
         fill = grad_color(v.grad, scale) if show_grad else "#ffffff"
         attrs = {
-            "label": nohtml("{ " + " | ".join(fields) + " }"),
+            "label": nohtml("{" + "|".join(fields) + "}"),
             "id": f"n{i}",
             "fillcolor": fill,
             **_KIND_STYLE[kind],

@@ -38,7 +38,7 @@ from tinygrad_edu.engine import Value
 from tinygrad_edu.stepping import backward_steps, forward_steps, reference
 
 from .draw import DEFAULT_MAX_NODES, draw_dot, format_number, grad_color, grad_scale
-from .render import render_bytes, svg_element
+from .rendering import render_bytes, svg_element
 
 __all__ = ["stepping_page", "write_stepping_page"]
 

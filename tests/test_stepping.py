@@ -1,0 +1,253 @@
+"""Value.backward_steps(): one node at a time, and the same grads as backward()."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from tinygrad_edu import Value
+from tinygrad_edu.engine import DERIVATIVE_RULES
+from tinygrad_edu.nn import MLP
+from tinygrad_edu.stepping import BackwardStep, expression, forward_steps, operand_names, rule_text
+
+
+# ------------------------------------------------------------------ graphs
+# Each builder takes the leaf numbers and returns (output, leaves), so the
+# same graph can be built twice: once for backward(), once for the steps.
+def karpathy_small(xs=(2.0, -3.0, 10.0, -2.0)):
+    a, b, c, f = (Value(x, label=n) for x, n in zip(xs, "abcf"))
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L, [a, b, c, f]
+
+
+def neuron(xs=(2.0, 0.0, -3.0, 1.0, 6.8813735870195432)):
+    x1, x2, w1, w2, b = (Value(x, label=n) for x, n in zip(xs, ["x1", "x2", "w1", "w2", "b"]))
+    o = (x1 * w1 + x2 * w2 + b).tanh()
+    o.label = "o"
+    return o, [x1, x2, w1, w2, b]
+
+
+def reused(xs=(3.0,)):
+    a = Value(xs[0], label="a")
+    b = a + a  # the same parent twice
+    c = b + b
+    return c * a, [a]
+
+
+def fan_out(xs=(0.5, -1.5)):
+    x, y = Value(xs[0], label="x"), Value(xs[1], label="y")
+    s = x * y
+    out = s.exp() + s.sigmoid() * x - (s / y) ** 2 + (x + x) * x
+    return out, [x, y]
+
+
+def fused(xs=(0.3, -0.7, 1.2, 0.4, 2.0)):
+    w1, w2, x1, x2, c = (Value(x) for x in xs)
+    z = Value.dot([w1, w2], [x1, x2])
+    total = Value.sum([z, w1 * c, x2, z.relu(), z.abs()])
+    return total.log() if total.data > 0 else total, [w1, w2, x1, x2, c]
+
+
+def every_unary(xs=(0.8, 1.7)):
+    a, b = Value(xs[0], label="a"), Value(xs[1], label="b")
+    parts = [a.exp(), a.log(), a.tanh(), a.sigmoid(), (-a).relu(), a.relu(), (-a).abs(), a.sqrt(), -a]
+    parts += [a**2, a**-1, a**0.5, a**b, 2**a, a / b, a - b]
+    return Value.sum(parts), [a, b]
+
+
+GRAPHS = [karpathy_small, neuron, reused, fan_out, fused, every_unary]
+
+
+def grads_by_position(root):
+    return [v.grad for v in root.topological_order()]
+
+
+@pytest.mark.parametrize("build", GRAPHS, ids=lambda f: f.__name__)
+def test_last_step_leaves_the_grads_of_backward(build):
+    expected, _ = build()
+    expected.backward()
+    stepped, _ = build()
+    steps = list(stepped.backward_steps())
+    assert len(steps) == len(stepped.topological_order())
+    # Bit for bit: same order, same multiply-accumulate.
+    assert grads_by_position(stepped) == grads_by_position(expected)
+
+
+def test_steps_on_an_mlp_loss_match_backward():
+    def build():
+        random.seed(3)
+        model = MLP(3, [4, 2], activations="tanh")
+        out = model([0.5, -1.0, 2.0])
+        return Value.sum([(o - t) ** 2 for o, t in zip(out, [1.0, -1.0])]), model
+
+    loss, model = build()
+    loss.backward()
+    loss2, model2 = build()
+    for _ in loss2.backward_steps():
+        pass
+    assert [p.grad for p in model2.parameters()] == [p.grad for p in model.parameters()]
+
+
+def test_steps_accumulate_on_leaves_and_reset_intermediates_like_backward():
+    expected, _ = neuron()
+    expected.backward()
+    expected.backward()
+    stepped, _ = neuron()
+    stepped.backward()
+    list(stepped.backward_steps())  # the second pass, by steps
+    assert grads_by_position(stepped) == grads_by_position(expected)
+
+
+def test_each_step_is_one_node_in_reverse_topological_order():
+    L, _ = karpathy_small()
+    order = L.topological_order()
+    steps = list(L.backward_steps())
+    assert [s.node for s in steps] == order[::-1]
+    assert [s.index for s in steps] == list(range(len(order)))
+    assert all(s.total == len(order) for s in steps)
+    assert steps[0].is_output and not any(s.is_output for s in steps[1:])
+    for step in steps:
+        assert isinstance(step, BackwardStep)
+        assert step.node_index == order.index(step.node)
+        assert [u.parent for u in step.updates] == list(step.node.parents)
+        for u in step.updates:
+            assert u.local_grad == step.node.local_grads[u.position]
+            assert u.after == u.before + u.local_grad * step.grad
+            assert math.isclose(u.contribution, u.local_grad * step.grad)
+            assert order[u.parent_index] is u.parent
+
+
+def test_the_steps_are_lazy():
+    L, (a, b, c, f) = karpathy_small()
+    steps = L.backward_steps()
+    first = next(steps)
+    assert first.node is L and L.grad == 1.0
+    assert f.grad == 4.0  # L = d * f passed its grad on...
+    assert a.grad == 0.0  # ...but nothing has reached a yet
+    list(steps)
+    assert a.grad == 6.0
+
+
+def test_step_texts_name_the_rule_the_numbers_and_the_grads():
+    L, _ = karpathy_small()
+    steps = list(L.backward_steps())
+    assert str(steps[0]).splitlines() == [
+        "node L is the output: its grad starts at 1.0 (dL/dL = 1)",
+        "node L (a*b = -8.0) passes grad 1.0 to a (d): d(a*b)/da = b = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)",
+        "node L (a*b = -8.0) passes grad 1.0 to b (f): d(a*b)/db = a = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)",
+    ]
+    e_step = next(s for s in steps if s.node.label == "e")
+    assert str(e_step).splitlines()[0] == (
+        "node e (a*b = -6.0) passes grad -2.0 to a: d(a*b)/da = b = -3.0; a.grad 0.0 -> 6.0 (+= -3.0 * -2.0)"
+    )
+    d_step = next(s for s in steps if s.node.label == "d")
+    assert "d(a+b)/da = 1; e.grad 0.0 -> -2.0" in str(d_step)
+    leaf = steps[-1]
+    assert str(leaf) == "leaf a (an input or a parameter) ends with grad 6.0: no parents to pass it on to"
+
+
+def test_unlabelled_nodes_are_named_by_their_topological_position():
+    x = Value(3.0)
+    y = x.tanh() * 2
+    steps = list(y.backward_steps())
+    order = y.topological_order()
+    tanh_index = order.index(y.parents[0])
+    assert f"to a (#{tanh_index})" in str(steps[0])
+    tanh_step = next(s for s in steps if s.node.op == "tanh")
+    assert f"node #{tanh_index} (tanh(a) = " in str(tanh_step)
+    assert "d(tanh(a))/da = 1 - tanh(a)**2 = 1 - out**2 = " in str(tanh_step)
+
+
+def test_rule_texts_come_from_the_engine_table():
+    assert rule_text("*", 0, 2) == DERIVATIVE_RULES["*"][0] == "b"
+    assert rule_text("/", 1, 2) == DERIVATIVE_RULES["/"][1]
+    assert rule_text("**3.0", 0, 1) == "3.0*a**(3.0-1)"
+    assert rule_text("sum", 4, 7) == DERIVATIVE_RULES["sum"][0]
+    assert rule_text("dot", 0, 4) == "x0" and rule_text("dot", 3, 4) == "w1"
+    assert operand_names("dot", 6) == ["w0", "w1", "w2", "x0", "x1", "x2"]
+    assert expression("neg", 1) == "-a" and expression("**", 2) == "a**b"
+
+
+def test_every_op_the_engine_makes_has_a_rule_text():
+    a, b = Value(0.7), Value(1.3)
+    nodes = [a + b, a - b, a * b, a / b, a**b, a**2, -a, a.exp(), a.log(), a.tanh(), a.sigmoid()]
+    nodes += [a.relu(), a.abs(), a.sqrt(), Value.sum([a, b]), Value.dot([a], [b])]
+    for node in nodes:
+        for position in range(len(node.parents)):
+            text = rule_text(node.op, position, len(node.parents))
+            assert not text.startswith("(no rule"), node.op
+    for step in Value.sum(nodes).backward_steps():
+        assert "no rule" not in str(step)
+
+
+def test_dot_steps_use_the_matching_entry_of_the_other_vector():
+    w = [Value(2.0, label="w"), Value(3.0, label="v")]
+    x = [Value(4.0, label="p"), Value(5.0, label="q")]
+    y = Value.dot(w, x)
+    text = str(next(y.backward_steps()))
+    assert "to w0 (w): d(w.x)/dw0 = x0 = 4.0" in text
+    assert "to x1 (q): d(w.x)/dx1 = w1 = 3.0" in text
+
+
+def test_grads_agree_with_central_differences():
+    def f(xs):
+        out, _ = neuron(xs)
+        return out.data
+
+    point = [2.0, 0.0, -3.0, 1.0, 6.8813735870195432]
+    out, leaves = neuron(point)
+    list(out.backward_steps())
+    h = 1e-6
+    for i, leaf in enumerate(leaves):
+        up = point.copy()
+        down = point.copy()
+        up[i] += h
+        down[i] -= h
+        numeric = (f(up) - f(down)) / (2 * h)
+        assert math.isclose(leaf.grad, numeric, rel_tol=1e-6, abs_tol=1e-8), leaf.label
+
+
+def test_grads_agree_with_torch():
+    torch = pytest.importorskip("torch")
+    point = [0.5, -1.5]
+    out, leaves = fan_out(point)
+    list(out.backward_steps())
+    x, y = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in point)
+    s = x * y
+    t_out = s.exp() + torch.sigmoid(s) * x - (s / y) ** 2 + (x + x) * x
+    t_out.backward()
+    assert math.isclose(out.data, t_out.item(), rel_tol=1e-12)
+    assert math.isclose(leaves[0].grad, x.grad.item(), rel_tol=1e-12)
+    assert math.isclose(leaves[1].grad, y.grad.item(), rel_tol=1e-12)
+
+
+def test_forward_steps_replay_the_numbers_in_topological_order():
+    L, (a, b, c, f) = karpathy_small()
+    lines = [str(s) for s in forward_steps(L, params=[f])]
+    assert lines == [
+        "a = 2.0 (an input)",
+        "b = -3.0 (an input)",
+        "e = a * b = 2.0 * (-3.0) = -6.0",
+        "c = 10.0 (an input)",
+        "d = e + c = (-6.0) + 10.0 = 4.0",
+        "f = -2.0 (a parameter)",
+        "L = d * f = 4.0 * (-2.0) = -8.0",
+    ]
+    assert L.grad == 0.0  # replaying the forward pass computes nothing
+
+
+def test_backward_steps_of_a_leaf_and_of_a_non_value():
+    x = Value(2.0, label="x")
+    (step,) = list(x.backward_steps())
+    assert x.grad == 1.0 and step.is_output and not step.updates
+    from tinygrad_edu.stepping import backward_steps
+
+    with pytest.raises(TypeError, match="expected a Value"):
+        list(backward_steps(2.0))
