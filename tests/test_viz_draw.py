@@ -63,7 +63,7 @@ def test_nodes_are_numbered_in_topological_order_with_parents_in_operand_order()
     for i, v in enumerate(order):
         assert f"\tn{i} [" in source
         if v.parents:
-            for position, p in enumerate(v.parents):
+            for p in v.parents:
                 assert f"n{order.index(p)} -> n{i}op" in source
             edges = [line for line in source.splitlines() if f"-> n{i}op" in line]
             assert [re.search(r"id=e\d+_(\d+)", e).group(1) for e in edges] == [
@@ -95,7 +95,11 @@ def test_parameters_inputs_intermediates_and_the_output_look_different():
 def test_fill_shows_the_sign_and_size_of_the_grad():
     L, _ = small_graph()
     nodes = node_lines(viz.draw_dot(L).source)
-    fill = {name: re.search(r'fillcolor="(#\w+)"', line).group(1) for name, line in nodes.items() if "fillcolor" in line}
+    fill = {
+        name: re.search(r'fillcolor="(#\w+)"', line).group(1)
+        for name, line in nodes.items()
+        if "fillcolor" in line
+    }
     # a.grad = 6 (largest), b.grad = -4, e.grad = -2, f.grad = 12 ... compare through grad_color
     order = L.topological_order()
     scale = viz.draw.grad_scale(order, [L])
