@@ -28,9 +28,15 @@ class Optimizer:
         for p in self.params:
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__}")
-        if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
+        if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
             raise ValueError(f"{name}: lr must be a positive number, got {lr!r}")
         self.lr = float(lr)
+
+    def _check_setting(self, setting: str, value: float, low: float, high: float) -> float:
+        """A setting in [low, high): a bad one fails here, not deep inside step()."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < high:
+            raise ValueError(f"{type(self).__name__}: {setting} must be in [{low}, {high}), got {value!r}")
+        return float(value)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -40,7 +46,8 @@ class Optimizer:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr:g})"
+        n = len(self.params)
+        return f"{type(self).__name__}({n} parameter{'' if n == 1 else 's'}, lr={self.lr:g})"
 
 
 class SGD(Optimizer):
@@ -51,8 +58,8 @@ class SGD(Optimizer):
         self, params: Iterable[Value], lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = momentum
-        self.weight_decay = weight_decay
+        self.momentum = self._check_setting("momentum", momentum, 0.0, 1.0)
+        self.weight_decay = self._check_setting("weight_decay", weight_decay, 0.0, math.inf)
         self.velocity = [0.0] * len(self.params)
 
     def step(self) -> None:
@@ -79,9 +86,15 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.beta1, self.beta2 = betas
-        self.eps = eps
-        self.weight_decay = weight_decay
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}")
+        # beta = 1 would divide by 1 - beta**t = 0 in the bias correction.
+        self.beta1 = self._check_setting("betas[0]", betas[0], 0.0, 1.0)
+        self.beta2 = self._check_setting("betas[1]", betas[1], 0.0, 1.0)
+        self.eps = self._check_setting("eps", eps, 0.0, math.inf)
+        if self.eps == 0.0:  # m / (sqrt(v) + eps) would be 0 / 0 for a gradient of 0
+            raise ValueError(f"{type(self).__name__}: eps must be positive, got {eps!r}")
+        self.weight_decay = self._check_setting("weight_decay", weight_decay, 0.0, math.inf)
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
         self.t = 0
