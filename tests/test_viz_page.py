@@ -1,0 +1,191 @@
+"""The stepping page: self-contained, escaped, and it really steps in a browser.
+
+The browser tests load the page in Debian's headless Chromium with a
+``#step=K`` fragment (which presses the page's own Next button K times) and
+read the DOM it dumps. They are skipped, with the reason, only when no
+chromium is installed.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import viz
+from demos.neuron import build_neuron
+from tinygrad_edu import Value
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
+XSS_LABELS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
+
+
+def dump_dom(page: Path, fragment: str = "") -> tuple[str, str]:
+    """(the DOM after load, chromium's log) for `page` opened at `fragment`."""
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--enable-logging=stderr",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=2000",
+                "--dump-dom",
+                page.resolve().as_uri() + fragment,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout, done.stderr
+
+
+class Elements(html.parser.HTMLParser):
+    """Tags, and the text inside each element with an id, from a DOM dump."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: dict[str, str] = {}
+        self.classes: dict[str, str] = {}
+        self._open: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag in ("br", "img", "input", "meta", "path", "polygon", "ellipse", "polyline"):
+            return
+        ident = attrs.get("id")
+        if ident:
+            self.text.setdefault(ident, "")
+            self.classes[ident] = attrs.get("class", "")
+        self._open.append(ident)
+
+    def handle_endtag(self, tag):
+        if self._open and tag not in ("br", "img", "input", "meta", "path", "polygon", "ellipse", "polyline"):
+            self._open.pop()
+
+    def handle_data(self, data):
+        for ident in self._open:
+            if ident:
+                self.text[ident] += data
+
+
+def parse(dom: str) -> Elements:
+    parser = Elements()
+    parser.feed(dom)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def neuron_page(tmp_path_factory):
+    o, params = build_neuron()
+    path = viz.write_stepping_page(o, tmp_path_factory.mktemp("page") / "neuron.html", params=params)
+    return path, o
+
+
+# ---------------------------------------------------------- without a browser
+def test_the_page_is_one_file_with_nothing_to_fetch(neuron_page):
+    path, _ = neuron_page
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "<svg" in text and "<script>" in text
+    assert not re.search(r"\b(src|href)\s*=", text)  # no images, scripts or styles to load
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", text))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+
+
+def test_the_page_leaves_the_graph_grads_alone():
+    o, params = build_neuron()
+    o.backward()
+    before = [v.grad for v in o.topological_order()]
+    viz.stepping_page(o, params=params)
+    assert [v.grad for v in o.topological_order()] == before
+
+
+def test_labels_are_escaped_in_the_html_and_the_json():
+    a = Value(2.0, label=XSS_LABELS[0])
+    b = Value(3.0, label=XSS_LABELS[1])
+    out = a * b
+    out.label = "@SVG@ </script>"
+    text = viz.stepping_page(out)
+    assert "<img" not in text and "onerror=alert(1)>" not in text
+    assert text.count("<script") == 2 and text.count("</script>") == 2  # ours only
+    data = re.search(r'<script type="application/json" id="frames">(.*?)</script>', text, re.S).group(1)
+    assert "<" not in data and ">" not in data and "&" not in data
+    parsed = json.loads(data)
+    assert [n["name"] for n in parsed["nodes"]] == [repr(XSS_LABELS[0]), repr(XSS_LABELS[1]), repr(out.label)]
+    assert text.count("<svg") == 1  # the "@SVG@" label was not replaced by a second drawing
+
+
+# ------------------------------------------------------------- in a browser
+@needs_chromium
+def test_stepping_in_chromium_shows_the_grads_of_each_step(neuron_page):
+    path, o = neuron_page
+    order = o.topological_order()
+    n = len(order)
+    x1 = next(i for i, v in enumerate(order) if v.label == "x1")
+    node_n = next(i for i, v in enumerate(order) if v.label == "n")
+    out = order.index(o)
+
+    # Forward pass, three presses in: the first three values computed, the rest pending.
+    dom, log = dump_dom(path, "#step=3")
+    page = parse(dom)
+    assert page.text["counter"] == f"step 3 of {2 * n}"
+    assert page.text["phase"] == "Forward pass"
+    assert page.text["explain"] == "'x1*w1' = x1 * w1 = 2.0 * (-3.0) = -6.0"
+    assert "pending" in page.classes[f"n{n - 1}"] and "pending" not in page.classes["n0"]
+    assert "Uncaught" not in log
+
+    # One press into the backward pass: the output seeds its grad and hands 0.5 to n.
+    page = parse(dump_dom(path, f"#step={n + 1}")[0])
+    assert page.text["phase"] == "Backward pass"
+    assert "passes grad 1.0 to a (n): d(tanh(a))/da = 1 - tanh(a)**2" in page.text["explain"]
+    assert page.text[f"grad-n{out}"] == "1.0000"
+    assert page.text[f"grad-n{node_n}"] == "0.5000"
+    assert page.text[f"grad-n{x1}"] == "0.0000"  # nothing has reached x1 yet
+    assert "grad 0.0000" in page.text[f"n{x1}"]  # the SVG was drawn with -1.5: the script reset it
+    assert "grad 0.5000" in page.text[f"n{node_n}"]  # the SVG box shows it too
+    assert "current" in page.classes[f"n{out}"]
+
+    # The last step: every grad is what backward() gives.
+    o.backward()
+    page = parse(dump_dom(path, f"#step={2 * n}")[0])
+    assert page.text["counter"] == f"step {2 * n} of {2 * n}"
+    for i, v in enumerate(order):
+        assert page.text[f"grad-n{i}"] == viz.format_number(v.grad), v.label
+        assert f"grad {viz.format_number(v.grad)}" in page.text[f"n{i}"], v.label
+    assert page.text[f"grad-n{x1}"] == "-1.5000"
+
+
+@needs_chromium
+def test_hostile_labels_show_as_text_in_chromium(tmp_path):
+    a = Value(2.0, label=XSS_LABELS[0])
+    b = Value(3.0, label=XSS_LABELS[1])
+    out = (a * b).tanh()
+    out.label = "out"
+    path = viz.write_stepping_page(out, tmp_path / "xss.html")
+    dom, log = dump_dom(path, "#step=6")
+    page = parse(dom)
+    assert [tag for tag, _ in page.tags if tag == "img"] == []
+    assert len([tag for tag, _ in page.tags if tag == "script"]) == 2  # ours only
+    assert not any("onerror" in attrs for _, attrs in page.tags)
+    # The labels are there, as text: in the table, in the SVG boxes, in the step text.
+    assert page.text["row-n0"].startswith(repr(XSS_LABELS[0]))
+    assert XSS_LABELS[0] in page.text["n0"] and XSS_LABELS[1] in page.text["n1"]
+    assert repr(XSS_LABELS[1]) in page.text["explain"]
+    assert "alert" not in log
