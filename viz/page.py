@@ -190,7 +190,7 @@ _TEMPLATE = """<!DOCTYPE html>
   #explain { white-space: pre-wrap; background: #fbf8f1; border-left: 4px solid #e08214; padding: .6rem .8rem; margin: 0 0 1rem; min-height: 3.5rem; font-size: .85rem; }
   table { border-collapse: collapse; font-size: .85rem; }
   td, th { padding: .15rem .6rem; border-bottom: 1px solid #eee; text-align: left; }
-  td.num { font-family: ui-monospace, Menlo, Consolas, monospace; text-align: right; }
+  td.num { font-family: ui-monospace, Menlo, Consolas, monospace; text-align: right; white-space: nowrap; }
   tr.current { background: #fde0b2; }
   .key { font-size: .8rem; color: #555; margin-top: .75rem; }
   .swatch { display: inline-block; width: .9em; height: .9em; vertical-align: middle; border: 1px solid #888; }
