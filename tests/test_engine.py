@@ -121,13 +121,10 @@ NOT_OPS = {"__init__", "__repr__", "backward", "topological_order", "backward_st
 
 
 def op_attributes() -> set[str]:
-    """Every public method and every dunder of Value (private `_helpers` aside)."""
+    """Every public method and every dunder method of Value (not `_helpers`,
+    not properties or slots: those are not callable)."""
     names = set()
     for name, attr in vars(Value).items():
-        if isinstance(attr, property) or name in ("__slots__", "__module__", "__doc__", "__annotations__"):
-            continue
-        if name in Value.__slots__ or name.startswith("__static_attributes") or name == "__firstlineno__":
-            continue
         is_dunder = name.startswith("__") and name.endswith("__")
         if name.startswith("_") and not is_dunder:
             continue
