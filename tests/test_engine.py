@@ -684,13 +684,7 @@ def test_repr_shows_data_grad_op_and_label():
     assert repr(Value(2.0) ** 2) == "Value(data=4.0, grad=0.0, op='**2.0')"
 
 
-# ------------------------------------------------------------ known engine bugs (for the lead to fix)
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: '/' computes d(a/b)/db as -a/(b*b); b*b underflows to 0.0 for |b| < ~1e-162 "
-    "and Python raises a bare 'float division by zero'. -out/b (= -(a/b)/b) gives the same number "
-    "without the underflow.",
-)
+# ------------------------------------------------------------ numerical edge cases
 @pytest.mark.parametrize(("a", "b"), [(1e-300, 1e-300), (1.0, 1e-200)])
 def test_division_by_a_tiny_nonzero_number(a, b):
     try:
@@ -702,11 +696,6 @@ def test_division_by_a_tiny_nonzero_number(a, b):
         assert out.local_grads[0] == 1.0 / b
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a number exponent is not checked for finiteness, so v ** nan and v ** inf "
-    "make a Value holding nan/inf (which Value() itself refuses), silently",
-)
 @pytest.mark.parametrize("k", [math.nan, math.inf])
 def test_a_non_finite_number_exponent_is_refused(k):
     with pytest.raises(ValueError, match=r"'\*\*"):

@@ -154,8 +154,13 @@ class Value:
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"'/': division by zero in a / b with a={a!r}, b={b!r}")
-        # d(a/b)/da = 1/b, d(a/b)/db = -a/b**2
-        return _node(a / b, "/", self, 1.0 / b, other, -a / (b * b))
+        out = a / b
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b**2, written -out/b: b*b would
+        # underflow to 0 for |b| < 1e-162.
+        local_b = -out / b
+        if not math.isfinite(local_b):  # then out or 1/b**2 is beyond a float
+            raise OverflowError(f"'/': a / b or its derivative -a/b**2 overflows with a={a!r}, b={b!r}")
+        return _node(out, "/", self, 1.0 / b, other, local_b)
 
     def __pow__(self, exponent: Operand) -> Value:
         if isinstance(exponent, Value):
@@ -164,6 +169,8 @@ class Value:
             raise TypeError(f"'**': the exponent must be a number or a Value, got {type(exponent).__name__}")
         a, k = self.data, float(exponent)
         op = f"**{_fmt(k)}"
+        if not math.isfinite(k):
+            raise ValueError(f"'**': the exponent must be a finite number, got {k!r}")
         if a < 0.0 and not k.is_integer():
             raise ValueError(f"'{op}': a negative base to a fractional power, a={a!r}, k={k!r}")
         if a == 0.0 and k < 1.0 and k != 0.0:
@@ -421,13 +428,18 @@ def _node(data: float, op: str, *edges) -> Value:
 def _as_value(x: Operand, op: str) -> Value:
     if type(x) is Value:  # the common cases first: no ABC checks
         return x
-    if type(x) is float or type(x) is int:
-        return Value(x)
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    if (
+        type(x) is not float
+        and type(x) is not int
+        and (isinstance(x, bool) or not isinstance(x, numbers.Real))
+    ):
         raise TypeError(f"'{op}': expected a Value or a number, got {x!r} of type {type(x).__name__}")
-    return Value(x)
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"'{op}': a number operand must be finite, got {x!r}")
+    return _node(x, "")  # a constant: a leaf with no parents
 
 
 def _as_values(xs: Iterable[Operand], op: str) -> list[Value]:

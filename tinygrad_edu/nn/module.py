@@ -112,6 +112,10 @@ class Module:
             )
         for name, tensor in own.items():
             want, got = shape_of(tensor), shape_of_numbers(state[name])
+            if isinstance(got, str):
+                raise ValueError(
+                    f"{where}.load_state_dict: '{name}' holds {got}; expected numbers of shape {want}"
+                )
             if want != got:
                 raise ValueError(f"{where}.load_state_dict: '{name}' has shape {got}, expected {want}")
             for x in _flatten(state[name]):
@@ -209,12 +213,15 @@ def shape_of_numbers(x: Any) -> tuple[int, ...] | str:
         if not x:
             return (0,)
         inner = [shape_of_numbers(item) for item in x]
-        if any(s != inner[0] for s in inner) or isinstance(inner[0], str):
+        for shape in inner:
+            if isinstance(shape, str):  # something that is not a number, described
+                return shape
+        if any(shape != inner[0] for shape in inner):
             return "ragged nested lists"
         return (len(x),) + inner[0]
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return ()
-    return f"a {type(x).__name__}"
+    return f"{x!r:.40} (a {type(x).__name__})"
 
 
 def _flatten(tensor: Any) -> list:
