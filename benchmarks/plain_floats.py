@@ -45,15 +45,15 @@ def loss_and_grads(
             inputs.append(a)
             pre_activations.append(z)
             a = z if i == last else [zj if zj > 0.0 else 0.0 for zj in z]  # relu, except the output
-        score = a[0]
-        margin = 1.0 - y * score
-        if margin <= 0.0:  # relu(margin) is 0 here, and so is its gradient
-            continue
-        data_loss += margin
+        margin = 1.0 - y * a[0]
+        data_loss += margin if margin > 0.0 else 0.0  # relu(margin)
 
-        # ---- backward: d loss / d z for the output layer, then layer by layer
-        # d/d score of relu(1 - y * score) / n is -y / n (the margin is positive).
-        dz = [-y / n]
+        # ---- backward: d loss / d z for the output layer, then layer by layer.
+        # d/d score of relu(1 - y * score) / n is -y / n where the margin is
+        # positive, else 0. A point with a zero gradient still goes through
+        # the backward below, as it does in an autograd engine: the baseline
+        # does the same arithmetic, it does not skip work.
+        dz = [-y / n if margin > 0.0 else 0.0]
         for i in range(last, -1, -1):
             weight, _ = layers[i]
             grad_weight, grad_bias = grads[i]
