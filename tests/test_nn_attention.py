@@ -95,6 +95,16 @@ def test_embedding_lookup_returns_the_rows_and_accumulates_repeats(rng):
     assert grads(emb.weight[0]) == [0.0, 0.0, 0.0]
 
 
+def test_embedding_gradcheck(rng):
+    emb = Embedding(4, 3)
+    coeffs = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(3)]
+
+    def forward():
+        return Value.sum([Value.dot(row, c) for row, c in zip(emb([2, 0, 2]), coeffs)])
+
+    finite_difference_check(forward, emb.parameters())
+
+
 def test_embedding_matches_torch(rng):
     torch = pytest.importorskip("torch")
     emb = Embedding(6, 4)

@@ -190,8 +190,19 @@ def test_add_norm_is_norm_of_the_sum(rng):
     torch = pytest.importorskip("torch")
     ref = torch.nn.LayerNorm(4).double()
     load_into_torch(torch, ref, {k.removeprefix("norm."): v for k, v in add_norm.state_dict().items()})
-    ref_out = ref(torch.tensor(data(xs), dtype=torch.float64) + torch.tensor(data(ys), dtype=torch.float64))
-    assert_close(data(add_norm(xs, ys)), ref_out.detach())
+    x = torch.tensor(data(xs), dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(data(ys), dtype=torch.float64, requires_grad=True)
+    ref_out = ref(x + y)
+    (ref_out * torch.tensor(coeffs, dtype=torch.float64)).sum().backward()
+    for v in leaves:
+        v.grad = 0.0
+    outs = add_norm(xs, ys)
+    project(outs, coeffs).backward()
+    assert_close(data(outs), ref_out.detach())
+    assert_close(grads(xs), x.grad)
+    assert_close(grads(ys), y.grad)
+    assert_close(grads(add_norm.norm.weight), ref.weight.grad)
+    assert_close(grads(add_norm.norm.bias), ref.bias.grad)
     with pytest.raises(
         ValueError, match=r"AddNorm\(4\): the residual has 2 vectors but the sub-layer output 1"
     ):
