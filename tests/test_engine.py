@@ -43,16 +43,27 @@ def fused_sum(xs: list):
     return torch.stack([torch.as_tensor(x, dtype=torch.float64) for x in xs]).sum()
 
 
-def fused_dot(ws: list, xs: list):
+def fused_dot(ws: list, xs: list, bias=None):
     """`Value.dot` for Values; the same dot product for torch tensors."""
-    if any(isinstance(x, Value) for x in [*ws, *xs]):
-        return Value.dot(ws, xs)
+    if any(isinstance(x, Value) for x in [*ws, *xs, bias]):
+        return Value.dot(ws, xs, bias)
     import torch
 
     def vector(v):
         return torch.stack([torch.as_tensor(x, dtype=torch.float64) for x in v])
 
-    return torch.dot(vector(ws), vector(xs))
+    out = torch.dot(vector(ws), vector(xs))
+    return out if bias is None else out + bias
+
+
+def fused_linear(rows: list, xs: list, biases=None):
+    """`Value.linear` for Values; the same rows of dot products for torch tensors."""
+    if any(isinstance(x, Value) for row in rows for x in [*row, *xs, *(biases or [])]):
+        return Value.linear(rows, xs, biases)
+    return [
+        fused_dot(row, xs, None if biases is None else b)
+        for row, b in zip(rows, biases or [None] * len(rows))
+    ]
 
 
 def numeric_grad(f: Callable, point: Sequence[float], i: int, h: float = 1e-6) -> float:
@@ -114,6 +125,15 @@ OPS: dict[str, tuple[Callable, list[tuple[float, ...]]]] = {
     "dot": (lambda a, b, c, d: fused_dot([a, b], [c, d]), [(0.3, -1.7, 2.0, 0.5)]),
     "dot(numbers)": (lambda a, b: fused_dot([a, 3.0], [-2.0, b]), [(0.3, -1.7)]),
     "dot(shared)": (lambda a, b: fused_dot([a, a, b], [b, a, 2.0]), [(0.3, -1.7)]),
+    "dot(bias)": (lambda a, b, c: fused_dot([a, b], [c, 2.0], a), [(0.3, -1.7, 0.9)]),
+    "linear": (
+        lambda a, b, c: (lambda ys: ys[0] * ys[1])(fused_linear([[a, b], [c, 2.0]], [b, a], [c, 1.5])),
+        [(0.3, -1.7, 0.9)],
+    ),
+    "linear(no bias)": (
+        lambda a, b: (lambda ys: ys[0] - ys[1])(fused_linear([[a, b], [b, b]], [a, 3.0])),
+        [(0.3, -1.7)],
+    ),
 }
 
 # The methods of Value that are not ops (they make no new node).

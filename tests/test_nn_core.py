@@ -259,12 +259,13 @@ def test_layer_linear_and_mlp_always_return_a_list():
     assert type(Neuron(2)(x)) is Value
 
 
-def test_a_neuron_is_three_nodes_whatever_its_width():
-    # The fused dot keeps w.x + b at two nodes (dot, +), plus the activation.
+def test_a_neuron_is_two_nodes_whatever_its_width():
+    # The fused dot makes w.x + b one node, then the activation.
     neuron = Neuron(50, "tanh")
     out = neuron([0.1] * 50)
     ops = [v.op for v in out.topological_order() if v.op]
-    assert ops == ["dot", "+", "tanh"]
+    assert ops == ["dot", "tanh"]
+    assert out.parents[0].parents[-1] is neuron.bias
 
 
 def float_forward(model: MLP, x: list[float]) -> list[float]:

@@ -176,12 +176,12 @@ def test_assign_modules_follows_the_documented_heuristic_on_an_mlp():
     for i, neuron in enumerate(model.layers[0].neurons):
         for p in neuron.parameters():
             assert where[p] == f"layers.0.neurons.{i}"
-    # Rule 2: the dot and "+ bias" of each neuron use its parameters.
+    # Rule 2: each neuron's dot (w.x + b) uses its parameters.
     first = model.layers[0].neurons[0]
     dots = [v for v in loss.topological_order() if v.op == "dot" and v.parents[0] is first.weight[0]]
     assert len(dots) == 1 and where[dots[0]] == "layers.0.neurons.0"
     # Rule 3: the activation has no parameter parent; it inherits its parent's module.
-    assert out.op == "+" and where[out] == "layers.1.neurons.0"  # the linear output neuron
+    assert out.op == "dot" and where[out] == "layers.1.neurons.0"  # the linear output neuron
     hidden = [v for v in loss.topological_order() if v.op == "tanh"]
     assert sorted(where[h] for h in hidden) == [f"layers.0.neurons.{i}" for i in range(3)]
     # Rule 4: inputs belong to nobody; a labelled target pulls the loss out of the model,

@@ -41,7 +41,7 @@ class AnomalyChecker:
     def check_forward(self, node: engine.Value, edges: tuple) -> None:
         site = _caller_outside_package()
         self.created_at[node] = site
-        local_grads = edges[1::2]
+        local_grads = edges[len(edges) // 2 :]
         if not math.isfinite(node.data):
             raise FloatingPointError(
                 f"'{node.op}' produced {node.data!r} from operands {_operands(edges)}, created at {site}"
@@ -53,18 +53,17 @@ class AnomalyChecker:
             )
 
     def check_backward(self, node: engine.Value) -> None:
-        edges = node._edges
-        if any(not math.isfinite(p.grad) for p in edges[0::2]):
+        if any(not math.isfinite(p.grad) for p in node.parents):
             site = self.created_at.get(node, "an unknown place (made outside detect_anomaly)")
             raise FloatingPointError(
                 f"backward through '{node.op}' (grad {node.grad!r}, local derivatives "
-                f"{edges[1::2]!r}) gave a non-finite gradient to its operands "
-                f"{_operands(edges)}, created at {site}"
+                f"{node.local_grads!r}) gave a non-finite gradient to its operands "
+                f"{_operands(node._edges)}, created at {site}"
             )
 
 
 def _operands(edges: tuple) -> tuple[float, ...]:
-    return tuple(p.data for p in edges[0::2])
+    return tuple(p.data for p in edges[: len(edges) // 2])
 
 
 def _caller_outside_package() -> str:

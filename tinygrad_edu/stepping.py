@@ -242,12 +242,15 @@ def operand_names(op: str, n: int) -> list[str]:
 
     >>> operand_names("*", 2), operand_names("sum", 3), operand_names("dot", 4)
     (['a', 'b'], ['a0', 'a1', 'a2'], ['w0', 'w1', 'x0', 'x1'])
+    >>> operand_names("dot", 5)  # w.x + b: an odd count means a bias at the end
+    ['w0', 'w1', 'x0', 'x1', 'b']
     """
     if op == "sum":
         return [f"a{i}" for i in range(n)]
     if op == "dot":
         half = n // 2
-        return [f"w{i}" for i in range(half)] + [f"x{i}" for i in range(half)]
+        bias = ["b"] if n % 2 else []
+        return [f"w{i}" for i in range(half)] + [f"x{i}" for i in range(half)] + bias
     return ["a", "b", "c", "d"][:n] if n <= 4 else [f"a{i}" for i in range(n)]
 
 
@@ -266,19 +269,21 @@ def expression(op: str, n: int) -> str:
     if op == "sum":
         return f"sum(a0..a{n - 1})"
     if op == "dot":
-        return "w.x"
+        return "w.x + b" if n % 2 else "w.x"
     return f"{op}({', '.join(operand_names(op, n))})"
 
 
 def rule_text(op: str, position: int, n: int) -> str:
     """The local derivative d(op)/d(operand) as text, from `DERIVATIVE_RULES`.
 
-    >>> rule_text("*", 0, 2), rule_text("**3", 0, 1), rule_text("dot", 1, 4)
-    ('b', '3*a**(3-1)', 'x1')
+    >>> rule_text("*", 0, 2), rule_text("**3", 0, 1), rule_text("dot", 1, 4), rule_text("dot", 4, 5)
+    ('b', '3*a**(3-1)', 'x1', '1')
     """
     if op == "dot":
         # DERIVATIVE_RULES['dot']: "the matching entry of the other vector", made concrete.
         half = n // 2
+        if position == 2 * half:  # the bias
+            return "1"
         return f"x{position}" if position < half else f"w{position - half}"
     if op.startswith("**") and op != "**":
         k = op[2:]
@@ -302,9 +307,10 @@ def _apply(op: str, args: list[str]) -> str:
         return " + ".join(shown)
     if op == "dot":
         half = len(args) // 2
-        terms = [f"{w}*{x}" for w, x in zip(args[:half], args[half:])]
+        terms = [f"{w}*{x}" for w, x in zip(args[:half], args[half : 2 * half])]
         shown = terms if len(terms) <= 4 else [*terms[:2], "...", terms[-1]]
-        return " + ".join(shown)
+        bias = args[2 * half :]  # the bias, if any
+        return " + ".join(shown + bias)
     return f"{op}({', '.join(args)})"
 
 

@@ -64,7 +64,7 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Operand]) -> Value:
         check_vector(x, len(self.weight), self)
-        return activate(Value.dot(self.weight, x) + self.bias, self.activation)
+        return activate(Value.dot(self.weight, x, self.bias), self.activation)
 
     def extra_repr(self) -> str:
         return f"{len(self.weight)}, {self.activation}"
@@ -79,8 +79,11 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
         check_vector(x, len(self.neurons[0].weight), self)
-        x = [v if isinstance(v, Value) else Value(v) for v in x]  # wrap numbers once, not per neuron
-        return [neuron(x) for neuron in self.neurons]
+        # The same as [neuron(x) for neuron in self.neurons], with x read and
+        # checked once for the layer instead of once per neuron.
+        neurons = self.neurons
+        zs = Value.linear([n.weight for n in neurons], x, [n.bias for n in neurons])
+        return [activate(z, n.activation) for z, n in zip(zs, neurons)]
 
     def extra_repr(self) -> str:
         first = self.neurons[0]
@@ -143,9 +146,7 @@ class Linear(Module):
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
         check_vector(x, self.in_features, self)
-        if self.bias is None:
-            return [Value.dot(row, x) for row in self.weight]
-        return [Value.dot(row, x) + b for row, b in zip(self.weight, self.bias)]
+        return Value.linear(self.weight, x, self.bias)
 
     def extra_repr(self) -> str:
         return (
