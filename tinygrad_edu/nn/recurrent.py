@@ -71,20 +71,20 @@ class _RecurrentCell(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
 
-    def _preactivations(self, x: Vector, h: Vector, rows: range) -> list[Value]:
-        """W_ih[j] . x + W_hh[j] . h + b_ih[j] + b_hh[j] for each row j in `rows`.
+    def _gates(self, x: Vector, h: Vector) -> tuple[list[Value], list[Value]]:
+        """gi = W_ih x + b_ih and gh = W_hh h + b_hh, one Value per gate row.
 
-        Two dot nodes and one sum node per row, however long x and h are.
+        One dot node per row each (the bias is inside the dot), however long
+        x and h are. PyTorch's cells compute the same two halves and add
+        them; the GRU needs them apart.
         """
-        w_ih, w_hh, b_ih, b_hh = self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
-        if b_ih is None:
-            return [Value.dot(w_ih[j], x) + Value.dot(w_hh[j], h) for j in rows]
-        return [Value.sum([Value.dot(w_ih[j], x), Value.dot(w_hh[j], h), b_ih[j], b_hh[j]]) for j in rows]
+        gi = Value.linear(self.weight_ih, x, self.bias_ih)  # (gates*hidden,)
+        gh = Value.linear(self.weight_hh, h, self.bias_hh)  # (gates*hidden,)
+        return gi, gh
 
-    def _check_input(self, x: Vector) -> list[Value]:
+    def _check_input(self, x: Vector) -> Vector:
         check_vector(x, self.input_size, self)
-        # Wrap numbers once here, not once per gate row inside Value.dot.
-        return [v if type(v) is Value else Value(v) for v in x]
+        return x
 
     def _check_hidden(self, h: Any, what: str) -> Vector:
         if isinstance(h, (str, bytes)) or not isinstance(h, Sequence):
@@ -135,7 +135,8 @@ class RNNCell(_RecurrentCell):
     def __call__(self, x: Vector, h: Vector | None = None) -> list[Value]:
         x = self._check_input(x)
         h = self.initial_state() if h is None else self._check_hidden(h, "the state h")
-        pre = self._preactivations(x, h, range(self.hidden_size))
+        gi, gh = self._gates(x, h)
+        pre = [a + b for a, b in zip(gi, gh)]  # W_ih x + b_ih + W_hh h + b_hh
         if self.nonlinearity == "tanh":
             return [a.tanh() for a in pre]
         return [a.relu() for a in pre]
@@ -175,21 +176,12 @@ class GRUCell(_RecurrentCell):
         x = self._check_input(x)
         h = self.initial_state() if h is None else self._check_hidden(h, "the state h")
         H = self.hidden_size
-        rz = self._preactivations(x, h, range(2 * H))
-        r = [a.sigmoid() for a in rz[:H]]
-        z = [a.sigmoid() for a in rz[H:]]
-        # The n rows keep the input part and the hidden part apart: r scales
-        # only the hidden part (PyTorch's, and cuDNN's, form of the GRU).
-        w_ih, w_hh, b_ih, b_hh = self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
-        n = []
-        for j in range(H):
-            row = 2 * H + j
-            from_x = Value.dot(w_ih[row], x)
-            from_h = Value.dot(w_hh[row], h)
-            if b_ih is not None:
-                from_x = from_x + b_ih[row]
-                from_h = from_h + b_hh[row]
-            n.append((from_x + r[j] * from_h).tanh())
+        gi, gh = self._gates(x, h)
+        r = [(gi[j] + gh[j]).sigmoid() for j in range(H)]
+        z = [(gi[j] + gh[j]).sigmoid() for j in range(H, 2 * H)]
+        # In the n rows r scales only the hidden part, bias included
+        # (PyTorch's, and cuDNN's, form of the GRU).
+        n = [(gi[2 * H + j] + r[j] * gh[2 * H + j]).tanh() for j in range(H)]
         # (1 - z) * n + z * h, written as n + z * (h - n): one node fewer.
         return [n[j] + z[j] * (h[j] - n[j]) for j in range(H)]
 
@@ -237,7 +229,8 @@ class LSTMCell(_RecurrentCell):
             h = self._check_hidden(state[0], "the state h")
             c = self._check_hidden(state[1], "the cell state c")
         H = self.hidden_size
-        pre = self._preactivations(x, h, range(4 * H))
+        gi, gh = self._gates(x, h)
+        pre = [a + b for a, b in zip(gi, gh)]  # (4*hidden,): the i, f, g, o rows
         i = [a.sigmoid() for a in pre[0:H]]
         f = [a.sigmoid() for a in pre[H : 2 * H]]
         g = [a.tanh() for a in pre[2 * H : 3 * H]]
