@@ -9,7 +9,10 @@ DEMOS: dict[str, tuple[str, str]] = {
     "neuron": ("demos.neuron", "one neuron, tanh(x1*w1 + x2*w2 + b): its graph and backprop step by step"),
     "moons": ("demos.moons", "an MLP learns to separate two moons (micrograd's demo)"),
     "word2vec": ("demos.word2vec", "skip-gram word vectors: nearest words, king - man + woman, a 2-D map"),
-    "long-range": ("demos.long_range", "remember a token D steps back: the RNN fails first, LSTM and attention hold"),
+    "long-range": (
+        "demos.long_range",
+        "remember a token D steps back: the RNN fails first, LSTM and attention hold",
+    ),
     "attention": ("demos.attention", "one attention head learns where to look; heat maps of its weights"),
     "gpt": ("demos.gpt", "a character-level GPT (microgpt-sized) makes up first names"),
 }
