@@ -7,8 +7,9 @@ import math
 import random
 
 import pytest
+from block_checks import assert_close, data, finite_difference_check, grads, random_sequence
 
-from tinygrad_edu import Value, no_grad
+from tinygrad_edu import Value
 from tinygrad_edu.nn import (
     AttentionHead,
     Embedding,
@@ -19,60 +20,14 @@ from tinygrad_edu.nn import (
     shape_of,
     sinusoidal_table,
 )
-from tinygrad_edu.nn.module import _flatten
 
 
 # ---------------------------------------------------------------- helpers
-def random_sequence(T: int, d: int, rng: random.Random) -> list[list[Value]]:
-    return [[Value(rng.uniform(-1.0, 1.0)) for _ in range(d)] for _ in range(T)]
-
-
 def projection(outs: list[list[Value]], rng: random.Random) -> tuple[Value, list[list[float]]]:
     """A scalar loss sum_ij C_ij * out_ij with fixed random C: its gradient
     reaches every output with a different weight."""
     coeffs = [[rng.uniform(-1.0, 1.0) for _ in row] for row in outs]
     return Value.sum([Value.dot(row, c) for row, c in zip(outs, coeffs)]), coeffs
-
-
-def finite_difference_check(forward, leaves: list[Value], eps: float = 1e-6, tol: float = 1e-6) -> None:
-    """backward() vs central differences for every leaf. `forward()` builds
-    the scalar loss from the leaves' current numbers."""
-    for leaf in leaves:
-        leaf.grad = 0.0
-    forward().backward()
-    for i, leaf in enumerate(leaves):
-        x = leaf.data
-        with no_grad():
-            leaf.data = x + eps
-            plus = forward().data
-            leaf.data = x - eps
-            minus = forward().data
-        leaf.data = x
-        numeric = (plus - minus) / (2 * eps)
-        assert leaf.grad == pytest.approx(numeric, abs=tol, rel=tol), f"leaf {i}: {leaf.grad} vs {numeric}"
-
-
-def data(tensor):
-    """Numbers of a Value / vector / matrix, same nesting."""
-    if isinstance(tensor, Value):
-        return tensor.data
-    return [data(t) for t in tensor]
-
-
-def grads(tensor):
-    if isinstance(tensor, Value):
-        return tensor.grad
-    return [grads(t) for t in tensor]
-
-
-def assert_close(ours, theirs, tol: float = 1e-6) -> None:
-    """Nested lists of floats vs a torch tensor (or nested lists)."""
-    if hasattr(theirs, "tolist"):
-        theirs = theirs.tolist()
-    a, b = _flatten(ours), _flatten(theirs)
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert x == pytest.approx(y, abs=tol, rel=tol)
 
 
 @pytest.fixture

@@ -6,19 +6,14 @@ from __future__ import annotations
 import random
 
 import pytest
+from block_checks import assert_close, data, finite_difference_check, grads, random_sequence
 
 from tinygrad_edu import Value, no_grad
 from tinygrad_edu.functional import cross_entropy
 from tinygrad_edu.nn import GPT, AddNorm, FeedForward, LayerNorm, RMSNorm, TransformerBlock, shape_of
-from tinygrad_edu.nn.module import _flatten
 
 
 # ---------------------------------------------------------------- helpers
-# (The same few helpers as in test_nn_attention.py; test files stay independent.)
-def random_sequence(T: int, d: int, rng: random.Random) -> list[list[Value]]:
-    return [[Value(rng.uniform(-1.0, 1.0)) for _ in range(d)] for _ in range(T)]
-
-
 def random_coeffs(T: int, d: int, rng: random.Random) -> list[list[float]]:
     return [[rng.uniform(-1.0, 1.0) for _ in range(d)] for _ in range(T)]
 
@@ -26,43 +21,6 @@ def random_coeffs(T: int, d: int, rng: random.Random) -> list[list[float]]:
 def project(outs, coeffs) -> Value:
     """sum_ij C_ij * out_ij: a scalar whose gradient reaches every output."""
     return Value.sum([Value.dot(row, c) for row, c in zip(outs, coeffs)])
-
-
-def finite_difference_check(forward, leaves: list[Value], eps: float = 1e-6, tol: float = 1e-6) -> None:
-    for leaf in leaves:
-        leaf.grad = 0.0
-    forward().backward()
-    for i, leaf in enumerate(leaves):
-        x = leaf.data
-        with no_grad():
-            leaf.data = x + eps
-            plus = forward().data
-            leaf.data = x - eps
-            minus = forward().data
-        leaf.data = x
-        numeric = (plus - minus) / (2 * eps)
-        assert leaf.grad == pytest.approx(numeric, abs=tol, rel=tol), f"leaf {i}: {leaf.grad} vs {numeric}"
-
-
-def data(tensor):
-    if isinstance(tensor, Value):
-        return tensor.data
-    return [data(t) for t in tensor]
-
-
-def grads(tensor):
-    if isinstance(tensor, Value):
-        return tensor.grad
-    return [grads(t) for t in tensor]
-
-
-def assert_close(ours, theirs, tol: float = 1e-6) -> None:
-    if hasattr(theirs, "tolist"):
-        theirs = theirs.tolist()
-    a, b = _flatten(ours), _flatten(theirs)
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert x == pytest.approx(y, abs=tol, rel=tol)
 
 
 def load_into_torch(torch, ref, state: dict) -> None:
