@@ -315,8 +315,12 @@ class Value:
             ([3.0, 7.0], {'dot'})
         """
         xs, x_data = _values_and_data(xs, "linear")
+        if type(rows) is not list and type(rows) is not tuple:  # a generator works; a Value or 3 does not
+            rows = _sequence(rows, "linear", "rows (a list of rows)")
         if biases is None:
             return [_dot(*_values_and_data(row, "linear"), xs, x_data, None) for row in rows]
+        if type(biases) is not list and type(biases) is not tuple:
+            biases = _sequence(biases, "linear", "biases (a list, one per row)")
         if len(biases) != len(rows):
             raise ValueError(f"'linear': got {len(rows)} rows but {len(biases)} biases")
         return [_dot(*_values_and_data(row, "linear"), xs, x_data, b) for row, b in zip(rows, biases)]
@@ -497,6 +501,13 @@ def _as_values(xs: Iterable[Operand], op: str) -> list[Value]:
     ):
         raise TypeError(f"'{op}': expected a sequence of Values or numbers, got {type(xs).__name__}")
     return [x if type(x) is Value else _as_value(x, op) for x in xs]
+
+
+def _sequence(xs: Iterable, op: str, what: str) -> list:
+    """`xs` as a list, or a TypeError naming the op if it is not a sequence."""
+    if isinstance(xs, (Value, str, bytes)) or not isinstance(xs, Iterable):
+        raise TypeError(f"'{op}': expected {what}, got {type(xs).__name__}")
+    return list(xs)
 
 
 def _exp_checked(x: float, op: str) -> float:

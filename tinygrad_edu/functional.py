@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .engine import Operand, Value
 
@@ -62,6 +62,7 @@ def cross_entropy(logits: Sequence[Value], target: int) -> Value:
 def mse(predictions: Sequence[Operand], targets: Sequence[Operand]) -> Value:
     """Mean squared error: mean of (p - t)**2."""
     _same_length(predictions, targets, "mse")
+    predictions, targets = _values(predictions, "mse"), _values(targets, "mse")
     return Value.sum([(p - t) ** 2 for p, t in zip(predictions, targets)]) * (1.0 / len(predictions))
 
 
@@ -70,8 +71,9 @@ def hinge(scores: Sequence[Value], labels: Sequence[int]) -> Value:
 
     Zero once every point is on the right side with a margin of 1."""
     _same_length(scores, labels, "hinge")
+    scores = _values(scores, "hinge")
     for y in labels:
-        if y not in (-1, 1):
+        if isinstance(y, bool) or y not in (-1, 1):  # True == 1, but a bool is not a label
             raise ValueError(f"hinge: labels must be -1 or +1, got {y!r}")
     return Value.sum([(1 - y * s).relu() for s, y in zip(scores, labels)]) * (1.0 / len(scores))
 
@@ -98,15 +100,25 @@ def _scaled(logits: Sequence[Value], temperature: float, where: str) -> list[Val
 
 
 def _values(xs: Sequence[Operand], where: str) -> list[Value]:
-    if isinstance(xs, Value) or isinstance(xs, (str, bytes)):
+    if (
+        type(xs) is not list
+        and type(xs) is not tuple
+        and (isinstance(xs, (Value, str, bytes)) or not isinstance(xs, Iterable))
+    ):
         raise TypeError(f"{where}: expected a list of Values, got {type(xs).__name__}")
-    values = [x if isinstance(x, Value) else Value(x) for x in xs]
+    try:
+        values = [x if isinstance(x, Value) else Value(x) for x in xs]
+    except (TypeError, ValueError) as error:  # an entry that is a list (nested), a str, nan...
+        raise type(error)(f"{where}: expected a flat list of Values or numbers; {error}") from None
     if not values:
         raise ValueError(f"{where}: expected a non-empty list of Values, got an empty one")
     return values
 
 
 def _same_length(a: Sequence, b: Sequence, where: str) -> None:
+    for x, what in ((a, "predictions"), (b, "targets")):
+        if isinstance(x, (Value, str, bytes)) or not isinstance(x, Sequence):
+            raise TypeError(f"{where}: {what} must be a list, got {type(x).__name__}")
     if len(a) != len(b):
         raise ValueError(f"{where}: got {len(a)} predictions but {len(b)} targets")
     if not a:

@@ -12,8 +12,9 @@ gradcheck: 2 inputs, worst relative error ...e-... (tolerance 1e-05): ok
 
 from __future__ import annotations
 
+import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .engine import Value
@@ -75,6 +76,16 @@ def gradcheck(
     """
     if not callable(f):
         raise TypeError(f"gradcheck: f must be callable, got {type(f).__name__}")
+    if isinstance(inputs, (Value, str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(f"gradcheck: inputs must be a list of numbers, got {type(inputs).__name__}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0.0 < eps < math.inf:
+        raise ValueError(f"gradcheck: eps must be a positive number, got {eps!r}")
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, numbers.Real)
+        or not 0.0 <= tolerance < math.inf
+    ):
+        raise ValueError(f"gradcheck: tolerance must be a number >= 0, got {tolerance!r}")
     points = [_number(x) for x in inputs]
     if not points:
         raise ValueError("gradcheck: needs at least one input")

@@ -21,8 +21,12 @@ class Optimizer:
     """Holds the parameters; `zero_grad()` clears their grads."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = list(params)
         name = type(self).__name__
+        if isinstance(params, (Value, str, bytes)) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"{name}: expected a list of parameters (model.parameters()), got {type(params).__name__}"
+            )
+        self.params = list(params)
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
         for p in self.params:
