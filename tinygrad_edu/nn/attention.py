@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from ..engine import Operand, Value
 from ..functional import softmax
 from .embedding import check_sequence
-from .linear import Linear, _check_size
+from .linear import Linear, _check_size, in_module
 from .module import Module
 
 __all__ = ["AttentionHead", "MultiHeadAttention", "causal_mask"]
@@ -98,7 +98,10 @@ class AttentionHead(Module):
         # scores' spread near 1 however wide the head, so the softmax starts
         # soft instead of picking one position.
         scale = 1.0 / math.sqrt(self.d_head)
-        qs = [[q * scale for q in self.query(x)] for x in xs]  # (T, d_head)
+        try:
+            qs = [[q * scale for q in self.query(x)] for x in xs]  # (T, d_head)
+        except TypeError as error:  # an entry of x that is not a number
+            raise in_module(self, error) from None
         ks = [self.key(x) for x in xs]  # (T, d_head)
         vs = [self.value(x) for x in xs]  # (T, d_head)
         v_columns = [list(column) for column in zip(*vs)]  # (d_head, T): column j holds v_s[j] for every s
@@ -151,7 +154,10 @@ class MultiHeadAttention(Module):
 
     def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
         check_sequence(xs, self.d_model, self)
-        xs = [[x if isinstance(x, Value) else Value(x) for x in vec] for vec in xs]  # wrap numbers once
+        try:
+            xs = [[x if isinstance(x, Value) else Value(x) for x in vec] for vec in xs]  # wrap numbers once
+        except TypeError as error:  # an entry that is not a number
+            raise in_module(self, error) from None
         per_head = [head(xs) for head in self.heads]  # n_head x (T, d_head)
         concat = [[v for head_out in per_head for v in head_out[t]] for t in range(len(xs))]  # (T, d_model)
         return [self.proj(c) for c in concat]  # (T, d_model)

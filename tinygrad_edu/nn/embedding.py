@@ -30,7 +30,7 @@ import random
 from collections.abc import Sequence
 
 from ..engine import Operand, Value
-from .linear import _check_size
+from .linear import _check_size, in_module
 from .module import Module
 
 __all__ = [
@@ -105,8 +105,11 @@ class PositionalEmbedding(Module):
 
     def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
         check_sequence(xs, self.embedding_dim, self, max_len=self.block_size)
-        # One '+' node per number: x_t[i] + p_t[i].
-        return [[x + p for x, p in zip(vec, row)] for vec, row in zip(xs, self.weight)]
+        try:
+            # One '+' node per number: x_t[i] + p_t[i].
+            return [[x + p for x, p in zip(vec, row)] for vec, row in zip(xs, self.weight)]
+        except TypeError as error:  # an entry that is not a number
+            raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
         return f"{self.block_size}, {self.embedding_dim}"
@@ -128,13 +131,18 @@ class SinusoidalPositionalEncoding(Module):
     """
 
     def __init__(self, max_len: int, d_model: int) -> None:
+        _check_size(max_len, "SinusoidalPositionalEncoding", "max_len")
+        _check_size(d_model, "SinusoidalPositionalEncoding", "d_model")
         self.table = sinusoidal_table(max_len, d_model)  # floats: not a parameter
         self.max_len = max_len
         self.d_model = d_model
 
     def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
         check_sequence(xs, self.d_model, self, max_len=self.max_len)
-        return [[x + p for x, p in zip(_as_values(vec), row)] for vec, row in zip(xs, self.table)]
+        try:
+            return [[x + p for x, p in zip(_as_values(vec), row)] for vec, row in zip(xs, self.table)]
+        except TypeError as error:  # an entry that is not a number
+            raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
         return f"{self.max_len}, {self.d_model}"

@@ -23,15 +23,18 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
 def activate(x: Value, activation: str) -> Value:
     """Apply a named activation ('linear' is the identity)."""
-    if activation == "relu":
-        return x.relu()
-    if activation == "tanh":
-        return x.tanh()
-    if activation == "sigmoid":
-        return x.sigmoid()
+    try:  # free until something is wrong: then x has no .relu()
+        if activation == "relu":
+            return x.relu()
+        if activation == "tanh":
+            return x.tanh()
+        if activation == "sigmoid":
+            return x.sigmoid()
+    except AttributeError:
+        raise TypeError(f"activate: expected a Value, got {x!r:.40} of type {type(x).__name__}") from None
     if activation == "linear":
         return x
-    raise ValueError(f"unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+    raise ValueError(f"activate: unknown activation {activation!r}; expected one of {ACTIVATIONS}")
 
 
 def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
@@ -42,6 +45,18 @@ def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
         raise TypeError(f"{module!r}: expected a list of {size} numbers or Values, got {type(x).__name__}")
     if len(x) != size:
         raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
+
+
+def in_module(module: Module, error: TypeError) -> TypeError:
+    """`error`, raised inside a module's call, with the module named first.
+
+    check_vector only looks at the length (that is cheap); a wrong entry (a
+    str, a nested list) is then found by the engine, which names its op. A
+    module catches that TypeError and re-raises it through here, so the
+    message starts with the module the user called: the check costs nothing
+    until something is wrong.
+    """
+    return TypeError(f"{type(module).__name__}({module.extra_repr()}): {error}")
 
 
 class Neuron(Module):
@@ -55,7 +70,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "relu") -> None:
         _check_size(nin, "Neuron", "nin")
-        activate(Value(0.0), activation)  # validates the name
+        _check_activation(activation, "Neuron")
         # micrograd's init: uniform in [-1, 1], bias 0. (Linear below uses
         # PyTorch's +-1/sqrt(nin), which suits wide layers better.)
         self.weight = [Value(random.uniform(-1.0, 1.0)) for _ in range(nin)]
@@ -64,7 +79,11 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Operand]) -> Value:
         check_vector(x, len(self.weight), self)
-        return activate(Value.dot(self.weight, x, self.bias), self.activation)
+        try:
+            z = Value.dot(self.weight, x, self.bias)
+        except TypeError as error:
+            raise in_module(self, error) from None
+        return activate(z, self.activation)
 
     def extra_repr(self) -> str:
         return f"{len(self.weight)}, {self.activation}"
@@ -82,7 +101,10 @@ class Layer(Module):
         # The same as [neuron(x) for neuron in self.neurons], with x read and
         # checked once for the layer instead of once per neuron.
         neurons = self.neurons
-        zs = Value.linear([n.weight for n in neurons], x, [n.bias for n in neurons])
+        try:
+            zs = Value.linear([n.weight for n in neurons], x, [n.bias for n in neurons])
+        except TypeError as error:
+            raise in_module(self, error) from None
         return [activate(z, n.activation) for z, n in zip(zs, neurons)]
 
     def extra_repr(self) -> str:
@@ -98,14 +120,23 @@ class MLP(Module):
     last layer is then linear) or a list with one name per layer."""
 
     def __init__(self, nin: int, nouts: Sequence[int], activations: str | Sequence[str] = "relu") -> None:
+        _check_size(nin, "MLP", "nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
+            raise TypeError(f"MLP: nouts must be a list of layer sizes, like [16, 16, 1], got {nouts!r}")
         if not nouts:
             raise ValueError("MLP: nouts needs at least one layer size, got []")
+        for i, n in enumerate(nouts):
+            _check_size(n, "MLP", f"nouts[{i}]")
         if isinstance(activations, str):
             activations = [activations] * (len(nouts) - 1) + ["linear"]
+        if not isinstance(activations, Sequence):
+            raise TypeError(f"MLP: activations must be a name or a list of names, got {activations!r}")
         if len(activations) != len(nouts):
             raise ValueError(
                 f"MLP: got {len(activations)} activations for {len(nouts)} layers; give one per layer"
             )
+        for a in activations:
+            _check_activation(a, "MLP")
         sizes = [nin, *nouts]
         self.layers = [Layer(sizes[i], sizes[i + 1], activations[i]) for i in range(len(nouts))]
 
@@ -146,7 +177,10 @@ class Linear(Module):
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
         check_vector(x, self.in_features, self)
-        return Value.linear(self.weight, x, self.bias)
+        try:
+            return Value.linear(self.weight, x, self.bias)
+        except TypeError as error:
+            raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
         return (
@@ -157,3 +191,8 @@ class Linear(Module):
 def _check_size(n: int, module: str, name: str) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{module}: {name} must be a positive int, got {n!r}")
+
+
+def _check_activation(activation: str, module: str) -> None:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(f"{module}: unknown activation {activation!r}; expected one of {ACTIVATIONS}")

@@ -24,10 +24,11 @@ Both follow PyTorch: the variance is the biased one (divide by n, not n-1),
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from ..engine import Operand, Value
-from .linear import _check_size, check_vector
+from .linear import _check_size, check_vector, in_module
 from .module import Module
 
 __all__ = ["LayerNorm", "RMSNorm", "make_norm"]
@@ -47,6 +48,7 @@ class LayerNorm(Module):
         self, normalized_shape: int, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True
     ) -> None:
         _check_size(normalized_shape, "LayerNorm", "normalized_shape")
+        _check_eps(eps, "LayerNorm")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.bias = [Value(0.0) for _ in range(normalized_shape)] if elementwise_affine and bias else None
         self.normalized_shape = normalized_shape
@@ -55,7 +57,10 @@ class LayerNorm(Module):
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
         check_vector(x, self.normalized_shape, self)
         inv_n = 1.0 / self.normalized_shape
-        mean = Value.sum(x) * inv_n
+        try:
+            mean = Value.sum(x) * inv_n
+        except TypeError as error:  # an entry that is not a number: name the module
+            raise in_module(self, error) from None
         centred = [xi - mean for xi in x]
         variance = Value.dot(centred, centred) * inv_n  # biased (1/n), as PyTorch
         inv_std = (variance + self.eps) ** -0.5
@@ -89,13 +94,17 @@ class RMSNorm(Module):
 
     def __init__(self, normalized_shape: int, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
         _check_size(normalized_shape, "RMSNorm", "normalized_shape")
+        _check_eps(eps, "RMSNorm")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.normalized_shape = normalized_shape
         self.eps = eps
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
         check_vector(x, self.normalized_shape, self)
-        mean_square = Value.dot(x, x) * (1.0 / self.normalized_shape)
+        try:
+            mean_square = Value.dot(x, x) * (1.0 / self.normalized_shape)
+        except TypeError as error:  # an entry that is not a number: name the module
+            raise in_module(self, error) from None
         inv_rms = (mean_square + self.eps) ** -0.5
         if self.weight is None:
             return [xi * inv_rms for xi in x]
@@ -108,10 +117,17 @@ class RMSNorm(Module):
         return text
 
 
-def make_norm(norm: str, size: int, bias: bool = True) -> LayerNorm | RMSNorm:
-    """'layernorm' -> LayerNorm(size, bias=bias); 'rmsnorm' -> RMSNorm(size)."""
+def make_norm(norm: str, size: int, bias: bool = True, where: str = "make_norm") -> LayerNorm | RMSNorm:
+    """'layernorm' -> LayerNorm(size, bias=bias); 'rmsnorm' -> RMSNorm(size).
+    `where` names the caller in the error for an unknown name."""
     if norm == "layernorm":
         return LayerNorm(size, bias=bias)
     if norm == "rmsnorm":
         return RMSNorm(size)
-    raise ValueError(f"unknown norm {norm!r}; expected one of {NORMS}")
+    raise ValueError(f"{where}: unknown norm {norm!r}; expected one of {NORMS}")
+
+
+def _check_eps(eps: float, module: str) -> None:
+    # eps keeps 1/sqrt(variance + eps) finite for a constant vector (variance 0).
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0.0 < eps < math.inf:
+        raise ValueError(f"{module}: eps must be a positive finite number, got {eps!r}")

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..engine import Operand, Value
-from .linear import _check_size, check_vector
+from .linear import _check_size, check_vector, in_module
 from .module import Module
 
 __all__ = ["GRUCell", "LSTMCell", "RNNCell", "run_sequence"]
@@ -78,8 +78,11 @@ class _RecurrentCell(Module):
         x and h are. PyTorch's cells compute the same two halves and add
         them; the GRU needs them apart.
         """
-        gi = Value.linear(self.weight_ih, x, self.bias_ih)  # (gates*hidden,)
-        gh = Value.linear(self.weight_hh, h, self.bias_hh)  # (gates*hidden,)
+        try:
+            gi = Value.linear(self.weight_ih, x, self.bias_ih)  # (gates*hidden,)
+            gh = Value.linear(self.weight_hh, h, self.bias_hh)  # (gates*hidden,)
+        except TypeError as error:  # an entry of x or h that is not a number
+            raise in_module(self, error) from None
         return gi, gh
 
     def _check_input(self, x: Vector) -> Vector:
@@ -235,7 +238,10 @@ class LSTMCell(_RecurrentCell):
         f = [a.sigmoid() for a in pre[H : 2 * H]]
         g = [a.tanh() for a in pre[2 * H : 3 * H]]
         o = [a.sigmoid() for a in pre[3 * H :]]
-        c_next = [f[j] * c[j] + i[j] * g[j] for j in range(H)]
+        try:
+            c_next = [f[j] * c[j] + i[j] * g[j] for j in range(H)]
+        except TypeError as error:  # an entry of c that is not a number
+            raise in_module(self, error) from None
         h_next = [o[j] * c_next[j].tanh() for j in range(H)]
         return h_next, c_next
 
@@ -264,6 +270,11 @@ def run_sequence(
         raise TypeError(f"run_sequence: xs must be a list of input vectors, got {type(xs).__name__}")
     if not xs:
         raise ValueError("run_sequence: xs must hold at least one input vector, got an empty sequence")
+    if isinstance(xs[0], (Value, int, float)):
+        raise TypeError(
+            f"run_sequence: xs must be a list of input vectors, got a single vector of {len(xs)} numbers; "
+            "wrap it: [x]"
+        )
     outputs = []
     for x in xs:
         state = cell(x, state)

@@ -44,6 +44,7 @@ nanoGPT (wte, wpe, ln_f, lm_head, ln_1, attn, ln_2, mlp).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable, Sequence
 
@@ -58,9 +59,9 @@ from .embedding import (
     check_sequence,
     describe,
 )
-from .linear import ACTIVATIONS, Linear, _check_size, activate
+from .linear import Linear, _check_activation, _check_size, activate, in_module
 from .module import Module
-from .norm import make_norm
+from .norm import NORMS, make_norm
 
 __all__ = ["GPT", "AddNorm", "FeedForward", "TransformerBlock"]
 
@@ -79,8 +80,10 @@ class FeedForward(Module):
     def __init__(
         self, d_model: int, d_ff: int | None = None, activation: str = "relu", bias: bool = True
     ) -> None:
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"FeedForward: unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+        _check_size(d_model, "FeedForward", "d_model")
+        if d_ff is not None:
+            _check_size(d_ff, "FeedForward", "d_ff")
+        _check_activation(activation, "FeedForward")
         d_ff = 4 * d_model if d_ff is None else d_ff
         self.fc = Linear(d_model, d_ff, bias=bias)
         self.proj = Linear(d_ff, d_model, bias=bias)
@@ -89,7 +92,10 @@ class FeedForward(Module):
     def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
         check_sequence(xs, self.fc.in_features, self)
         act = self.activation
-        return [self.proj([activate(h, act) for h in self.fc(x)]) for x in xs]
+        try:
+            return [self.proj([activate(h, act) for h in self.fc(x)]) for x in xs]
+        except TypeError as error:  # an entry that is not a number
+            raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
         return (
@@ -108,7 +114,8 @@ class AddNorm(Module):
     """
 
     def __init__(self, d_model: int, norm: str = "layernorm", bias: bool = True) -> None:
-        self.norm = make_norm(norm, d_model, bias)
+        _check_size(d_model, "AddNorm", "d_model")
+        self.norm = make_norm(norm, d_model, bias, where="AddNorm")
         self.d_model = d_model
 
     def __call__(self, xs: Sequence[Vector], ys: Sequence[Vector]) -> list[list[Value]]:
@@ -118,7 +125,18 @@ class AddNorm(Module):
             raise ValueError(
                 f"{describe(self)}: the residual has {len(xs)} vectors but the sub-layer output {len(ys)}"
             )
-        return [self.norm([x + y for x, y in zip(xv, yv)]) for xv, yv in zip(xs, ys)]
+        try:
+            return [self.norm([x + y for x, y in zip(xv, yv)]) for xv, yv in zip(xs, ys)]
+        except TypeError as error:  # an entry that is not a number ("x" + 1.0 fails in Python itself)
+            for what, seq in (("input", xs), ("sub-layer output", ys)):
+                for t, vec in enumerate(seq):
+                    for v in vec:
+                        if type(v) is not Value and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                            raise TypeError(
+                                f"{describe(self)}: vector {t} of the {what} holds {v!r:.40} "
+                                f"(a {type(v).__name__}); expected numbers or Values"
+                            ) from None
+            raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
         return f"{self.d_model}"
@@ -144,13 +162,14 @@ class TransformerBlock(Module):
         bias: bool = True,
         activation: str = "relu",
     ) -> None:
+        _check_block_settings("TransformerBlock", d_model, n_head, d_ff, norm, activation)
         self.norm_first = bool(norm_first)
         # Attribute order is state_dict order: pre-norm reads ln_1, attn, ln_2, mlp.
         if self.norm_first:
-            self.ln_1 = make_norm(norm, d_model, bias)
+            self.ln_1 = make_norm(norm, d_model, bias, where="TransformerBlock")
         self.attn = MultiHeadAttention(d_model, n_head, causal=causal, bias=bias)
         if self.norm_first:
-            self.ln_2 = make_norm(norm, d_model, bias)
+            self.ln_2 = make_norm(norm, d_model, bias, where="TransformerBlock")
         else:
             self.addnorm_1 = AddNorm(d_model, norm, bias)
         self.mlp = FeedForward(d_model, d_ff, activation, bias)
@@ -163,7 +182,10 @@ class TransformerBlock(Module):
         if not self.norm_first:
             xs = self.addnorm_1(xs, self.attn(xs))
             return self.addnorm_2(xs, self.mlp(xs))
-        h = self.attn([self.ln_1(x) for x in xs])
+        try:
+            h = self.attn([self.ln_1(x) for x in xs])
+        except TypeError as error:  # an entry that is not a number
+            raise in_module(self, error) from None
         xs = [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
         h = self.mlp([self.ln_2(x) for x in xs])
         return [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
@@ -208,6 +230,7 @@ class GPT(Module):
         _check_size(vocab_size, "GPT", "vocab_size")
         _check_size(block_size, "GPT", "block_size")
         _check_size(n_layer, "GPT", "n_layer")
+        _check_block_settings("GPT", n_embd, n_head, d_ff, norm, activation, d_model_name="n_embd")
         self.wte = Embedding(vocab_size, n_embd)
         if positional == "learned":
             self.wpe = PositionalEmbedding(block_size, n_embd)
@@ -228,7 +251,7 @@ class GPT(Module):
             )
             for _ in range(n_layer)
         ]
-        self.ln_f = make_norm(norm, n_embd, bias)
+        self.ln_f = make_norm(norm, n_embd, bias, where="GPT")
         self.lm_head = Linear(n_embd, vocab_size, bias=bias)
         self.vocab_size = vocab_size
         self.block_size = block_size
@@ -237,8 +260,8 @@ class GPT(Module):
 
     # ------------------------------------------------------------- forward
     def __call__(self, ids: Sequence[int]) -> list[list[Value]]:
-        self._check_context(ids)
         check_ids(ids, self.vocab_size, self)
+        self._check_context(ids)
         xs = self.wpe(self.wte(ids))  # (T, n_embd)
         for block in self.blocks:
             xs = block(xs)  # (T, n_embd)
@@ -246,10 +269,11 @@ class GPT(Module):
 
     def loss(self, ids: Sequence[int], targets: Sequence[int]) -> Value:
         """Mean over positions of cross_entropy(logits_t, targets[t])."""
-        if isinstance(targets, (str, bytes)) or not isinstance(targets, Sequence):
-            raise TypeError(
-                f"{describe(self)}.loss: targets must be a list of token ids, got {type(targets).__name__}"
-            )
+        for what, xs in (("ids", ids), ("targets", targets)):
+            if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
+                raise TypeError(
+                    f"{describe(self)}.loss: {what} must be a list of token ids, got {type(xs).__name__}"
+                )
         if len(targets) != len(ids):
             raise ValueError(
                 f"{describe(self)}.loss: got {len(ids)} input ids but {len(targets)} targets; need one each"
@@ -265,11 +289,25 @@ class GPT(Module):
         Each document is a list of ids; its tokens 1.. are predicted from the
         ones before (so at most block_size + 1 ids per document).
         """
+        if isinstance(documents, (str, bytes)) or not isinstance(documents, Iterable):
+            raise TypeError(
+                f"GPT.evaluate: expected a list of documents (lists of token ids), got {type(documents).__name__}"
+            )
         total, count = 0.0, 0
         with no_grad():
-            for doc in documents:
+            for k, doc in enumerate(documents):
+                if isinstance(doc, (str, bytes)) or not isinstance(doc, Sequence):
+                    raise TypeError(
+                        f"GPT.evaluate: document {k} must be a list of token ids, got {type(doc).__name__} "
+                        "(for one document, pass [ids])"
+                    )
                 if len(doc) < 2:
                     raise ValueError(f"GPT.evaluate: a document needs at least 2 token ids, got {len(doc)}")
+                if len(doc) > self.block_size + 1:
+                    raise ValueError(
+                        f"GPT.evaluate: document {k} has {len(doc)} token ids; at most "
+                        f"block_size + 1 = {self.block_size + 1} fit the context"
+                    )
                 n = len(doc) - 1
                 total += self.loss(doc[:-1], doc[1:]).data * n
                 count += n
@@ -296,12 +334,23 @@ class GPT(Module):
         random.Random; None uses the `random` module). Generation stops early
         after emitting `stop`, if given. Runs in `no_grad()`: no graph.
         """
+        check_ids(prompt_ids, self.vocab_size, self)
         ids = list(prompt_ids)
-        check_ids(ids, self.vocab_size, self)
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"GPT.generate: n must be a non-negative int, got {n!r}")
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, (int, float))
+            or not 0.0 < temperature < math.inf
+        ):
+            raise ValueError(f"GPT.generate: temperature must be a positive number, got {temperature!r}")
+        # top_k above vocab_size keeps every token, as nanoGPT's min(top_k, vocab_size).
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"GPT.generate: top_k must be a positive int or None, got {top_k!r}")
+        if stop is not None and (type(stop) is not int or not 0 <= stop < self.vocab_size):
+            raise ValueError(
+                f"GPT.generate: stop must be None or a token id in 0..{self.vocab_size - 1}, got {stop!r}"
+            )
         rng = random.Random(seed) if seed is not None else random
         with no_grad():
             for _ in range(n):
@@ -330,3 +379,28 @@ class GPT(Module):
             f"vocab_size={self.vocab_size}, block_size={self.block_size}, n_layer={len(self.blocks)}, "
             f"n_embd={self.n_embd}, n_head={self.n_head}, {self.num_parameters()} parameters"
         )
+
+
+def _check_block_settings(
+    where: str,
+    d_model: int,
+    n_head: int,
+    d_ff: int | None,
+    norm: str,
+    activation: str,
+    d_model_name: str = "d_model",
+) -> None:
+    """The settings of a block, checked where the user gave them (not in the
+    Linear or LayerNorm that would trip over them)."""
+    _check_size(d_model, where, d_model_name)
+    _check_size(n_head, where, "n_head")
+    if d_model % n_head:
+        raise ValueError(
+            f"{where}: {d_model_name}={d_model} must be divisible by n_head={n_head} "
+            f"(each head gets {d_model_name} // n_head numbers)"
+        )
+    if d_ff is not None:
+        _check_size(d_ff, where, "d_ff")
+    if norm not in NORMS:
+        raise ValueError(f"{where}: unknown norm {norm!r}; expected one of {NORMS}")
+    _check_activation(activation, where)
