@@ -111,7 +111,11 @@ class Module:
                 f"{where}.load_state_dict: keys do not match; missing {missing}, unexpected {extra}"
             )
         for name, tensor in own.items():
-            want, got = shape_of(tensor), shape_of_numbers(state[name])
+            want = shape_of(tensor)
+            try:
+                got = shape_of_numbers(state[name])
+            except RecursionError:  # '[[[[...' from a hostile file: deeper than any tensor
+                got = "lists nested too deeply"
             if isinstance(got, str):
                 raise ValueError(
                     f"{where}.load_state_dict: '{name}' holds {got}; expected numbers of shape {want}"
@@ -119,9 +123,9 @@ class Module:
             if want != got:
                 raise ValueError(f"{where}.load_state_dict: '{name}' has shape {got}, expected {want}")
             for x in _flatten(state[name]):
-                if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
+                if isinstance(x, bool) or not isinstance(x, numbers.Real) or not _finite(x):
                     raise ValueError(
-                        f"{where}.load_state_dict: '{name}' holds {x!r}; expected finite numbers"
+                        f"{where}.load_state_dict: '{name}' holds {x!r:.40}; expected finite numbers"
                     )
         for name, tensor in own.items():
             for param, x in zip(_flatten(tensor), _flatten(state[name])):
@@ -168,12 +172,16 @@ class Module:
         malformed file, another architecture, or non-numeric values raise a
         ValueError and leave the module untouched."""
         where = f"{type(self).__name__}.load({os.fspath(path)!r})"
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
+        with open(path, "rb") as file:
+            raw = file.read()
         try:
-            document = json.loads(text)
+            document = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError(f"{where}: not a text (UTF-8) file; expected JSON written by save()") from None
         except json.JSONDecodeError as error:
             raise ValueError(f"{where}: not a complete JSON file (truncated?): {error}") from None
+        except RecursionError:  # '[[[[...' nested deeper than any state dict
+            raise ValueError(f"{where}: JSON nested too deeply to be a state dict") from None
         if not isinstance(document, dict) or document.get("format") != SAVE_FORMAT:
             raise ValueError(f"{where}: not a tinygrad_edu model file (expected format {SAVE_FORMAT!r})")
         if document.get("module") != type(self).__name__:
@@ -204,6 +212,10 @@ def shape_of(tensor: Tensor) -> tuple[int, ...]:
     """() for a Value, (n,) for a vector, (rows, cols) for a matrix."""
     if isinstance(tensor, Value):
         return ()
+    if not isinstance(tensor, (list, tuple)):  # a str would recurse forever: "a"[0] is "a"
+        raise TypeError(
+            f"shape_of: expected a Value or (nested) lists of Values, got {type(tensor).__name__}"
+        )
     return (len(tensor),) + (shape_of(tensor[0]) if len(tensor) else ())
 
 
@@ -222,6 +234,13 @@ def shape_of_numbers(x: Any) -> tuple[int, ...] | str:
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return ()
     return f"{x!r:.40} (a {type(x).__name__})"
+
+
+def _finite(x: numbers.Real) -> bool:
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int too large for a float: JSON ints have no limit
+        return False
 
 
 def _flatten(tensor: Any) -> list:
