@@ -41,7 +41,13 @@ class CharTokenizer:
     """
 
     def __init__(self, chars: Iterable[str], bos_char: str = ".") -> None:
-        alphabet = sorted(set(chars))
+        if not isinstance(chars, Iterable):
+            raise TypeError(
+                f"CharTokenizer: expected the characters (a str or a list), got {type(chars).__name__}"
+            )
+        if not isinstance(bos_char, str) or len(bos_char) != 1:
+            raise ValueError(f"CharTokenizer: bos_char must be a single character, got {bos_char!r}")
+        alphabet = sorted(set(chars), key=str)
         for c in alphabet:
             if not isinstance(c, str) or len(c) != 1:
                 raise ValueError(f"CharTokenizer: expected single characters, got {c!r}")
@@ -55,6 +61,14 @@ class CharTokenizer:
     @classmethod
     def from_texts(cls, texts: Iterable[str], bos_char: str = ".") -> CharTokenizer:
         """A tokenizer whose alphabet is every character that occurs in `texts`."""
+        if isinstance(texts, str) or not isinstance(texts, Iterable):
+            raise TypeError(f"CharTokenizer.from_texts: expected a list of str, got {type(texts).__name__}")
+        texts = list(texts)
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(
+                    f"CharTokenizer.from_texts: expected a list of str, got an entry {text!r:.40}"
+                )
         return cls({c for text in texts for c in text}, bos_char)
 
     @property
@@ -63,6 +77,8 @@ class CharTokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Characters -> ids (no BOS)."""
+        if not isinstance(text, str):
+            raise TypeError(f"CharTokenizer.encode: expected a str, got {type(text).__name__}")
         try:
             return [self.stoi[c] for c in text]
         except KeyError as error:

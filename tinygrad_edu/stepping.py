@@ -37,7 +37,7 @@ are half done.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from . import engine
@@ -209,9 +209,16 @@ def forward_steps(root: Value, params: Sequence[Value] = ()) -> Iterator[Forward
         b = -3.0 (a parameter)
         e = a * b = 2.0 * (-3.0) = -6.0
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"forward_steps: expected a Value, got {type(root).__name__}")
+    if isinstance(params, (Value, str, bytes)) or not isinstance(params, Iterable):
+        raise TypeError(f"forward_steps: params must be a list of Values, got {type(params).__name__}")
+    param_set = set(params)
+    for p in param_set:
+        if not isinstance(p, Value):
+            raise TypeError(f"forward_steps: params must be a list of Values, got an entry {p!r:.40}")
     order = root.topological_order()
     index = {node: i for i, node in enumerate(order)}
-    param_set = set(params)
     for i, node in enumerate(order):
         name = reference(node, i)
         if not node.parents:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -84,6 +85,8 @@ class Word2Vec(Module):
         rng: random.Random | None = None,
     ) -> None:
         _check_size(dim, "Word2Vec", "dim")
+        if isinstance(words, str):  # list("cat") would be a vocabulary of letters
+            raise TypeError(f"Word2Vec: words must be a list of str, got the str {words!r}")
         words = list(words)
         if not words or not all(isinstance(w, str) for w in words):
             raise ValueError("Word2Vec: words must be a non-empty list of str")
@@ -92,6 +95,9 @@ class Word2Vec(Module):
         counts = [1] * len(words) if counts is None else list(counts)
         if len(counts) != len(words):
             raise ValueError(f"Word2Vec: got {len(counts)} counts for {len(words)} words")
+        for w, c in zip(words, counts):
+            if type(c) is not int or c < 1:  # the noise distribution needs positive counts
+                raise ValueError(f"Word2Vec: counts must be positive ints; {w!r} has count {c!r}")
         rng = rng or random.Random()
         scale = 0.5 / dim
         self.word_vectors = [
@@ -113,8 +119,14 @@ class Word2Vec(Module):
     ) -> Word2Vec:
         """The vocabulary of `sentences` (words seen at least `min_count` times),
         most frequent first."""
-        counts = Counter(w for sentence in sentences for w in sentence)
+        _check_size(min_count, "Word2Vec.from_sentences", "min_count")
+        counts = Counter(w for sentence in _sentences(sentences, "Word2Vec.from_sentences") for w in sentence)
         kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+        if not kept:
+            raise ValueError(
+                f"Word2Vec.from_sentences: no word occurs at least min_count={min_count} times "
+                f"(in {len(counts)} distinct words)"
+            )
         return cls(kept, dim, [counts[w] for w in kept], rng)
 
     @property
@@ -147,6 +159,7 @@ class Word2Vec(Module):
     def nearest(self, word: str, k: int = 5) -> list[tuple[str, float]]:
         """The k words whose vectors point most nearly the same way as `word`'s,
         with their cosine similarities, most similar first."""
+        _check_size(k, "Word2Vec.nearest", "k")
         units = self.unit_vectors()
         target = units[self.index(word)]
         return _top(units, target, self._words, k, exclude={word})
@@ -166,6 +179,7 @@ class Word2Vec(Module):
 
 def analogy(model: Word2Vec, a: str, b: str, c: str, k: int = 1) -> list[tuple[str, float]]:
     """The k words nearest to unit(a) - unit(b) + unit(c), with cosine scores."""
+    _check_size(k, "analogy", "k")
     units = model.unit_vectors()
     va, vb, vc = (units[model.index(w)] for w in (a, b, c))
     target = _unit([x - y + z for x, y, z in zip(va, vb, vc)])
@@ -174,8 +188,7 @@ def analogy(model: Word2Vec, a: str, b: str, c: str, k: int = 1) -> list[tuple[s
 
 def cosine_similarity(u: Sequence[float | Value], v: Sequence[float | Value]) -> float:
     """u . v / (|u| |v|): 1 for the same direction, 0 at right angles, -1 opposite."""
-    u = [x.data if isinstance(x, Value) else float(x) for x in u]
-    v = [x.data if isinstance(x, Value) else float(x) for x in v]
+    u, v = _numbers(u, "cosine_similarity"), _numbers(v, "cosine_similarity")
     if len(u) != len(v):
         raise ValueError(f"cosine_similarity: the vectors need the same length, got {len(u)} and {len(v)}")
     nu, nv = math.sqrt(_dot(u, u)), math.sqrt(_dot(v, v))
@@ -191,6 +204,12 @@ def log_sigmoid(x: Value) -> Value:
     log sigmoid(x) = -log(1 + e**-x) = min(x, 0) - log(1 + e**-|x|): the
     exponent is never positive, so exp cannot overflow and the log never sees 0.
     """
+    if type(x) is not Value:
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(
+                f"log_sigmoid: expected a Value or a number, got {x!r} of type {type(x).__name__}"
+            )
+        x = Value(x)
     if x.data >= 0.0:
         return -((-x).exp() + 1.0).log()
     return x - (x.exp() + 1.0).log()
@@ -202,6 +221,19 @@ def sgns_loss(
     """Skip-gram negative-sampling loss of one center word: for each context
     word, -log sigmoid(u_context . v_center) and, for each of its noise words,
     -log sigmoid(-u_noise . v_center)."""
+    n_words = len(model.word_vectors)
+    if isinstance(contexts, (str, bytes)) or not isinstance(contexts, Sequence):
+        raise TypeError(f"sgns_loss: contexts must be a list of word indices, got {type(contexts).__name__}")
+    if isinstance(negatives, (str, bytes)) or not isinstance(negatives, Sequence):
+        raise TypeError(f"sgns_loss: negatives must be a list of lists, got {type(negatives).__name__}")
+    if len(contexts) != len(negatives):
+        raise ValueError(
+            f"sgns_loss: got {len(contexts)} context words but {len(negatives)} lists of negatives; need one each"
+        )
+    _check_word_ids([center], n_words, "sgns_loss", "center")
+    _check_word_ids(contexts, n_words, "sgns_loss", "contexts")
+    for noise in negatives:
+        _check_word_ids(noise, n_words, "sgns_loss", "negatives")
     v = model.word_vectors[center]
     u = model.context_vectors
     terms = []
@@ -224,8 +256,17 @@ class NoiseDistribution:
     """
 
     def __init__(self, counts: Sequence[int], power: float = 0.75) -> None:
-        if not counts or any(c <= 0 for c in counts):
-            raise ValueError("NoiseDistribution: counts must be a non-empty list of positive numbers")
+        if (
+            isinstance(counts, (str, bytes))
+            or not isinstance(counts, Sequence)
+            or not counts
+            or any(isinstance(c, bool) or not isinstance(c, numbers.Real) or not c > 0 for c in counts)
+        ):
+            raise ValueError(
+                f"NoiseDistribution: counts must be a non-empty list of positive numbers, got {counts!r:.80}"
+            )
+        if isinstance(power, bool) or not isinstance(power, numbers.Real) or not math.isfinite(power):
+            raise ValueError(f"NoiseDistribution: power must be a finite number, got {power!r}")
         weights = [c**power for c in counts]
         total = sum(weights)
         self.probabilities = [w / total for w in weights]
@@ -238,6 +279,7 @@ class NoiseDistribution:
 
 def subsample(sentence: Sequence[int], keep: Sequence[float], rng: random.Random) -> list[int]:
     """Drop each occurrence of word i with probability 1 - keep[i]."""
+    _check_word_ids(sentence, len(keep), "subsample", "sentence")
     return [w for w in sentence if keep[w] >= 1.0 or rng.random() < keep[w]]
 
 
@@ -261,6 +303,11 @@ def skipgram_windows(
         >>> list(skipgram_windows([10, 11, 12], window=1, rng=random.Random(0)))
         [(10, [11]), (11, [10, 12]), (12, [11])]
     """
+    _check_size(window, "skipgram_windows", "window")  # here, not at the first next()
+    return _windows(sentence, window, rng)
+
+
+def _windows(sentence: Sequence[int], window: int, rng: random.Random) -> Iterator[tuple[int, list[int]]]:
     for i, center in enumerate(sentence):
         b = rng.randint(1, window)
         contexts = sentence[max(0, i - b) : i] + sentence[i + 1 : i + 1 + b]
@@ -284,6 +331,36 @@ def train(
     updated (a "sparse" update: the other 99% of the table did not take part).
     The learning rate falls linearly to nearly 0, as in word2vec.
     """
+    # Checked now, not at the first next() of the generator.
+    if not isinstance(model, Word2Vec):
+        raise TypeError(f"train: model must be a Word2Vec, got {type(model).__name__}")
+    sentences = _sentences(sentences, "train")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"train: epochs must be a non-negative int, got {epochs!r}")
+    _check_size(window, "train", "window")
+    if isinstance(negatives, bool) or not isinstance(negatives, int) or negatives < 0:
+        raise ValueError(f"train: negatives must be a non-negative int, got {negatives!r}")
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0.0 < lr < math.inf:
+        raise ValueError(f"train: lr must be a positive number, got {lr!r}")
+    if (
+        isinstance(subsample_threshold, bool)
+        or not isinstance(subsample_threshold, numbers.Real)
+        or not 0.0 <= subsample_threshold < math.inf
+    ):
+        raise ValueError(f"train: subsample_threshold must be a number >= 0, got {subsample_threshold!r}")
+    return _train(model, sentences, epochs, window, negatives, lr, subsample_threshold, rng)
+
+
+def _train(
+    model: Word2Vec,
+    sentences: Sequence[Sequence[str]],
+    epochs: int,
+    window: int,
+    negatives: int,
+    lr: float,
+    subsample_threshold: float,
+    rng: random.Random | None,
+) -> Iterator[tuple[int, float]]:
     rng = rng or random.Random()
     encoded = [[model.index(w) for w in s if w in model] for s in sentences]
     noise = NoiseDistribution(model.counts)
@@ -328,8 +405,12 @@ def pca_2d(vectors: Sequence[Sequence[float]], iterations: int = 200) -> list[tu
         >>> [(round(x, 6) + 0.0, round(y, 6) + 0.0) for x, y in points]
         [(2.0, 0.0), (-2.0, 0.0), (0.0, 1.0), (0.0, -1.0)]
     """
+    _check_size(iterations, "pca_2d", "iterations")
+    if isinstance(vectors, (str, bytes)) or not isinstance(vectors, Sequence):
+        raise TypeError(f"pca_2d: expected a list of vectors, got {type(vectors).__name__}")
     if len(vectors) < 2:
         raise ValueError(f"pca_2d: needs at least two vectors, got {len(vectors)}")
+    vectors = [_numbers(v, "pca_2d") for v in vectors]
     dim = len(vectors[0])
     if any(len(v) != dim for v in vectors):
         raise ValueError("pca_2d: the vectors need the same length")
@@ -358,6 +439,46 @@ def pca_2d(vectors: Sequence[Sequence[float]], iterations: int = 200) -> list[tu
 
 
 # ------------------------------------------------------------------ helpers
+def _sentences(sentences: Iterable[Sequence[str]], where: str) -> list[Sequence[str]]:
+    """The sentences as a list, each a list of words (a str would be read as letters)."""
+    if isinstance(sentences, (str, bytes)) or not isinstance(sentences, Iterable):
+        raise TypeError(
+            f"{where}: expected a list of sentences (lists of words), got {type(sentences).__name__}"
+        )
+    sentences = list(sentences)
+    for k, sentence in enumerate(sentences):
+        if isinstance(sentence, str):
+            raise TypeError(
+                f"{where}: sentence {k} is the str {sentence!r:.40}; expected a list of words: split it"
+            )
+        if not isinstance(sentence, Iterable):
+            raise TypeError(f"{where}: sentence {k} must be a list of words, got {type(sentence).__name__}")
+    return sentences
+
+
+def _check_word_ids(ids: Iterable[int], n_words: int, where: str, what: str) -> None:
+    for i in ids:
+        if type(i) is not int or not 0 <= i < n_words:  # a negative id would silently pick from the end
+            raise ValueError(f"{where}: {what} holds {i!r}; expected word indices in 0..{n_words - 1}")
+
+
+def _numbers(v: Sequence[float | Value], where: str) -> list[float]:
+    """A vector of plain floats, from numbers or Values."""
+    if isinstance(v, (str, bytes, Value)) or not isinstance(v, Iterable):
+        raise TypeError(f"{where}: expected a vector (a list of numbers), got {type(v).__name__}")
+    out = []
+    for x in v:
+        if type(x) is Value:
+            out.append(x.data)
+        elif isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(
+                f"{where}: expected a vector of numbers, got an entry {x!r:.40} of type {type(x).__name__}"
+            )
+        else:
+            out.append(float(x))
+    return out
+
+
 def _dot(u: Sequence[float], v: Sequence[float]) -> float:
     return math.fsum(a * b for a, b in zip(u, v))
 
