@@ -108,6 +108,7 @@ def draw_dot(
     from ._digraph import Digraph, nohtml
 
     roots = _as_roots(root)
+    check_options(max_nodes, rankdir, renderer)
     order = _topological(roots)
     index = {v: i for i, v in enumerate(order)}
     param_set = _param_set(params, group)
@@ -332,10 +333,15 @@ def assign_modules(
         >>> where[out], where[loss]  # the neuron is the model itself: ''
         ('', None)
     """
+    if _tree is None:
+        from tinygrad_edu.nn import Module
+
+        if not isinstance(model, Module):
+            raise TypeError(
+                f"assign_modules: model must be a tinygrad_edu.nn Module, got {type(model).__name__}"
+            )
     tree = _tree or _ModuleTree(model)
-    order = _topological(_as_roots(nodes)) if isinstance(nodes, Value) else list(nodes)
-    if not isinstance(nodes, Value):
-        order = _topological(order)
+    order = _topological(_as_roots(nodes, "assign_modules"))
     where: dict[Value, str | None] = {}
     for v in order:
         if v in tree.owner:  # rule 1
@@ -446,6 +452,8 @@ def format_number(x: float) -> str:
     >>> format_number(2.0), format_number(-0.0), format_number(1234567.0), format_number(1e-7)
     ('2.0000', '0.0000', '1.235e+06', '1.000e-07')
     """
+    if type(x) is not float and (isinstance(x, bool) or not isinstance(x, (int, float))):
+        raise TypeError(f"format_number: expected a number, got {x!r} of type {type(x).__name__}")
     if x == 0.0:
         return "0.0000"
     if 1e-3 <= abs(x) < 1e5:
@@ -468,6 +476,9 @@ def grad_color(grad: float, scale: float) -> str:
         >>> grad_color(0.0, 1.0), grad_color(1.0, 1.0), grad_color(-1.0, 1.0)
         ('#ffffff', '#67a9cf', '#ef8a62')
     """
+    for name, x in (("grad", grad), ("scale", scale)):
+        if type(x) is not float and (isinstance(x, bool) or not isinstance(x, (int, float))):
+            raise TypeError(f"grad_color: {name} must be a number, got {x!r} of type {type(x).__name__}")
     if scale <= 0.0 or grad == 0.0:
         return "#ffffff"
     # sqrt: small grads stay visible next to a big one.
@@ -520,14 +531,30 @@ def plain_text(text: str) -> str:
     return "".join(out)
 
 
-def _as_roots(root: Value | Sequence[Value]) -> list[Value]:
+def check_options(max_nodes: int, rankdir: str, renderer: str, where: str = "draw_dot") -> None:
+    """The drawing options, checked before any work (a typo would otherwise
+    surface only when Graphviz or Jupyter reads them)."""
+    from .rendering import RENDERERS
+
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"{where}: max_nodes must be a positive int, got {max_nodes!r}")
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"{where}: rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
+    if renderer not in RENDERERS:
+        raise ValueError(f"{where}: renderer must be one of {RENDERERS}, got {renderer!r}")
+
+
+_RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+def _as_roots(root: Value | Sequence[Value], where: str = "draw_dot") -> list[Value]:
     if isinstance(root, Value):
         return [root]
     if isinstance(root, (str, bytes)) or not isinstance(root, Iterable):
-        raise TypeError(f"draw_dot: expected a Value or a list of Values, got {type(root).__name__}")
+        raise TypeError(f"{where}: expected a Value or a list of Values, got {type(root).__name__}")
     roots = list(root)
     if not roots or not all(isinstance(r, Value) for r in roots):
-        raise TypeError("draw_dot: expected a Value or a non-empty list of Values")
+        raise TypeError(f"{where}: expected a Value or a non-empty list of Values")
     return roots
 
 
@@ -554,6 +581,16 @@ def _param_set(params, group) -> set[Value]:
     elif params is not None:
         if isinstance(params, Value):
             params = [params]
+        if isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"draw_dot: params= needs a Module or a list of Values, got {type(params).__name__}"
+            )
+        params = list(params)
+        for p in params:
+            if not isinstance(p, Value):
+                raise TypeError(
+                    f"draw_dot: params= needs a Module or a list of Values, got an entry {p!r:.40}"
+                )
         found.update(params)
     if group is not None:
         if not isinstance(group, Module):

@@ -37,7 +37,7 @@ from typing import Any
 from tinygrad_edu.engine import Value
 from tinygrad_edu.stepping import backward_steps, forward_steps, reference
 
-from .draw import DEFAULT_MAX_NODES, draw_dot, format_number, grad_color, grad_scale
+from .draw import DEFAULT_MAX_NODES, check_options, draw_dot, format_number, grad_color, grad_scale
 from .rendering import render_bytes, svg_element
 
 __all__ = ["stepping_page", "write_stepping_page"]
@@ -59,6 +59,9 @@ def stepping_page(
     """
     if not isinstance(root, Value):
         raise TypeError(f"stepping_page: expected a Value, got {type(root).__name__}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"stepping_page: title must be a str, got {type(title).__name__}")
+    check_options(max_nodes, "LR", renderer, where="stepping_page")
     param_list = _param_list(params)
     order = root.topological_order()
     index = {v: i for i, v in enumerate(order)}
@@ -144,8 +147,12 @@ def _param_list(params: Any) -> list[Value]:
     parameters = getattr(params, "parameters", None)
     if callable(parameters):
         return list(parameters())
-    if isinstance(params, Iterable):
-        return list(params)
+    if isinstance(params, Iterable) and not isinstance(params, (str, bytes)):
+        found = list(params)
+        for p in found:
+            if not isinstance(p, Value):
+                raise TypeError(f"stepping_page: params= needs a Module or Values, got an entry {p!r:.40}")
+        return found
     raise TypeError(f"stepping_page: params= needs a Module or Values, got {type(params).__name__}")
 
 
