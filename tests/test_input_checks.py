@@ -1,0 +1,675 @@
+"""Wrong input to a public function or module call fails at the door, clearly.
+
+Each row of `CASES` calls something with a mistake a learner makes (a str
+where a list goes, a nested list where a flat one goes, a vector of the wrong
+length, a token id out of range or a float id, a sequence longer than the
+context, an empty one, a size of 0, a bool for a number, temperature 0, ...)
+and says which error it must raise and what its message must contain: the
+function or module it names, what was given, and what was expected. Without
+the checks these fail deep inside (a bare ``'int' object is not iterable``,
+an IndexError from some inner line, ``'str' object has no attribute
+'relu'``) or, worse, quietly do something else (``Word2Vec("cat")`` learning a
+vocabulary of three letters, ``sgns_loss`` reading word -1 from the end).
+
+`test_every_public_name_has_a_row` fails when the public API grows a
+function with no row here and no reason in `CHECKED_ELSEWHERE`.
+
+Checks that other test files already make (Value's own errors in
+test_engine.py, load_state_dict's in test_nn_core.py, GPT's context length
+in test_nn_transformer.py, ...) are listed there rather than repeated.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import random
+
+import pytest
+
+import tinygrad_edu
+import viz
+from tinygrad_edu import Value, datasets, functional, gradcheck, nn, optim, stepping, word2vec
+from tinygrad_edu.datasets import CharTokenizer
+from tinygrad_edu.nn import (
+    GPT,
+    MLP,
+    AddNorm,
+    AttentionHead,
+    Embedding,
+    FeedForward,
+    GRUCell,
+    Layer,
+    LayerNorm,
+    Linear,
+    LSTMCell,
+    MultiHeadAttention,
+    Neuron,
+    PositionalEmbedding,
+    RMSNorm,
+    RNNCell,
+    SinusoidalPositionalEncoding,
+    TransformerBlock,
+    activate,
+    causal_mask,
+    run_sequence,
+    shape_of,
+    sinusoidal_table,
+)
+from tinygrad_edu.word2vec import (
+    NoiseDistribution,
+    Word2Vec,
+    analogy,
+    cosine_similarity,
+    log_sigmoid,
+    pca_2d,
+    sgns_loss,
+    skipgram_windows,
+    subsample,
+    train,
+)
+
+GPT_NAME = "GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2"
+
+
+@functools.cache
+def gpt() -> GPT:
+    random.seed(0)
+    return GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2)
+
+
+@functools.cache
+def w2v() -> Word2Vec:
+    return Word2Vec(["a", "b", "c"], dim=2, rng=random.Random(0))
+
+
+def x2() -> Value:
+    """A small graph to draw."""
+    return Value(1.0, label="x") * 2
+
+
+def tok() -> CharTokenizer:
+    return CharTokenizer("abc")
+
+
+def square(x: Value) -> Value:
+    return x * x
+
+
+# (subject: the public name it checks, call, exception type, fragments of the message)
+CASES = [
+    # ---------------------------------------------------------------- engine
+    ("Value.linear", lambda: Value.linear(Value(1.0), [1.0]), TypeError, ["'linear'", "rows", "Value"]),
+    ("Value.linear", lambda: Value.linear([[1.0]], [1.0], 2.0), TypeError, ["'linear'", "biases", "float"]),
+    (
+        "Value.linear",
+        lambda: Value.linear([[1.0]] * 2, [1.0], [0.0]),
+        ValueError,
+        ["'linear'", "2 rows", "1 biases"],
+    ),
+    ("Value.dot", lambda: Value.dot([[1.0]], [1.0]), TypeError, ["'dot'", "[1.0]", "list"]),
+    ("Value.sum", lambda: Value.sum(3), TypeError, ["'sum'", "int"]),
+    ("Value.sum", lambda: Value.sum([[1.0], [2.0]]), TypeError, ["'sum'", "[1.0]", "list"]),
+    # ------------------------------------------------------------ functional
+    ("softmax", lambda: functional.softmax(["a", "b"]), TypeError, ["softmax", "'a'", "str"]),
+    ("softmax", lambda: functional.softmax([[1.0, 2.0]]), TypeError, ["softmax", "flat list", "[1.0, 2.0]"]),
+    ("softmax", lambda: functional.softmax(3), TypeError, ["softmax", "list", "int"]),
+    (
+        "log_softmax",
+        lambda: functional.log_softmax([[1.0]]),
+        TypeError,
+        ["log_softmax", "flat list", "[1.0]"],
+    ),
+    ("logsumexp", lambda: functional.logsumexp([1.0, math.nan]), ValueError, ["logsumexp", "nan"]),
+    (
+        "cross_entropy",
+        lambda: functional.cross_entropy([[1.0, 2.0]], 0),
+        TypeError,
+        ["cross_entropy", "flat"],
+    ),
+    ("cross_entropy", lambda: functional.cross_entropy(None, 0), TypeError, ["cross_entropy", "NoneType"]),
+    ("mse", lambda: functional.mse("ab", [1.0, 2.0]), TypeError, ["mse", "predictions", "str"]),
+    ("mse", lambda: functional.mse(Value(1.0), [1.0]), TypeError, ["mse", "predictions", "Value"]),
+    ("mse", lambda: functional.mse([1.0], 1.0), TypeError, ["mse", "targets", "float"]),
+    ("mse", lambda: functional.mse([1.0], [[1.0]]), TypeError, ["mse", "flat list", "[1.0]"]),
+    ("hinge", lambda: functional.hinge("ab", [1, -1]), TypeError, ["hinge", "predictions", "str"]),
+    ("hinge", lambda: functional.hinge([Value(1.0)], [True]), ValueError, ["hinge", "-1 or +1", "True"]),
+    ("hinge", lambda: functional.hinge([["a"]], [1]), TypeError, ["hinge", "flat list", "['a']"]),
+    ("l2", lambda: functional.l2([[Value(1.0)]]), TypeError, ["l2", "flat list"]),
+    ("l2", lambda: functional.l2(Value(1.0)), TypeError, ["l2", "Value"]),
+    # ----------------------------------------------------------------- optim
+    ("SGD", lambda: optim.SGD(MLP(2, [1]), lr=0.1), TypeError, ["SGD", "model.parameters()", "MLP"]),
+    ("Adam", lambda: optim.Adam(Value(1.0)), TypeError, ["Adam", "model.parameters()", "Value"]),
+    ("AdamW", lambda: optim.AdamW(3), TypeError, ["AdamW", "int"]),
+    ("SGD", lambda: optim.SGD([[Value(1.0)]], lr=0.1), TypeError, ["SGD", "Values", "list"]),
+    # ------------------------------------------------------------- gradcheck
+    ("gradcheck", lambda: gradcheck(square, 3.0), TypeError, ["gradcheck", "inputs", "float"]),
+    ("gradcheck", lambda: gradcheck(square, [3.0], eps=0), ValueError, ["gradcheck", "eps", "0"]),
+    ("gradcheck", lambda: gradcheck(square, [3.0], eps="1e-6"), ValueError, ["gradcheck", "eps", "'1e-6'"]),
+    (
+        "gradcheck",
+        lambda: gradcheck(square, [3.0], tolerance=-1),
+        ValueError,
+        ["gradcheck", "tolerance", "-1"],
+    ),
+    # ---------------------------------------------------- neurons and layers
+    ("activate", lambda: activate(Value(1.0), "gelu"), ValueError, ["activate", "'gelu'", "relu"]),
+    ("activate", lambda: activate(1.0, "tanh"), TypeError, ["activate", "1.0", "float"]),
+    ("Neuron", lambda: Neuron(2, activation=3), ValueError, ["Neuron", "activation", "3"]),
+    ("Neuron", lambda: Neuron(2)(["a", "b"]), TypeError, ["Neuron(2, relu)", "'a'", "str"]),
+    ("Layer", lambda: Layer(2, 3)([[1.0], [2.0]]), TypeError, ["Layer(2 -> 3, relu)", "[1.0]", "list"]),
+    (
+        "Linear",
+        lambda: Linear(3, 2)([[1.0], [2.0], [3.0]]),
+        TypeError,
+        ["Linear(in_features=3, out_features=2, bias=True)", "[1.0]", "list"],
+    ),
+    ("Linear", lambda: Linear(3, 2)([1.0, None, 3.0]), TypeError, ["Linear(in_features=3", "None"]),
+    ("Linear", lambda: Linear(3, 2)(True), TypeError, ["Linear(in_features=3", "3", "bool"]),
+    ("MLP", lambda: MLP(2, 16), TypeError, ["MLP", "nouts", "16", "[16, 16, 1]"]),
+    ("MLP", lambda: MLP(2, "16"), TypeError, ["MLP", "nouts", "'16'"]),
+    ("MLP", lambda: MLP(0, [1]), ValueError, ["MLP", "nin", "0"]),
+    ("MLP", lambda: MLP(2, [4, 0]), ValueError, ["MLP", "nouts[1]", "0"]),
+    ("MLP", lambda: MLP(2, [4, True]), ValueError, ["MLP", "nouts[1]", "True"]),
+    ("MLP", lambda: MLP(2, [4, 1], activations=["relu", "gelu"]), ValueError, ["MLP", "'gelu'", "tanh"]),
+    ("MLP", lambda: MLP(2, [4, 1], activations=3), TypeError, ["MLP", "activations", "3"]),
+    # ------------------------------------------------ embeddings and positions
+    ("Embedding", lambda: Embedding(3, 2)([[0, 1]]), TypeError, ["Embedding(3, 2)", "[0, 1]", "ints"]),
+    ("Embedding", lambda: Embedding(3, 2)(2), TypeError, ["Embedding(3, 2)", "token ids", "int"]),
+    ("Embedding", lambda: Embedding(0, 2), ValueError, ["Embedding", "num_embeddings", "0"]),
+    (
+        "PositionalEmbedding",
+        lambda: PositionalEmbedding(4, 2)([["a", "b"]]),
+        TypeError,
+        ["PositionalEmbedding(4, 2)", "'a'", "str"],
+    ),
+    (
+        "SinusoidalPositionalEncoding",
+        lambda: SinusoidalPositionalEncoding(0, 4),
+        ValueError,
+        ["SinusoidalPositionalEncoding", "max_len", "0"],
+    ),
+    (
+        "SinusoidalPositionalEncoding",
+        lambda: SinusoidalPositionalEncoding(4, 2.0),
+        ValueError,
+        ["SinusoidalPositionalEncoding", "d_model", "2.0"],
+    ),
+    (
+        "SinusoidalPositionalEncoding",
+        lambda: SinusoidalPositionalEncoding(4, 2)([[None, 1.0]]),
+        TypeError,
+        ["SinusoidalPositionalEncoding(4, 2)", "None"],
+    ),
+    (
+        "sinusoidal_table",
+        lambda: sinusoidal_table(0, 2),
+        ValueError,
+        ["sinusoidal_table", "n_positions", "0"],
+    ),
+    ("causal_mask", lambda: causal_mask(2.0), ValueError, ["causal_mask", "T", "2.0"]),
+    # ------------------------------------------------------------- attention
+    (
+        "AttentionHead",
+        lambda: AttentionHead(4, 2)([["a"] * 4]),
+        TypeError,
+        ["AttentionHead(d_model=4, d_head=2, causal=False)", "'a'", "str"],
+    ),
+    (
+        "AttentionHead",
+        lambda: AttentionHead(4, 2)([[1.0] * 4, [1.0] * 3]),
+        ValueError,
+        ["AttentionHead(d_model=4", "vector 1", "length 3", "expected 4"],
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: MultiHeadAttention(4, 2)([[[1.0]] * 4]),
+        TypeError,
+        ["MultiHeadAttention(d_model=4, n_head=2", "[1.0]", "list"],
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: MultiHeadAttention(4, True),
+        ValueError,
+        ["MultiHeadAttention", "n_head", "True"],
+    ),
+    # ----------------------------------------------------------------- norms
+    ("LayerNorm", lambda: LayerNorm(3, eps=0.0), ValueError, ["LayerNorm", "eps", "0.0"]),
+    ("LayerNorm", lambda: LayerNorm(3, eps=-1e-5), ValueError, ["LayerNorm", "eps", "-1e-05"]),
+    ("LayerNorm", lambda: LayerNorm(3, eps="small"), ValueError, ["LayerNorm", "eps", "'small'"]),
+    (
+        "LayerNorm",
+        lambda: LayerNorm(2)([[1.0, 2.0], [3.0, 4.0]]),
+        TypeError,
+        ["LayerNorm(2, eps=1e-05)", "[1.0, 2.0]", "list"],
+    ),
+    (
+        "LayerNorm",
+        lambda: LayerNorm(3)([1.0, 2.0]),
+        ValueError,
+        ["LayerNorm(3, eps=1e-05)", "length 3", "length 2"],
+    ),
+    ("RMSNorm", lambda: RMSNorm(3, eps=math.nan), ValueError, ["RMSNorm", "eps", "nan"]),
+    ("RMSNorm", lambda: RMSNorm(2)(["a", "b"]), TypeError, ["RMSNorm(2, eps=1e-05)", "'a'", "str"]),
+    # ------------------------------------------------------ transformer parts
+    ("FeedForward", lambda: FeedForward(0), ValueError, ["FeedForward", "d_model", "0"]),
+    ("FeedForward", lambda: FeedForward(4, d_ff=0), ValueError, ["FeedForward", "d_ff", "0"]),
+    ("FeedForward", lambda: FeedForward(4, activation="gelu"), ValueError, ["FeedForward", "'gelu'"]),
+    (
+        "FeedForward",
+        lambda: FeedForward(2)([["a", "b"]]),
+        TypeError,
+        ["FeedForward(2 -> 8 -> 2, relu)", "'a'"],
+    ),
+    ("AddNorm", lambda: AddNorm(0), ValueError, ["AddNorm", "d_model", "0"]),
+    ("AddNorm", lambda: AddNorm(2, norm="batchnorm"), ValueError, ["AddNorm", "'batchnorm'", "layernorm"]),
+    ("AddNorm", lambda: AddNorm(2)([[1.0, "x"]], [[1.0, 2.0]]), TypeError, ["AddNorm(2)", "'x'", "str"]),
+    (
+        "AddNorm",
+        lambda: AddNorm(2)([[1.0, 2.0]], [[1.0, 2.0]] * 2),
+        ValueError,
+        ["AddNorm(2)", "1 vectors", "output 2"],
+    ),
+    ("TransformerBlock", lambda: TransformerBlock(0, 1), ValueError, ["TransformerBlock", "d_model", "0"]),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(6, 4),
+        ValueError,
+        ["TransformerBlock", "d_model=6", "n_head=4"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(4, 2, norm="batch"),
+        ValueError,
+        ["TransformerBlock", "'batch'"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(4, 2, activation="gelu"),
+        ValueError,
+        ["TransformerBlock", "'gelu'"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(4, 2, d_ff=0),
+        ValueError,
+        ["TransformerBlock", "d_ff", "0"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(4, 2)([["a"] * 4]),
+        TypeError,
+        ["TransformerBlock(d_model=4, n_head=2", "'a'", "str"],
+    ),
+    # ------------------------------------------------------------------- GPT
+    ("GPT", lambda: GPT(5, 4, 1, 0, 1), ValueError, ["GPT", "n_embd", "0"]),
+    ("GPT", lambda: GPT(5, 4, 1, 4, 3), ValueError, ["GPT", "n_embd=4", "n_head=3"]),
+    ("GPT", lambda: GPT(5, 4, 1, 4, 2, norm="batchnorm"), ValueError, ["GPT", "'batchnorm'", "rmsnorm"]),
+    ("GPT", lambda: GPT(5, 4, 1, 4, 2, d_ff=-1), ValueError, ["GPT", "d_ff", "-1"]),
+    ("GPT", lambda: GPT(5, 4, 1, 4, 2, activation="gelu"), ValueError, ["GPT", "'gelu'"]),
+    ("GPT", lambda: gpt()("abcdefg"), TypeError, [GPT_NAME, "token ids", "str"]),
+    ("GPT", lambda: gpt()([[0, 1]]), TypeError, [GPT_NAME, "[0, 1]", "ints"]),
+    ("GPT", lambda: gpt()([]), ValueError, [GPT_NAME, "at least one token id"]),
+    ("GPT", lambda: gpt()([0, 1.0]), TypeError, [GPT_NAME, "1.0", "position 1"]),
+    ("GPT.loss", lambda: gpt().loss(3, [1]), TypeError, [GPT_NAME, ".loss", "ids", "int"]),
+    ("GPT.loss", lambda: gpt().loss([0, 1], [1.0, 2.0]), TypeError, [GPT_NAME, "1.0", "ints"]),
+    (
+        "GPT.evaluate",
+        lambda: gpt().evaluate([0, 1, 2]),
+        TypeError,
+        ["GPT.evaluate", "document 0", "int", "[ids]"],
+    ),
+    ("GPT.evaluate", lambda: gpt().evaluate(5), TypeError, ["GPT.evaluate", "documents", "int"]),
+    ("GPT.evaluate", lambda: gpt().evaluate(["abc"]), TypeError, ["GPT.evaluate", "document 0", "str"]),
+    (
+        "GPT.evaluate",
+        lambda: gpt().evaluate([[0, 1], [0, 1, 2, 3, 4, 0]]),
+        ValueError,
+        ["GPT.evaluate", "document 1", "6 token ids", "block_size + 1 = 5"],
+    ),
+    ("GPT.evaluate", lambda: gpt().evaluate([[0]]), ValueError, ["GPT.evaluate", "at least 2", "got 1"]),
+    ("GPT.evaluate", lambda: gpt().evaluate([]), ValueError, ["GPT.evaluate", "no documents"]),
+    (
+        "GPT.generate",
+        lambda: gpt().generate([0], 0, temperature=-1.0),
+        ValueError,
+        ["GPT.generate", "temperature", "-1.0"],
+    ),
+    (
+        "GPT.generate",
+        lambda: gpt().generate([0], 1, temperature=math.inf),
+        ValueError,
+        ["GPT.generate", "inf"],
+    ),
+    (
+        "GPT.generate",
+        lambda: gpt().generate([0], 1, stop=5),
+        ValueError,
+        ["GPT.generate", "stop", "0..4", "5"],
+    ),
+    ("GPT.generate", lambda: gpt().generate([0], 1, stop=1.0), ValueError, ["GPT.generate", "stop", "1.0"]),
+    ("GPT.generate", lambda: gpt().generate(0, 1), TypeError, [GPT_NAME, "token ids", "int"]),
+    ("GPT.generate", lambda: gpt().generate([0, 9], 1), ValueError, [GPT_NAME, "token id 9", "0 <= id < 5"]),
+    (
+        "GPT.generate",
+        lambda: gpt().generate([0], 1, top_k=True),
+        ValueError,
+        ["GPT.generate", "top_k", "True"],
+    ),
+    ("GPT.generate", lambda: gpt().generate([0], 2.0), ValueError, ["GPT.generate", "n", "2.0"]),
+    # ------------------------------------------------------------- recurrent
+    ("RNNCell", lambda: RNNCell(2, 3)(["a", "b"]), TypeError, ["RNNCell(2, 3)", "'a'", "str"]),
+    (
+        "GRUCell",
+        lambda: GRUCell(2, 3)([1.0, 2.0], [[0.0]] * 3),
+        TypeError,
+        ["GRUCell(2, 3)", "[0.0]", "list"],
+    ),
+    (
+        "LSTMCell",
+        lambda: LSTMCell(2, 3)([1.0, 2.0], ([0.0] * 3, ["c"] * 3)),
+        TypeError,
+        ["LSTMCell(2, 3)", "'c'", "str"],
+    ),
+    (
+        "run_sequence",
+        lambda: run_sequence(RNNCell(2, 2), [1.0, 2.0]),
+        TypeError,
+        ["run_sequence", "single vector of 2 numbers", "[x]"],
+    ),
+    ("run_sequence", lambda: run_sequence(RNNCell(1, 1), "abc"), TypeError, ["run_sequence", "str"]),
+    # -------------------------------------------------------------- word2vec
+    ("Word2Vec", lambda: Word2Vec("cat"), TypeError, ["Word2Vec", "'cat'", "list of str"]),
+    ("Word2Vec", lambda: Word2Vec(["a", "b"], counts=[1, 0]), ValueError, ["Word2Vec", "'b'", "count 0"]),
+    ("Word2Vec", lambda: Word2Vec(["a"], counts=[1.5]), ValueError, ["Word2Vec", "'a'", "count 1.5"]),
+    (
+        "Word2Vec.from_sentences",
+        lambda: Word2Vec.from_sentences(["the cat sat"]),
+        TypeError,
+        ["Word2Vec.from_sentences", "sentence 0", "'the cat sat'", "split"],
+    ),
+    (
+        "Word2Vec.from_sentences",
+        lambda: Word2Vec.from_sentences([["a", "b"]], min_count=2),
+        ValueError,
+        ["Word2Vec.from_sentences", "min_count=2", "2 distinct words"],
+    ),
+    ("Word2Vec.from_sentences", lambda: Word2Vec.from_sentences(7), TypeError, ["from_sentences", "int"]),
+    ("Word2Vec.nearest", lambda: w2v().nearest("a", k=0), ValueError, ["Word2Vec.nearest", "k", "0"]),
+    ("Word2Vec.nearest", lambda: w2v().nearest("a", k=1.5), ValueError, ["Word2Vec.nearest", "k", "1.5"]),
+    ("Word2Vec.analogy", lambda: w2v().analogy("a", "b", "c", k=-1), ValueError, ["analogy", "k", "-1"]),
+    ("analogy", lambda: analogy(w2v(), "a", "b", "c", k="1"), ValueError, ["analogy", "k", "'1'"]),
+    (
+        "cosine_similarity",
+        lambda: cosine_similarity(["a"], ["b"]),
+        TypeError,
+        ["cosine_similarity", "'a'", "str"],
+    ),
+    (
+        "cosine_similarity",
+        lambda: cosine_similarity([[1.0]], [[1.0]]),
+        TypeError,
+        ["cosine_similarity", "[1.0]"],
+    ),
+    ("cosine_similarity", lambda: cosine_similarity("ab", "cd"), TypeError, ["cosine_similarity", "str"]),
+    ("log_sigmoid", lambda: log_sigmoid("x"), TypeError, ["log_sigmoid", "'x'", "str"]),
+    ("sgns_loss", lambda: sgns_loss(w2v(), 7, [0], [[1]]), ValueError, ["sgns_loss", "center", "7", "0..2"]),
+    ("sgns_loss", lambda: sgns_loss(w2v(), -1, [0], [[1]]), ValueError, ["sgns_loss", "center", "-1"]),
+    ("sgns_loss", lambda: sgns_loss(w2v(), 0.0, [1], [[2]]), ValueError, ["sgns_loss", "center", "0.0"]),
+    ("sgns_loss", lambda: sgns_loss(w2v(), 0, [-1], [[1]]), ValueError, ["sgns_loss", "contexts", "-1"]),
+    ("sgns_loss", lambda: sgns_loss(w2v(), 0, [1], [[3]]), ValueError, ["sgns_loss", "negatives", "3"]),
+    (
+        "sgns_loss",
+        lambda: sgns_loss(w2v(), 0, [1, 2], [[1]]),
+        ValueError,
+        ["sgns_loss", "2 context words", "1 lists of negatives"],
+    ),
+    ("sgns_loss", lambda: sgns_loss(w2v(), 0, 1, [[1]]), TypeError, ["sgns_loss", "contexts", "int"]),
+    (
+        "NoiseDistribution",
+        lambda: NoiseDistribution("ab"),
+        ValueError,
+        ["NoiseDistribution", "counts", "'ab'"],
+    ),
+    (
+        "NoiseDistribution",
+        lambda: NoiseDistribution([1, 2], power="x"),
+        ValueError,
+        ["NoiseDistribution", "power"],
+    ),
+    (
+        "subsample",
+        lambda: subsample([0, 5], [1.0, 1.0], random.Random(0)),
+        ValueError,
+        ["subsample", "5", "0..1"],
+    ),
+    ("subsample", lambda: subsample([-1], [1.0], random.Random(0)), ValueError, ["subsample", "-1"]),
+    (
+        "skipgram_windows",
+        lambda: skipgram_windows([0, 1], 0, random.Random(0)),  # at the call, not at the first next()
+        ValueError,
+        ["skipgram_windows", "window", "0"],
+    ),
+    ("train", lambda: train(w2v(), ["a b"]), TypeError, ["train", "sentence 0", "'a b'", "split"]),
+    ("train", lambda: train(w2v(), [["a"]], window=0), ValueError, ["train", "window", "0"]),
+    ("train", lambda: train(w2v(), [["a"]], lr=-0.1), ValueError, ["train", "lr", "-0.1"]),
+    ("train", lambda: train(w2v(), [["a"]], epochs=-1), ValueError, ["train", "epochs", "-1"]),
+    ("train", lambda: train(w2v(), [["a"]], negatives=1.5), ValueError, ["train", "negatives", "1.5"]),
+    (
+        "train",
+        lambda: train(w2v(), [["a"]], subsample_threshold=-1),
+        ValueError,
+        ["train", "subsample_threshold", "-1"],
+    ),
+    ("train", lambda: train(MLP(2, [1]), [["a"]]), TypeError, ["train", "Word2Vec", "MLP"]),
+    ("pca_2d", lambda: pca_2d(["ab", "cd"]), TypeError, ["pca_2d", "str"]),
+    ("pca_2d", lambda: pca_2d([[1.0], [[2.0]]]), TypeError, ["pca_2d", "[2.0]", "list"]),
+    ("pca_2d", lambda: pca_2d([[1.0, 2.0], [1.0]]), ValueError, ["pca_2d", "same length"]),
+    ("pca_2d", lambda: pca_2d([[1.0], [2.0]], iterations=0), ValueError, ["pca_2d", "iterations", "0"]),
+    # -------------------------------------------------------------- datasets
+    ("CharTokenizer", lambda: CharTokenizer(123), TypeError, ["CharTokenizer", "int"]),
+    (
+        "CharTokenizer",
+        lambda: CharTokenizer("abc", bos_char=".."),
+        ValueError,
+        ["CharTokenizer", "bos_char", "'..'"],
+    ),
+    (
+        "CharTokenizer.from_texts",
+        lambda: CharTokenizer.from_texts([1, 2]),
+        TypeError,
+        ["CharTokenizer.from_texts", "list of str", "1"],
+    ),
+    ("CharTokenizer.encode", lambda: tok().encode(123), TypeError, ["CharTokenizer.encode", "str", "int"]),
+    (
+        "CharTokenizer.encode",
+        lambda: tok().encode(["ab"]),
+        TypeError,
+        ["CharTokenizer.encode", "str", "list"],
+    ),
+    (
+        "CharTokenizer.encode_document",
+        lambda: tok().encode_document(None),
+        TypeError,
+        ["CharTokenizer.encode", "NoneType"],
+    ),
+    (
+        "CharTokenizer.decode",
+        lambda: tok().decode([1.5]),
+        ValueError,
+        ["CharTokenizer.decode", "1.5", "0..3"],
+    ),
+    ("CharTokenizer.decode", lambda: tok().decode("ab"), ValueError, ["CharTokenizer.decode", "'a'", "0..3"]),
+    # ---------------------------------------------------------------- Module
+    ("shape_of", lambda: shape_of("ab"), TypeError, ["shape_of", "str"]),
+    ("shape_of", lambda: shape_of([1.0, 2.0]), TypeError, ["shape_of", "float"]),
+    (
+        "Module.load_state_dict",
+        lambda: Linear(1, 1).load_state_dict({"weight": [[10**400]], "bias": [0.0]}),
+        ValueError,
+        ["Linear.load_state_dict", "'weight'", "finite numbers"],
+    ),
+    # -------------------------------------------------------------- stepping
+    (
+        "forward_steps",
+        lambda: list(stepping.forward_steps("x")),
+        TypeError,
+        ["forward_steps", "Value", "str"],
+    ),
+    (
+        "forward_steps",
+        lambda: list(stepping.forward_steps(x2(), params="x")),
+        TypeError,
+        ["forward_steps", "params", "str"],
+    ),
+    (
+        "forward_steps",
+        lambda: list(stepping.forward_steps(x2(), params=[1.0])),
+        TypeError,
+        ["forward_steps", "1.0"],
+    ),
+    # ------------------------------------------------------------------- viz
+    ("draw_dot", lambda: viz.draw_dot(x2(), max_nodes="300"), ValueError, ["draw_dot", "max_nodes", "'300'"]),
+    ("draw_dot", lambda: viz.draw_dot(x2(), rankdir="XY"), ValueError, ["draw_dot", "rankdir", "'XY'", "LR"]),
+    (
+        "draw_dot",
+        lambda: viz.draw_dot(x2(), renderer="cairo"),
+        ValueError,
+        ["draw_dot", "renderer", "'cairo'"],
+    ),
+    ("draw_dot", lambda: viz.draw_dot(x2(), params="x"), TypeError, ["draw_dot", "params=", "str"]),
+    ("draw_dot", lambda: viz.draw_dot(x2(), params=[1.0]), TypeError, ["draw_dot", "params=", "1.0"]),
+    ("draw_dot", lambda: viz.draw_dot("x"), TypeError, ["draw_dot", "Value", "str"]),
+    ("format_number", lambda: viz.format_number("a"), TypeError, ["format_number", "'a'", "str"]),
+    ("grad_color", lambda: viz.grad_color(1.0, None), TypeError, ["grad_color", "scale", "None"]),
+    ("assign_modules", lambda: viz.assign_modules("x", Linear(1, 1)), TypeError, ["assign_modules", "str"]),
+    ("assign_modules", lambda: viz.assign_modules(x2(), "x"), TypeError, ["assign_modules", "model", "str"]),
+    (
+        "stepping_page",
+        lambda: viz.stepping_page(x2(), params="x"),
+        TypeError,
+        ["stepping_page", "params=", "str"],
+    ),
+    ("stepping_page", lambda: viz.stepping_page(x2(), params=[1.0]), TypeError, ["stepping_page", "1.0"]),
+    ("stepping_page", lambda: viz.stepping_page(x2(), title=3), TypeError, ["stepping_page", "title", "int"]),
+    (
+        "stepping_page",
+        lambda: viz.stepping_page(x2(), max_nodes=0),
+        ValueError,
+        ["stepping_page", "max_nodes", "0"],
+    ),
+    (
+        "write_stepping_page",
+        lambda: viz.write_stepping_page("x", "x.html"),
+        TypeError,
+        ["stepping_page", "str"],
+    ),
+    ("choose_renderer", lambda: viz.choose_renderer("svg"), ValueError, ["renderer must be one of", "'svg'"]),
+    ("render_bytes", lambda: viz.render_bytes(x2(), "jpeg"), ValueError, ["format must be one of", "'jpeg'"]),
+    ("render", lambda: viz.render(x2(), "graph.bmp"), ValueError, ["render", "'bmp'", ".svg"]),
+]
+
+# Public names whose inputs are checked in another test file, or that take
+# nothing a learner could get wrong, with the reason.
+CHECKED_ELSEWHERE = {
+    "Value": "test_engine.py: ERRORS (Value(data), every op's operands and domain)",
+    "detect_anomaly": "takes no arguments",
+    "no_grad": "takes no arguments",
+    "is_grad_enabled": "takes no arguments",
+    "Optimizer": "the base class: its checks run in the SGD/Adam/AdamW rows (and test_optim.py)",
+    "Module": "load_state_dict: test_nn_core.py (bad_states); save/load: test_save_load.py and below",
+    "load_names": "takes no arguments",
+    "read_sentences": "takes a path: open() raises FileNotFoundError naming it",
+    "backward_steps": "test_stepping.py (expected a Value)",
+    "expression": "a text helper for drawings: any op name gives a text",
+    "operand_names": "a text helper for drawings",
+    "reference": "a text helper for drawings",
+    "rule_text": "a text helper for drawings: an unknown op says so in the text",
+    "RendererUnavailable": "an exception class",
+    "DEFAULT_MAX_NODES": "a constant",
+}
+
+
+def public_names() -> set[str]:
+    """Every public function and class a learner can call."""
+    names = set(tinygrad_edu.__all__) - {"functional", "nn", "optim"}  # the modules themselves
+    for module in (functional, optim):
+        names |= {
+            name
+            for name, obj in vars(module).items()
+            if not name.startswith("_")
+            and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == module.__name__
+        }
+    for module in (nn, word2vec, datasets, viz, stepping):
+        names |= set(module.__all__)
+    dataclasses = {"BackwardStep", "ForwardStep", "GradUpdate"}  # what backward_steps yields: not called
+    return names - dataclasses
+
+
+def test_every_public_name_has_a_row():
+    covered = {subject.split(".")[0] for subject, *_ in CASES} | set(CHECKED_ELSEWHERE)
+    missing = public_names() - covered
+    assert not missing, f"public names with no input-check row: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    ("subject", "call", "error_type", "fragments"),
+    [pytest.param(*case, id=f"{case[0]}-{i}") for i, case in enumerate(CASES)],
+)
+def test_wrong_input_fails_at_the_door_with_a_clear_message(
+    subject, call, error_type, fragments, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # a call that would write a file writes it here
+    with pytest.raises(Exception) as info:
+        call()
+    error = info.value
+    # The exact type: a KeyError or IndexError from an inner line is not "a ValueError".
+    assert type(error) is error_type, f"{subject}: {type(error).__name__}: {error}"
+    message = str(error)
+    for fragment in fragments:
+        assert fragment in message, f"{subject}: {fragment!r} not in {message!r}"
+
+
+# ------------------------------------------------------------ the right input still works
+def test_what_the_checks_let_through_still_works():
+    """The checks refuse mistakes, not the other spellings of right input."""
+    model = gpt()
+    assert len(model((0, 1))) == 2  # a tuple of ids
+    assert (
+        len(model.generate([0, 1, 2, 3, 4, 0], 1, seed=0)) == 7
+    )  # a prompt longer than the context is cropped
+    # top_k larger than the vocabulary keeps every token, as nanoGPT's min(top_k, vocab_size)
+    assert model.generate([0], 3, top_k=99, seed=3) == model.generate([0], 3, seed=3)
+    assert model.generate([0], 0, temperature=0.5) == [0]
+    assert log_sigmoid(2.0).data == pytest.approx(log_sigmoid(Value(2.0)).data)
+    assert functional.mse([1.0, 2.0], (1.0, 0.0)).data == 2.0  # plain numbers, a tuple
+    assert functional.softmax(x for x in [0.0, 0.0])[0].data == 0.5  # a generator
+    assert len(Value.linear(([1.0], [2.0]), (3.0,), (0.5, 0.5))) == 2  # tuples for rows, x and biases
+    assert Value.linear((row for row in [[1.0]]), [2.0])[0].data == 2.0  # a generator of rows
+    assert optim.SGD(p for p in [Value(1.0)]).params  # a generator of parameters
+    assert activate("anything", "linear") == "anything"  # the identity does not look at x
+    assert CharTokenizer.from_texts(("ab", "ba")).vocab_size == 3
+
+
+def test_a_saved_file_that_is_not_text_or_is_nested_absurdly_deep_is_a_clear_error(tmp_path):
+    layer = Linear(1, 1)
+    before = [p.data for p in layer.parameters()]
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00\x01 not text")
+    with pytest.raises(ValueError, match=r"Linear\.load\(.*binary\.json'\): not a text \(UTF-8\) file"):
+        layer.load(binary)
+    for depth, message in [
+        (500, "'weight' holds lists nested too deeply"),
+        (100_000, "JSON nested too deeply"),
+    ]:
+        deep = tmp_path / f"deep{depth}.json"
+        nested = "[" * depth + "1" + "]" * depth
+        deep.write_text(
+            '{"format": "tinygrad_edu.state_dict.v1", "module": "Linear", '
+            f'"state_dict": {{"weight": {nested}, "bias": [0]}}}}'
+        )
+        with pytest.raises(ValueError, match=message):
+            layer.load(deep)
+    assert [p.data for p in layer.parameters()] == before
