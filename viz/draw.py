@@ -495,19 +495,7 @@ def record_text(text: str) -> str:
         >>> print(record_text('a<b> {c|d} "e"'))
         a\<b\>\ \{c\|d\}\ \"e\"
     """
-    out = []
-    for ch in text:
-        if ch in '{}|<> "\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            continue
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(f"\\\\x{ord(ch):02x}")  # shows as \x07: XML has no control characters
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _escaped(text, '{}|<> "\\')
 
 
 def plain_text(text: str) -> str:
@@ -516,16 +504,22 @@ def plain_text(text: str) -> str:
         >>> print(plain_text('say "hi"\\'))
         say \"hi\"\\
     """
+    return _escaped(text, '"\\')
+
+
+def _escaped(text: str, special: str) -> str:
+    """`text` with a backslash before each `special` character, newlines as
+    a Graphviz newline, and other control characters shown as text."""
     out = []
     for ch in text:
-        if ch in '"\\':
+        if ch in special:
             out.append("\\" + ch)
         elif ch == "\n":
             out.append("\\n")
         elif ch == "\r":
             continue
         elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(f"\\\\x{ord(ch):02x}")
+            out.append(f"\\\\x{ord(ch):02x}")  # shows as \x07: XML has no control characters
         else:
             out.append(ch)
     return "".join(out)
