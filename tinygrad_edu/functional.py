@@ -26,26 +26,38 @@ def softmax(logits: Sequence[Value], temperature: float = 1.0) -> list[Value]:
     number (so logits of 1000 give 1.0, not an overflow). The subtracted max
     is a plain number, a constant: no gradient flows through it, and none
     needs to.
+
+    A NaN or infinite logit has no meaningful max, so it is refused with
+    an error naming the function (run the forward pass inside
+    `tinygrad_edu.detect_anomaly()` to find the op that made it).
     """
     scaled = _scaled(logits, temperature, "softmax")
-    shift = max(z.data for z in scaled)
+    shift = _max_logit(scaled, "softmax")
     exps = [(z - shift).exp() for z in scaled]
     total = Value.sum(exps)
+    if total.data != total.data:  # NaN: a NaN logit that was not the first (max() skipped it)
+        _refuse_non_finite(scaled, "softmax")
     return [e / total for e in exps]
 
 
 def log_softmax(logits: Sequence[Value], temperature: float = 1.0) -> list[Value]:
     """z_i / T - logsumexp(z / T), computed stably (see `logsumexp`)."""
     scaled = _scaled(logits, temperature, "log_softmax")
-    lse = logsumexp(scaled)
+    lse = _logsumexp(scaled, "log_softmax")
     return [z - lse for z in scaled]
 
 
 def logsumexp(values: Sequence[Value]) -> Value:
     """log(sum_i exp(v_i)) = m + log(sum_i exp(v_i - m)) with m = max v_i."""
-    values = _values(values, "logsumexp")
-    shift = max(v.data for v in values)
-    return Value.sum([(v - shift).exp() for v in values]).log() + shift
+    return _logsumexp(_values(values, "logsumexp"), "logsumexp")
+
+
+def _logsumexp(values: list[Value], where: str) -> Value:
+    shift = _max_logit(values, where)
+    total = Value.sum([(v - shift).exp() for v in values])
+    if total.data != total.data:  # NaN: see softmax
+        _refuse_non_finite(values, where)
+    return total.log() + shift
 
 
 def cross_entropy(logits: Sequence[Value], target: int) -> Value:
@@ -56,7 +68,7 @@ def cross_entropy(logits: Sequence[Value], target: int) -> Value:
         raise ValueError(
             f"cross_entropy: target must be a class index in 0..{len(logits) - 1}, got {target!r}"
         )
-    return logsumexp(logits) - logits[target]
+    return _logsumexp(logits, "cross_entropy") - logits[target]
 
 
 def mse(predictions: Sequence[Operand], targets: Sequence[Operand]) -> Value:
@@ -97,6 +109,24 @@ def _scaled(logits: Sequence[Value], temperature: float, where: str) -> list[Val
         return values
     inverse = 1.0 / temperature
     return [z * inverse for z in values]
+
+
+def _max_logit(values: list[Value], where: str) -> float:
+    """The max to shift by; refused when it is not a number (NaN or infinity)."""
+    shift = max(v.data for v in values)
+    if not math.isfinite(shift):
+        _refuse_non_finite(values, where)
+    return shift
+
+
+def _refuse_non_finite(values: list[Value], where: str) -> None:
+    for i, v in enumerate(values):
+        if not math.isfinite(v.data):
+            raise ValueError(
+                f"{where}: logit {i} of {len(values)} is {v.data!r}: a NaN or an infinity came in from upstream; "
+                "run the forward pass inside tinygrad_edu.detect_anomaly() to find the op that made it"
+            )
+    raise AssertionError(f"{where}: a non-finite sum of finite exponentials")  # pragma: no cover
 
 
 def _values(xs: Sequence[Operand], where: str) -> list[Value]:
