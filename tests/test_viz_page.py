@@ -189,3 +189,33 @@ def test_hostile_labels_show_as_text_in_chromium(tmp_path):
     assert XSS_LABELS[0] in page.text["n0"] and XSS_LABELS[1] in page.text["n1"]
     assert repr(XSS_LABELS[1]) in page.text["explain"]
     assert "alert" not in log
+
+
+# Labels whose script, if it ever ran, would leave a mark on the document.
+PWN_LABELS = [
+    "<script>document.documentElement.setAttribute('data-pwned', 'script')</script>",
+    "\"><img src=x onerror=\"document.documentElement.setAttribute('data-pwned', 'img')\">",
+]
+
+
+@needs_chromium
+@pytest.mark.parametrize("kind", ["svg", "page"])
+def test_hostile_labels_run_no_script_in_an_svg_or_the_page(tmp_path, kind):
+    a = Value(2.0, label=PWN_LABELS[0])
+    b = Value(3.0, label=PWN_LABELS[1])
+    out = a * b
+    out.label = "out"
+    if kind == "svg":  # the picture opened on its own, as a browser shows a .svg file
+        path = viz.render(out, tmp_path / "xss.svg")
+    else:
+        path = viz.write_stepping_page(out, tmp_path / "xss.html")
+    dom, _log = dump_dom(path, "#step=4" if kind == "page" else "")
+    page = parse(dom)
+    assert page.tags, "chromium dumped no document"
+    assert not any("data-pwned" in attrs for _, attrs in page.tags)  # no script ran
+    assert [tag for tag, _ in page.tags if tag == "img"] == []
+    assert not any(name.startswith("on") for _, attrs in page.tags for name in attrs)
+    scripts = [tag for tag, _ in page.tags if tag == "script"]
+    assert len(scripts) == (0 if kind == "svg" else 2)  # the page's own two only
+    # The labels are in the drawing, as text, character for character.
+    assert PWN_LABELS[0] in page.text["n0"] and PWN_LABELS[1] in page.text["n1"]
