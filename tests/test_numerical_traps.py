@@ -313,3 +313,15 @@ def test_detect_anomaly_pinpoints_a_huge_parameter_and_the_line_of_the_call():
     assert message.startswith("'dot' produced inf from operands (")
     assert "1e+308" in message and f"{HERE}:{line}" in message
     assert "out" not in locals()  # it stopped at the first overflow, inside the call
+
+
+def test_an_anomaly_in_a_long_dot_shows_the_culprit_not_every_operand():
+    ws = values([1.0] * 10)
+    ws[8].data = math.nan
+    with pytest.raises(FloatingPointError) as info, detect_anomaly():
+        Value.dot(ws, [0.5] * 10)
+    message = str(info.value)
+    # 20 operands: the first six, how many there are, and the non-finite one by position.
+    assert message.startswith(
+        "'dot' produced nan from operands (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, ... 20 in all; #8=nan)"
+    )

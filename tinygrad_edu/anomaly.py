@@ -62,8 +62,18 @@ class AnomalyChecker:
             )
 
 
-def _operands(edges: tuple) -> tuple[float, ...]:
-    return tuple(p.data for p in edges[: len(edges) // 2])
+def _operands(edges: tuple) -> str:
+    """The operands' numbers: all of them for a small op; for a long dot or
+    sum the first few, and every one that is not finite, by position."""
+    numbers = tuple(p.data for p in edges[: len(edges) // 2])
+    if len(numbers) <= _SHOWN:
+        return repr(numbers)
+    head = ", ".join(map(repr, numbers[:_SHOWN]))
+    bad = [f"#{i}={x!r}" for i, x in enumerate(numbers) if i >= _SHOWN and not math.isfinite(x)]
+    return f"({head}, ... {len(numbers)} in all{'; ' + ', '.join(bad[:_SHOWN]) if bad else ''})"
+
+
+_SHOWN = 6  # operands shown in a message
 
 
 def _caller_outside_package() -> str:
