@@ -368,8 +368,8 @@ class Value:
                 a, da = edges
                 a.grad += da * grad
             else:
-                half = n // 2
-                for parent, local_grad in zip(edges[:half], edges[half:]):
+                # zip stops at the shorter: the parents of edges meet edges[n//2:]
+                for parent, local_grad in zip(edges, edges[n // 2 :]):
                     parent.grad += local_grad * grad
             if check:
                 _state.anomaly.check_backward(node)
