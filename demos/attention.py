@@ -34,7 +34,7 @@ from tinygrad_edu.functional import cross_entropy
 from tinygrad_edu.nn import AttentionHead, Embedding, Linear, Module, PositionalEmbedding
 from tinygrad_edu.optim import Adam
 
-from .common import demo_parser, progress, pyplot, report_outputs, setup
+from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
 
 
 @dataclass(frozen=True)
@@ -232,10 +232,7 @@ def plot_attention(model: OneHead, task: Task, examples: Sequence[Sequence[int]]
             ax.set_ylabel("query: position: answer")
     fig.colorbar(image, ax=list(axes), shrink=0.8, label="attention weight")
     fig.suptitle(f"one attention head, task: {task.title}")
-    path = out / f"attention_{task.name}.svg"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / f"attention_{task.name}.svg")[0]
 
 
 def plot_loss(history: Sequence[float], task: Task, out):
@@ -245,8 +242,4 @@ def plot_loss(history: Sequence[float], task: Task, out):
     ax.set_xlabel("step")
     ax.set_ylabel("cross-entropy")
     ax.set_title(f"attention demo, {task.name}: training loss")
-    fig.tight_layout()
-    path = out / f"loss_{task.name}.svg"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / f"loss_{task.name}.svg")[0]

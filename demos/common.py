@@ -49,6 +49,17 @@ def pyplot():
     return plt
 
 
+def save_figure(fig, *paths: Path, dpi: int | None = None) -> list[Path]:
+    """Lay the figure out (unless it was made with a layout engine), write it
+    to each path (the suffix picks the format), free it; return the paths."""
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
+    for path in paths:
+        fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+    return list(paths)
+
+
 def report_outputs(paths: Sequence[Path]) -> None:
     print("wrote:")
     for path in paths:

@@ -31,7 +31,7 @@ from tinygrad_edu.datasets import CharTokenizer, load_names
 from tinygrad_edu.nn import GPT
 from tinygrad_edu.optim import Adam
 
-from .common import demo_parser, progress, pyplot, report_outputs, setup
+from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
 
 
 def make_model(vocab_size: int) -> GPT:
@@ -177,8 +177,4 @@ def plot_loss(history, val_history, unigram: float, bigram: float, out):
     ax.set_ylabel("cross-entropy (nats per character)")
     ax.set_title("char-level GPT on first names")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "loss.svg"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "loss.svg")[0]

@@ -46,7 +46,7 @@ from tinygrad_edu.functional import cross_entropy
 from tinygrad_edu.nn import AttentionHead, Embedding, Linear, LSTMCell, Module, RNNCell, run_sequence
 from tinygrad_edu.optim import Adam
 
-from .common import demo_parser, progress, pyplot, report_outputs, setup
+from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
 
 SIGNALS = ["A", "B", "C", "D"]
 DISTRACTORS = ["w", "x", "y", "z"]
@@ -291,9 +291,4 @@ def plot(results, kinds: Sequence[str], distances: Sequence[int], out: Path) -> 
     ax_grad.set_ylabel("|d loss / d signal embedding|")
     ax_grad.set_title("gradient reaching the signal, at initialisation")
     ax_grad.legend(fontsize=8)
-    fig.tight_layout()
-    paths = [out / "long_range.png", out / "long_range.svg"]
-    for path in paths:
-        fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "long_range.png", out / "long_range.svg", dpi=120)

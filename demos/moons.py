@@ -19,7 +19,7 @@ from tinygrad_edu.functional import hinge, l2
 from tinygrad_edu.nn import MLP
 from tinygrad_edu.optim import SGD
 
-from .common import demo_parser, progress, pyplot, report_outputs, setup
+from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
 
 
 def make_moons(n: int = 100, noise: float = 0.1, rng: random.Random | None = None):
@@ -106,11 +106,7 @@ def plot_history(history, out):
     ax2.set_ylabel("training accuracy")
     ax2.set_ylim(0, 1.05)
     ax.set_title("moons: loss and accuracy")
-    fig.tight_layout()
-    path = out / "loss.svg"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "loss.svg")[0]
 
 
 def plot_boundary(model, points, labels, out, resolution: int = 60):
@@ -133,11 +129,7 @@ def plot_boundary(model, points, labels, out, resolution: int = 60):
     )
     ax.scatter(xs, ys, c=["tab:orange" if y < 0 else "tab:blue" for y in labels], s=18, edgecolors="k")
     ax.set_title("moons: decision boundary")
-    fig.tight_layout()
-    path = out / "decision_boundary.svg"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "decision_boundary.svg")[0]
 
 
 # A Value import keeps `from demos.moons import *` honest for the REPL tour.

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tinygrad_edu.word2vec import Word2Vec, pca_2d, read_sentences, train
 
-from .common import demo_parser, progress, pyplot, report_outputs, setup
+from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
 
 CORPUS = Path(__file__).parent / "data" / "corpus.txt"
 
@@ -165,12 +165,7 @@ def plot_map(model: Word2Vec, out: Path) -> list[Path]:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle("word2vec: word vectors on their first two principal components")
-    fig.tight_layout()
-    paths = [out / "word_map.png", out / "word_map.svg"]
-    for path in paths:
-        fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return paths
+    return save_figure(fig, out / "word_map.png", out / "word_map.svg", dpi=120)
 
 
 def plot_loss(history: Sequence[float], out: Path) -> Path:
@@ -180,11 +175,7 @@ def plot_loss(history: Sequence[float], out: Path) -> Path:
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean loss per (word, context) pair")
     ax.set_title("word2vec: training loss")
-    fig.tight_layout()
-    path = out / "loss.svg"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save_figure(fig, out / "loss.svg")[0]
 
 
 def write_vectors(model: Word2Vec, path: Path) -> Path:
