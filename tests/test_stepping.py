@@ -140,8 +140,8 @@ def test_step_texts_name_the_rule_the_numbers_and_the_grads():
     steps = list(L.backward_steps())
     assert str(steps[0]).splitlines() == [
         "node L is the output: its grad starts at 1.0 (dL/dL = 1)",
-        "node L (a*b = -8.0) passes grad 1.0 to a (d): d(a*b)/da = b = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)",
-        "node L (a*b = -8.0) passes grad 1.0 to b (f): d(a*b)/db = a = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)",
+        "node L (a*b = -8.0) passes grad 1.0 to d (as a): d(a*b)/da = b = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)",
+        "node L (a*b = -8.0) passes grad 1.0 to f (as b): d(a*b)/db = a = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)",
     ]
     e_step = next(s for s in steps if s.node.label == "e")
     assert str(e_step).splitlines()[0] == (
@@ -159,7 +159,7 @@ def test_unlabelled_nodes_are_named_by_their_topological_position():
     steps = list(y.backward_steps())
     order = y.topological_order()
     tanh_index = order.index(y.parents[0])
-    assert f"to a (#{tanh_index})" in str(steps[0])
+    assert f"to #{tanh_index} (as a)" in str(steps[0])
     tanh_step = next(s for s in steps if s.node.op == "tanh")
     assert f"node #{tanh_index} (tanh(a) = " in str(tanh_step)
     assert "d(tanh(a))/da = 1 - tanh(a)**2 = 1 - out**2 = " in str(tanh_step)
@@ -192,8 +192,8 @@ def test_dot_steps_use_the_matching_entry_of_the_other_vector():
     x = [Value(4.0, label="p"), Value(5.0, label="q")]
     y = Value.dot(w, x)
     text = str(next(y.backward_steps()))
-    assert "to w0 (w): d(w.x)/dw0 = x0 = 4.0" in text
-    assert "to x1 (q): d(w.x)/dx1 = w1 = 3.0" in text
+    assert "to w (as w0): d(w.x)/dw0 = x0 = 4.0" in text
+    assert "to q (as x1): d(w.x)/dx1 = w1 = 3.0" in text
 
 
 def test_grads_agree_with_central_differences():

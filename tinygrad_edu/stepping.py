@@ -14,8 +14,8 @@ to its parents:
     >>> steps = list(L.backward_steps())
     >>> print(steps[0])
     node L is the output: its grad starts at 1.0 (dL/dL = 1)
-    node L (a*b = -8.0) passes grad 1.0 to a (d): d(a*b)/da = b = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)
-    node L (a*b = -8.0) passes grad 1.0 to b (f): d(a*b)/db = a = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)
+    node L (a*b = -8.0) passes grad 1.0 to d (as a): d(a*b)/da = b = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)
+    node L (a*b = -8.0) passes grad 1.0 to f (as b): d(a*b)/db = a = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)
     >>> print(steps[4])
     node e (a*b = -6.0) passes grad -2.0 to a: d(a*b)/da = b = -3.0; a.grad 0.0 -> 6.0 (+= -3.0 * -2.0)
     node e (a*b = -6.0) passes grad -2.0 to b: d(a*b)/db = a = 2.0; b.grad 0.0 -> -4.0 (+= 2.0 * -2.0)
@@ -112,7 +112,10 @@ class BackwardStep:
         expr = expression(self.node.op, len(self.updates))
         head = f"node {self.name} ({expr} = {_fmt(self.node.data)}) passes grad {_fmt(self.grad)}"
         for u in self.updates:
-            target = u.operand if _parent_name(u) == u.operand else f"{u.operand} ({_parent_name(u)})"
+            # The node it really is first; its name in the formula after, when they differ.
+            target = (
+                _parent_name(u) if _parent_name(u) == u.operand else f"{_parent_name(u)} (as {u.operand})"
+            )
             derivative = f"d({expr})/d{u.operand} = {u.rule}"
             if not _is_number(u.rule, u.local_grad):  # "= 1" needs no "= 1.0" after it
                 derivative += f" = {_fmt(u.local_grad)}"
