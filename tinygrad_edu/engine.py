@@ -456,7 +456,8 @@ def _dot(
     if bias is None:
         # parents w..., x...; then d/dw_i = x_i, d/dx_i = w_i
         return _node(data, "dot", (*ws, *xs, *x_data, *w_data))
-    bias = _as_value(bias, "dot")
+    if type(bias) is not Value:
+        bias = _as_value(bias, "dot")
     # parents w..., x..., b; then d/dw_i = x_i, d/dx_i = w_i, d/db = 1
     return _node(data + bias.data, "dot", (*ws, *xs, bias, *x_data, *w_data, 1.0))
 
