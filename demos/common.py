@@ -1,36 +1,146 @@
-"""What every demo shares: its options, its output folder, its progress bar."""
+"""What every demo shares: its options (checked), its output folder, its
+progress bar, its training loop, its figures and its results.json.
+
+A demo's `main(argv)` reads, in order::
+
+    parser = demo_parser("moons", __doc__.splitlines()[0])
+    parser.add_argument("--steps", type=positive_int, default=100, help="...")
+    args = parser.parse_args(argv)       # bad options: a message and exit code 2
+    out = setup(args)                    # seeded, folder made, --quick said once
+    ...
+    for step, loss in progress(train_loop(optimizer, batch_loss, steps), total=steps): ...
+    write_results(out, args, seconds, train_accuracy=0.98, ...)
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import random
-from collections.abc import Sequence
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 DEFAULT_OUTPUT_ROOT = "tinygrad-edu-output"
 
+QUICK_NOTICE = (
+    "--quick: a smoke test that runs in seconds; it is far too short to learn, "
+    "so the figures below say nothing about what the model can do"
+)
+
+
+# ------------------------------------------------------------------ options
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (`--steps 0` is refused, not a ZeroDivisionError)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def output_folder(text: str) -> str:
+    """An argparse type: a folder that exists or can be made (not a file,
+    not inside a file, not in a folder we cannot write to)."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a folder, got an empty path")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+    existing = path
+    while not existing.exists():  # the nearest ancestor that exists must be a writable folder
+        existing = existing.parent
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot make the folder {text!r}: {str(existing)!r} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write to {str(existing)!r} (permission denied)")
+    return text
+
+
+def existing_file(text: str) -> str:
+    """An argparse type: a readable text file (`--corpus /bin/ls` is refused)."""
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file")
+    try:
+        with path.open(encoding="utf-8") as f:
+            f.read(65536)
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a UTF-8 text file") from None
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r}: {error.strerror}") from None
+    return text
+
+
+def comma_list(choices: Sequence[str]) -> Callable[[str], list[str]]:
+    """An argparse type: comma-separated names, each one of `choices`."""
+
+    def parse(text: str) -> list[str]:
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        if not names:
+            raise argparse.ArgumentTypeError(f"expected names from {', '.join(choices)}, got {text!r}")
+        unknown = [name for name in names if name not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(map(repr, unknown))}; choose from {', '.join(choices)}"
+            )
+        return names
+
+    return parse
+
 
 def demo_parser(name: str, description: str) -> argparse.ArgumentParser:
+    """The options every demo has: --quick, --out DIR, --seed N."""
     parser = argparse.ArgumentParser(prog=f"tinygrad-edu demo {name}", description=description)
-    parser.add_argument("--quick", action="store_true", help="a few seconds' run (what CI runs)")
+    parser.set_defaults(demo=name)
+    parser.add_argument("--quick", action="store_true", help="a few seconds' smoke run (what CI runs)")
     parser.add_argument(
         "--out",
+        type=output_folder,
         default=os.path.join(DEFAULT_OUTPUT_ROOT, name),
-        help="folder for the pictures (default: %(default)s)",
+        help="folder for the pictures and results.json (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=1337, help="random seed (default: %(default)s)")
     return parser
 
 
 def setup(args: argparse.Namespace) -> Path:
-    """Seed the random module and make the output folder; return it."""
+    """Seed the random module, make the output folder and return it; say
+    once, first, when the run is a --quick smoke test."""
     random.seed(args.seed)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # raced, or a read-only file system output_folder could not see
+        fail(args, f"cannot make the output folder {args.out!r}: {error.strerror}")
+    if args.quick:
+        print(QUICK_NOTICE)
     return out
 
 
+def fail(args: argparse.Namespace, message: str, code: int = 2) -> None:
+    """End the demo with `message` on stderr and exit `code`, the way argparse does."""
+    print(f"tinygrad-edu demo {args.demo}: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+# ---------------------------------------------------------------- training
 def progress(iterable, total: int | None = None, desc: str = ""):
     """A tqdm progress bar (on stderr), so stdout keeps only the results."""
     from tqdm import tqdm
@@ -39,6 +149,44 @@ def progress(iterable, total: int | None = None, desc: str = ""):
     return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True, disable=None)
 
 
+def train_loop(
+    optimizer,
+    batch_loss: Callable[[int], object],
+    steps: int,
+    *,
+    decay: bool = True,
+    clip: float | None = None,
+) -> Iterator[tuple[int, float]]:
+    """The training loop every demo runs: for each step, build the loss
+    (`batch_loss(step)` returns a Value), zero the grads, backpropagate,
+    optionally clip the gradient's length, and step. With `decay` the
+    learning rate falls linearly from its start to 0 over `steps` (big steps
+    first, then settle). Yields (step, loss as a float).
+
+        >>> from tinygrad_edu import Value
+        >>> from tinygrad_edu.optim import SGD
+        >>> w = Value(3.0)
+        >>> opt = SGD([w], lr=0.1)
+        >>> [round(loss, 3) for _, loss in train_loop(opt, lambda step: w * w, 3, decay=False)]
+        [9.0, 5.76, 3.686]
+    """
+    from tinygrad_edu.optim import clip_grad_norm_
+
+    lr = optimizer.lr
+    for step in range(steps):
+        loss = batch_loss(step)
+        optimizer.zero_grad()
+        loss.backward()
+        if clip is not None:
+            clip_grad_norm_(optimizer.params, clip)
+        if decay:
+            optimizer.lr = lr * (1.0 - step / steps)
+        optimizer.step()
+        yield step, loss.data
+    optimizer.lr = lr
+
+
+# ------------------------------------------------------------------ output
 def pyplot():
     """matplotlib's pyplot on the file-only Agg backend (no screen needed)."""
     import matplotlib
@@ -58,6 +206,38 @@ def save_figure(fig, *paths: Path, dpi: int | None = None) -> list[Path]:
         fig.savefig(path, dpi=dpi)
     pyplot().close(fig)
     return list(paths)
+
+
+def write_results(out: Path, args: argparse.Namespace, seconds: float, **figures) -> Path:
+    """Write the run's headline figures to out/results.json, atomically (a
+    crash leaves the old file or none, never half of one), and return the path.
+
+    Every file has `demo`, `quick` (a --quick smoke run?), `seed` and
+    `seconds`; the rest are the demo's own (accuracies as fractions in 0..1).
+
+        >>> import tempfile, argparse
+        >>> args = argparse.Namespace(demo="moons", quick=True, seed=1)
+        >>> path = write_results(Path(tempfile.mkdtemp()), args, 1.234, train_accuracy=0.5)
+        >>> json.loads(path.read_text())
+        {'demo': 'moons', 'quick': True, 'seed': 1, 'seconds': 1.23, 'train_accuracy': 0.5}
+    """
+    results = {"demo": args.demo, "quick": bool(args.quick), "seed": args.seed, "seconds": round(seconds, 2)}
+    clash = results.keys() & figures.keys()
+    if clash:
+        raise ValueError(f"write_results: {sorted(clash)} are common keys, set from args and seconds")
+    results.update(figures)
+    text = json.dumps(results, indent=2, allow_nan=False) + "\n"
+    path = Path(out) / "results.json"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def report_outputs(paths: Sequence[Path]) -> None:

@@ -44,7 +44,7 @@ from pathlib import Path
 from tinygrad_edu import Value, no_grad
 from tinygrad_edu.functional import cross_entropy
 from tinygrad_edu.nn import AttentionHead, Embedding, Linear, LSTMCell, Module, RNNCell, run_sequence
-from tinygrad_edu.optim import Adam
+from tinygrad_edu.optim import Adam, clip_grad_norm_
 
 from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
 
@@ -120,18 +120,6 @@ def build_model(kind: str, forget_bias: bool = True) -> Module:
     raise ValueError(f"long-range: unknown model {kind!r}; expected one of {MODELS}")
 
 
-def clip_gradients(params: Sequence[Value], max_norm: float) -> float:
-    """Scale all grads down together if their total length exceeds max_norm
-    (as torch.nn.utils.clip_grad_norm_): a recurrent net's gradient can
-    explode as easily as vanish. Returns the norm before clipping."""
-    norm = math.sqrt(sum(p.grad * p.grad for p in params))
-    if norm > max_norm:
-        scale = max_norm / norm
-        for p in params:
-            p.grad *= scale
-    return norm
-
-
 def predict(logits: Sequence[Value]) -> int:
     return max(range(len(logits)), key=lambda k: logits[k].data)
 
@@ -162,7 +150,7 @@ def train(
         streak = streak + right if right == batch else 0
         optimizer.zero_grad()
         loss.backward()
-        clip_gradients(params, clip)
+        clip_grad_norm_(params, clip)
         optimizer.step()
         if streak >= solved_after:
             break

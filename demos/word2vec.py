@@ -2,7 +2,7 @@
 
     tinygrad-edu demo word2vec [--quick] [--out DIR] [--epochs N] [--dim D]
 
-Trains skip-gram with negative sampling (tinygrad_edu.word2vec) on
+Trains skip-gram with negative sampling (tinygrad_edu.models.word2vec) on
 demos/data/corpus.txt, a few hundred short sentences about royalty, places,
 animals and food; prints each probe word's nearest neighbours and a few
 analogies (king - man + woman = ?) with their cosine scores; writes a PCA map
@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tinygrad_edu.word2vec import Word2Vec, pca_2d, read_sentences, train
+from tinygrad_edu.models.word2vec import Word2Vec, pca_2d, read_sentences, train
 
 from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
 

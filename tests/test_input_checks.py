@@ -30,8 +30,21 @@ import pytest
 
 import tinygrad_edu
 import viz
-from tinygrad_edu import Value, datasets, functional, gradcheck, nn, optim, stepping, word2vec
+from tinygrad_edu import Value, datasets, functional, gradcheck, nn, optim, stepping
 from tinygrad_edu.datasets import CharTokenizer
+from tinygrad_edu.models import word2vec
+from tinygrad_edu.models.word2vec import (
+    NoiseDistribution,
+    Word2Vec,
+    analogy,
+    cosine_similarity,
+    log_sigmoid,
+    pca_2d,
+    sgns_loss,
+    skipgram_windows,
+    subsample,
+    train,
+)
 from tinygrad_edu.nn import (
     GPT,
     MLP,
@@ -56,18 +69,6 @@ from tinygrad_edu.nn import (
     run_sequence,
     shape_of,
     sinusoidal_table,
-)
-from tinygrad_edu.word2vec import (
-    NoiseDistribution,
-    Word2Vec,
-    analogy,
-    cosine_similarity,
-    log_sigmoid,
-    pca_2d,
-    sgns_loss,
-    skipgram_windows,
-    subsample,
-    train,
 )
 
 GPT_NAME = "GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2"
@@ -143,6 +144,18 @@ CASES = [
     ("Adam", lambda: optim.Adam(Value(1.0)), TypeError, ["Adam", "model.parameters()", "Value"]),
     ("AdamW", lambda: optim.AdamW(3), TypeError, ["AdamW", "int"]),
     ("SGD", lambda: optim.SGD([[Value(1.0)]], lr=0.1), TypeError, ["SGD", "Values", "list"]),
+    (
+        "clip_grad_norm_",
+        lambda: optim.clip_grad_norm_(Value(1.0), 1.0),
+        TypeError,
+        ["clip_grad_norm_", "Value"],
+    ),
+    (
+        "clip_grad_norm_",
+        lambda: optim.clip_grad_norm_([Value(1.0)], 0),
+        ValueError,
+        ["clip_grad_norm_", "max_norm", "0"],
+    ),
     # ------------------------------------------------------------- gradcheck
     ("gradcheck", lambda: gradcheck(square, 3.0), TypeError, ["gradcheck", "inputs", "float"]),
     ("gradcheck", lambda: gradcheck(square, [3.0], eps=0), ValueError, ["gradcheck", "eps", "0"]),

@@ -23,8 +23,8 @@ import pytest
 
 from tinygrad_edu import Value, detect_anomaly, engine, gradcheck
 from tinygrad_edu import functional as tf
+from tinygrad_edu.models.word2vec import log_sigmoid
 from tinygrad_edu.nn import GPT, MLP, AttentionHead, LayerNorm, RMSNorm
-from tinygrad_edu.word2vec import log_sigmoid
 
 HERE = "test_numerical_traps.py"
 

@@ -7,8 +7,7 @@ from collections import Counter
 import pytest
 
 from tinygrad_edu import Value
-from tinygrad_edu.nn import shape_of
-from tinygrad_edu.word2vec import (
+from tinygrad_edu.models.word2vec import (
     NoiseDistribution,
     Word2Vec,
     analogy,
@@ -22,6 +21,7 @@ from tinygrad_edu.word2vec import (
     subsample,
     train,
 )
+from tinygrad_edu.nn import shape_of
 
 EPS = 1e-6
 

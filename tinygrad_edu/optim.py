@@ -130,3 +130,32 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
+
+
+def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
+    """Scale every grad by the same factor so that their joint length
+    sqrt(sum of grad**2) is at most `max_norm` (torch.nn.utils.clip_grad_norm_):
+    a recurrent net's gradient can explode as easily as it vanishes. The
+    direction of the step is kept; only its length is capped. Returns the
+    length before clipping.
+
+        >>> a, b = Value(0.0), Value(0.0)
+        >>> a.grad, b.grad = 6.0, 8.0
+        >>> clip_grad_norm_([a, b], 5.0)   # the length was sqrt(36 + 64) = 10
+        10.0
+        >>> a.grad, b.grad
+        (3.0, 4.0)
+    """
+    if isinstance(params, (Value, str, bytes)) or not isinstance(params, Iterable):
+        raise TypeError(f"clip_grad_norm_: expected a list of parameters, got {type(params).__name__}")
+    params = list(params)
+    if isinstance(max_norm, bool) or not (
+        isinstance(max_norm, (int, float)) and max_norm > 0 and math.isfinite(max_norm)
+    ):
+        raise ValueError(f"clip_grad_norm_: max_norm must be a positive number, got {max_norm!r}")
+    norm = math.sqrt(sum(p.grad * p.grad for p in params))
+    if norm > max_norm:
+        scale = max_norm / norm
+        for p in params:
+            p.grad *= scale
+    return norm

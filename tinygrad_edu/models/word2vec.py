@@ -38,9 +38,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from .engine import Value
-from .nn.linear import _check_size
-from .nn.module import Module
+from ..engine import Value
+from ..nn.linear import _check_size
+from ..nn.module import Module
 
 __all__ = [
     "NoiseDistribution",

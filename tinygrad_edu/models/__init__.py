@@ -1,0 +1,10 @@
+"""Whole systems built from the blocks in `tinygrad_edu.nn`, one file each,
+each with its own tokenizer or feature code: models a learner trains end to
+end.
+
+    word2vec.py   skip-gram with negative sampling, nearest words, analogies, PCA
+
+Import a system by its module, ``from tinygrad_edu.models.word2vec import
+Word2Vec``: this package exports nothing itself, so adding a system touches
+only its own file.
+"""
