@@ -322,3 +322,30 @@ def test_sense_corpus_is_seeded_with_a_clean_held_out_set():
             assert s.word in s.words and SENSES[s.word][s.sense] == s.topic
     held_senses = Counter((s.word, s.sense) for s in held if s.word)
     assert len(held_senses) == 8 and min(held_senses.values()) >= 10  # every sense is tested
+
+
+# ------------------------------------------------------------------ demo
+def test_demo_quick_writes_the_figures_the_issue_asks_for(tmp_path, capsys):
+    import json
+
+    from demos import bert as demo
+
+    assert demo.main(["--quick", "--out", str(tmp_path)]) == 0
+    stdout = capsys.readouterr().out
+    assert "--quick" in stdout and "unigram baseline" in stdout and "fill-mask" in stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    for key in (
+        "mlm_accuracy",
+        "unigram_accuracy",
+        "finetune_accuracy_pretrained",
+        "finetune_accuracy_scratch",
+    ):
+        assert 0.0 <= results[key] <= 1.0, key
+    assert results["demo"] == "bert" and results["quick"] is True and results["seconds"] > 0
+    assert set(results["senses"]) == set(SENSES)
+    for figures in results["senses"].values():
+        assert {"within_sense", "across_sense", "untrained_within_sense", "untrained_across_sense"} <= set(
+            figures
+        )
+    for name in ("senses.png", "attention.png", "loss.svg"):
+        assert (tmp_path / name).stat().st_size > 1000

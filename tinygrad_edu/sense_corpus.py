@@ -24,7 +24,7 @@ that no training step sees:
 
     >>> corpus = sense_corpus()
     >>> len(corpus.train), len(corpus.held_out)
-    (2700, 300)
+    (2250, 250)
     >>> sorted(TOPICS) == sorted({s.topic for s in corpus.train})
     True
     >>> [s for s in corpus.train if s.word == "bank"][0]  # doctest: +ELLIPSIS

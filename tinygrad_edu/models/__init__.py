@@ -3,6 +3,7 @@ each with its own tokenizer or feature code: models a learner trains end to
 end.
 
     word2vec.py   skip-gram with negative sampling, nearest words, analogies, PCA
+    bert.py       a bidirectional encoder: word tokenizer, 15% masking, masked-LM loss, fill_mask, classifier
 
 Import a system by its module, ``from tinygrad_edu.models.word2vec import
 Word2Vec``: this package exports nothing itself, so adding a system touches

@@ -35,14 +35,14 @@ the encoder to classify a whole sentence.
     >>> ids = tok.encode("the cat sat")
     >>> ids, tok.decode(ids)
     ([1, 5, 6, 9, 2], '[CLS] the cat sat [SEP]')
-    >>> inputs, labels = mask_tokens(ids, tok, random.Random(1))
+    >>> inputs, labels = mask_tokens(ids, tok, random.Random(0))
     >>> tok.decode(inputs), labels     # one of 3 words chosen; only it has a label
     ('[CLS] the [MASK] sat [SEP]', [-100, -100, 6, -100, -100])
     >>> model = BERT(tok.vocab_size, max_len=8, n_layer=1, d_model=8, n_head=2)
     >>> loss = model.mlm_loss(inputs, labels)  # cross-entropy at position 2 only
     >>> loss.backward()
     >>> [word for word, p in fill_mask(model, tok, "the [MASK] sat", k=3)]  # untrained: any guess
-    ['dog', 'the', 'cat']
+    ['cat', 'dog', 'the']
 """
 
 from __future__ import annotations
