@@ -53,7 +53,7 @@ NON_PROJECTIVE = Sentence(["a", "b", "c", "d"], ["X"] * 4, [3, 4, 0, 3], ["det",
 
 def demo_treebank():
     """The demo's treebank and split (demos/parse.py, default --sentences and --seed)."""
-    return split_treebank(generate_treebank(1500, seed=1337), held_out=0.2, seed=1337)
+    return split_treebank(generate_treebank(4000, seed=1337), held_out=0.2, seed=1337)
 
 
 def tiny_parser(activation: str = "relu", seed: int = 0) -> Parser:
@@ -122,7 +122,7 @@ def test_the_treebank_is_seeded_projective_and_uses_the_documented_labels():
     assert generate_treebank(40, seed=5) != generate_treebank(40, seed=6)
     train, held_out = demo_treebank()
     bank = train + held_out
-    assert len(train) == 1200 and len(held_out) == 300
+    assert len(train) == 3200 and len(held_out) == 800
     assert len({str(s) for s in bank}) == len(bank)  # held-out sentences are new strings
     assert all(s.is_projective() for s in bank)
     assert {label for s in bank for label in s.labels} == set(LABELS)
