@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shown = next(s for s in hand if str(s) == SHOWN)
     print(f"\nparsing {str(shown)!r} step by step:")
     tree = show_steps(model, shown)
-    title = f"predicted parse of: {shown} (red: not the hand-written arc)"
+    title = f"predicted: {shown}"
     paths = [draw(tree, out / "parse_tree.svg", title, gold=shown)]
     if not args.quick:  # what --sentence reads; a --quick model would only mislead it
         paths += save_model(model, args, out)

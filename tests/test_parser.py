@@ -476,3 +476,20 @@ def test_the_demo_refuses_an_empty_sentence(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["demo", "parse", "--out", str(tmp_path), "--sentence", " ... "])
     assert info.value.code == 2 and "at least one word" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- drawing
+def test_draw_tree_labels_every_arc_escapes_words_and_marks_wrong_arcs_red():
+    import viz
+
+    words = ['say"hi', "<b>", "back\\slash"]
+    gold = Sentence(words, ["X", "Y", "Z"], [2, 0, 2], ['l"1', "root", "l{2}"])
+    predicted = Sentence(words, ["X", "Y", "Z"], [2, 0, 1], ['l"1', "root", "l{2}"])
+    source = viz.draw_tree(predicted, gold=gold, title="a <title>").source
+    assert 'label="say\\"hi\\nX 1"' in source and 'label="back\\\\slash\\nZ 3"' in source
+    assert 'w2 -> w1 [label="l\\"1"]' in source  # right: the plain style
+    assert 'w1 -> w3 [label="l{2}" color="#b2182b"' in source  # wrong head: red
+    assert "red: 1 arc differs from the gold tree" in source
+    svg = viz.render_bytes(viz.draw_tree(predicted, gold=gold), "svg", renderer="wasm").decode()
+    assert "&lt;b&gt;" in svg and "<b>" not in svg and "back\\slash" in svg
+    assert "every arc as in the gold tree" in viz.draw_tree(gold, gold=gold).source

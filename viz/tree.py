@@ -35,7 +35,8 @@ def draw_tree(
     and labels) as a `graphviz.Digraph`; Jupyter shows it inline.
 
     gold: the right tree of the same words; arcs that differ from it (a
-    wrong head, or a wrong label) are drawn red and bold."""
+    wrong head, or a wrong label) are drawn red and bold, and a line under
+    the title counts them."""
     from tinygrad_edu.treebank import Sentence
 
     from ._digraph import Digraph, nohtml
@@ -64,8 +65,13 @@ def draw_tree(
         edge_attr={"fontname": "Helvetica", "fontsize": "10", "color": "#555555", "arrowsize": "0.7"},
     )
     dot.renderer = renderer
-    if title:
-        dot.attr(label=nohtml(plain_text(title)), labelloc="t", fontsize="12")
+    lines = [title] if title else []
+    if gold is not None:
+        wrong = len(set(sentence.arcs()) - set(gold.arcs()))
+        differ = "1 arc differs" if wrong == 1 else f"{wrong} arcs differ"
+        lines.append(f"red: {differ} from the gold tree" if wrong else "every arc as in the gold tree")
+    if lines:
+        dot.attr(label=nohtml("\\n".join(plain_text(line) for line in lines)), labelloc="t", fontsize="12")
     dot.node("w0", label="ROOT", fillcolor="#d9d9d9", shape="box")
     for i, (word, tag) in enumerate(zip(sentence.words, sentence.tags), start=1):
         dot.node(f"w{i}", label=nohtml(f"{plain_text(word)}\\n{plain_text(tag)} {i}"), fillcolor="#e8f1f8")
