@@ -145,6 +145,13 @@ CASES = [
     ("AdamW", lambda: optim.AdamW(3), TypeError, ["AdamW", "int"]),
     ("SGD", lambda: optim.SGD([[Value(1.0)]], lr=0.1), TypeError, ["SGD", "Values", "list"]),
     (
+        "SGD",
+        lambda: optim.SGD([Value(2.0), p := Value(1.0), p]),  # stepped twice: a tied weight listed twice
+        ValueError,
+        ["SGD", "parameter 2", "parameter 1", "same Value", "once"],
+    ),
+    ("Adam", lambda: optim.Adam([Value(1.0)] * 2), ValueError, ["Adam", "parameter 1", "same Value"]),
+    (
         "clip_grad_norm_",
         lambda: optim.clip_grad_norm_(Value(1.0), 1.0),
         TypeError,

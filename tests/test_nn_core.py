@@ -11,7 +11,8 @@ import pytest
 
 from tinygrad_edu import Value
 from tinygrad_edu import functional as tf
-from tinygrad_edu.nn import MLP, Layer, Linear, Module, Neuron, shape_of
+from tinygrad_edu.nn import GPT, MLP, Layer, Linear, Module, Neuron, shape_of
+from tinygrad_edu.optim import SGD
 
 
 def numbers(model: Module) -> list[float]:
@@ -342,3 +343,87 @@ def test_layer_passes_gradients_to_value_inputs():
     x = [Value(0.5), Value(-0.5)]
     Value.sum(layer(x)).backward()
     assert all(v.grad != 0.0 for v in x)
+
+
+# ------------------------------------------------------------ tied parameters
+def tied_gpt() -> GPT:
+    """A GPT whose output layer reuses the token embedding (weight tying)."""
+    random.seed(0)
+    model = GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2, bias=False)
+    model.lm_head.weight = model.wte.weight  # both (vocab_size, n_embd)
+    return model
+
+
+def test_a_tied_weight_is_one_parameter_stepped_once():
+    model = tied_gpt()
+    random.seed(0)
+    untied = GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2, bias=False)
+    assert model.num_parameters() == untied.num_parameters() - 5 * 4
+    names = [name for name, _ in model.named_parameters()]
+    assert "wte.weight" in names and "lm_head.weight" not in names  # the first name, as in PyTorch
+    params = model.parameters()
+    assert len({id(p) for p in params}) == len(params)
+    weight = model.wte.weight[1][0]
+    model.loss([0, 1], [1, 2]).backward()
+    before, grad = weight.data, weight.grad
+    assert grad != 0.0
+    SGD(params, lr=0.1).step()
+    assert weight.data == pytest.approx(before - 0.1 * grad, rel=1e-12)  # once, not twice
+
+
+def test_shared_scalars_are_listed_once_by_parameters():
+    layer = Linear(2, 2)
+    layer.weight[1] = layer.weight[0]  # one row used twice: 4 names' worth of scalars, 2 of them shared
+    assert layer.num_parameters() == 2 + 2
+    assert len(layer.parameters()) == len({id(p) for p in layer.parameters()})
+
+
+def test_a_tied_weight_keeps_both_names_in_the_state_dict_and_loads_back():
+    model = tied_gpt()
+    state = model.state_dict()
+    assert state["lm_head.weight"] == state["wte.weight"]
+    other = tied_gpt()
+    for p in other.parameters():
+        p.data += 1.0
+    other.load_state_dict(state)
+    assert numbers(other) == numbers(model)
+    assert other.lm_head.weight is other.wte.weight  # still tied
+
+
+def test_a_tied_weight_given_two_different_values_is_refused_and_changes_nothing():
+    model = tied_gpt()
+    before = numbers(model)
+    state = model.state_dict()
+    state["lm_head.weight"] = [[x + 1.0 for x in row] for row in state["lm_head.weight"]]
+    with pytest.raises(ValueError, match=r"GPT.load_state_dict: 'lm_head.weight' and 'wte.weight'.*same"):
+        model.load_state_dict(state)
+    assert numbers(model) == before
+
+
+def test_tied_names_match_pytorch():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Module()
+    theirs.a, theirs.b = torch.nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    theirs.b.weight = theirs.a.weight
+
+    class Pair(Module):
+        def __init__(self) -> None:
+            self.a, self.b = Linear(2, 3), Linear(2, 3)
+            self.b.weight = self.a.weight
+
+    ours = Pair()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.num_parameters() == sum(p.numel() for p in theirs.parameters())
+
+
+def test_a_module_reached_twice_is_one_module():
+    class Shared(Module):
+        def __init__(self) -> None:
+            self.first = Linear(2, 2)
+            self.again = self.first
+
+    model = Shared()
+    assert model.num_parameters() == 6
+    assert [name for name, _ in model.named_modules()] == ["", "first"]  # as torch's named_modules
+    assert list(model.state_dict()) == ["first.weight", "first.bias", "again.weight", "again.bias"]

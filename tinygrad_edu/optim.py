@@ -29,9 +29,18 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
-        for p in self.params:
+        first: dict[int, int] = {}
+        for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__}")
+            # PyTorch warns here and says it will become an error; a learner's
+            # double step is silent in the numbers, so we refuse now.
+            j = first.setdefault(id(p), i)
+            if j != i:
+                raise ValueError(
+                    f"{name}: parameter {i} is the same Value as parameter {j}, so step() would move it "
+                    "twice; pass each parameter once (model.parameters() lists a tied weight once)"
+                )
         if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
             raise ValueError(f"{name}: lr must be a positive number, got {lr!r}")
         self.lr = float(lr)

@@ -12,6 +12,12 @@ Attributes whose names start with ``_`` are skipped, and plain numbers are
 never parameters: that is where caches and settings go (an attention head
 keeps the weights of its last call as plain floats, for plotting).
 
+A tensor reached by two names is one parameter, as in PyTorch: tie a GPT's
+output layer to its token embedding with ``model.lm_head.weight =
+model.wte.weight`` and `parameters()` lists those scalars once (so an
+optimizer steps them once), `named_parameters()` under the first name only,
+while `state_dict()` keeps both names, as torch's does.
+
     >>> from tinygrad_edu.nn import Linear, shape_of
     >>> layer = Linear(3, 2)
     >>> [(name, shape_of(t)) for name, t in layer.named_parameters()]
@@ -42,31 +48,48 @@ class Module:
     """Base class: parameters(), named_parameters(), zero_grad(), state_dict()."""
 
     # ------------------------------------------------------------ discovery
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        """(name, tensor) for every parameter tensor, in attribute order."""
+    def named_parameters(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """(name, tensor) for every parameter tensor, in attribute order. A
+        tensor reached by two names (a tied weight) comes once, under its
+        first name, unless remove_duplicate=False (as in PyTorch)."""
+        seen: set[int] = set()
+        for name, tensor in self._named_tensors(prefix):
+            if remove_duplicate:
+                if id(tensor) in seen:
+                    continue
+                seen.add(id(tensor))
+            yield name, tensor
+
+    def _named_tensors(self, prefix: str) -> Iterator[tuple[str, Tensor]]:
+        """Every (name, tensor), a tied one under each of its names."""
         for name, value in vars(self).items():
             if name.startswith("_"):
                 continue
             full = f"{prefix}{name}"
             if isinstance(value, Module):
-                yield from value.named_parameters(f"{full}.")
+                yield from value._named_tensors(f"{full}.")
             elif _is_tensor(value):
                 yield full, value
             elif _is_module_list(value):
                 for i, child in enumerate(value):
-                    yield from child.named_parameters(f"{full}.{i}.")
+                    yield from child._named_tensors(f"{full}.{i}.")
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(name, module) for this module ('' ) and every module inside it."""
-        yield prefix.rstrip("."), self
-        for name, value in vars(self).items():
-            if name.startswith("_"):
+        """(name, module) for this module ('') and every module inside it; a
+        module reached by two names comes once, as in PyTorch."""
+        seen: set[int] = set()
+        stack = [(prefix.rstrip("."), self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
                 continue
-            if isinstance(value, Module):
-                yield from value.named_modules(f"{prefix}{name}.")
-            elif _is_module_list(value):
-                for i, child in enumerate(value):
-                    yield from child.named_modules(f"{prefix}{name}.{i}.")
+            seen.add(id(module))
+            yield name, module
+            stack.extend(
+                reversed([(f"{name}.{child}" if name else child, m) for child, m in module.children()])
+            )
 
     def children(self) -> Iterator[tuple[str, Module]]:
         """The direct sub-modules, with their names."""
@@ -80,8 +103,16 @@ class Module:
                     yield f"{name}.{i}", child
 
     def parameters(self) -> list[Value]:
-        """Every parameter scalar, flat, in a fixed order."""
-        return [v for _, tensor in self.named_parameters() for v in _flatten(tensor)]
+        """Every parameter scalar, flat, in a fixed order, each once (a Value
+        shared by two tensors would otherwise be stepped twice)."""
+        seen: set[int] = set()
+        params = []
+        for _, tensor in self.named_parameters():
+            for v in _flatten(tensor):
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    params.append(v)
+        return params
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0 (backward() accumulates)."""
@@ -94,8 +125,9 @@ class Module:
     # ----------------------------------------------------------- state dict
     def state_dict(self) -> dict[str, Any]:
         """{name: numbers} with PyTorch's names and shapes: a float for a
-        scalar, a list for a vector, a list of rows for a matrix."""
-        return {name: _to_numbers(tensor) for name, tensor in self.named_parameters()}
+        scalar, a list for a vector, a list of rows for a matrix. A tied
+        tensor is listed under each of its names, as torch's state_dict does."""
+        return {name: _to_numbers(tensor) for name, tensor in self._named_tensors("")}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy numbers into the parameters. Every key, shape and number is
@@ -103,7 +135,7 @@ class Module:
         where = type(self).__name__
         if not isinstance(state, Mapping):
             raise TypeError(f"{where}.load_state_dict: expected a dict, got {type(state).__name__}")
-        own = dict(self.named_parameters())
+        own = dict(self._named_tensors(""))
         missing = [k for k in own if k not in state]
         extra = [k for k in state if k not in own]
         if missing or extra:
@@ -127,6 +159,7 @@ class Module:
                     raise ValueError(
                         f"{where}.load_state_dict: '{name}' holds {x!r:.40}; expected finite numbers"
                     )
+        _check_tied_agree(f"{where}.load_state_dict", own, state)
         for name, tensor in own.items():
             for param, x in zip(_flatten(tensor), _flatten(state[name])):
                 param.data = float(x)
@@ -234,6 +267,20 @@ def shape_of_numbers(x: Any) -> tuple[int, ...] | str:
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return ()
     return f"{x!r:.40} (a {type(x).__name__})"
+
+
+def _check_tied_agree(where: str, own: dict[str, Tensor], state: Mapping[str, Any]) -> None:
+    """A Value reached by two names must get one number from both: a file
+    whose tied copies differ was edited by hand (or is not ours)."""
+    first: dict[int, tuple[str, Any]] = {}
+    for name, tensor in own.items():
+        for param, x in zip(_flatten(tensor), _flatten(state[name])):
+            earlier = first.setdefault(id(param), (name, x))
+            if earlier[1] != x:
+                raise ValueError(
+                    f"{where}: '{name}' and '{earlier[0]}' are the same (tied) parameter, "
+                    f"but the state gives {x!r} and {earlier[1]!r}"
+                )
 
 
 def _finite(x: numbers.Real) -> bool:
