@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from tinygrad_edu.nn import MLP, Linear
+from tinygrad_edu import Value
+from tinygrad_edu.nn import MLP, Linear, Module
 
 
 def make_mlp(seed: int) -> MLP:
@@ -133,3 +134,26 @@ def test_saving_a_non_finite_parameter_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"MLP.save: parameters \['layers.0.neurons.0.weight'\]"):
         model.save(tmp_path / "model.json")
     assert not (tmp_path / "model.json").exists()
+
+
+class Assorted(Module):
+    """Parameters in a dict of modules, a mixed list, a 3-D table and ragged rows."""
+
+    def __init__(self, seed: int) -> None:
+        random.seed(seed)
+        self.heads = {"q": Linear(2, 1), "k": Linear(2, 1)}
+        self.parts = [Linear(1, 1), Value(random.random())]
+        self.cube = [[[Value(random.random()) for _ in range(2)] for _ in range(2)] for _ in range(2)]
+        self.rows = [[Value(random.random()) for _ in range(n)] for n in (3, 1)]
+
+
+def test_parameters_in_any_container_are_saved_and_load_back(tmp_path):
+    path = tmp_path / "assorted.json"
+    original, other = Assorted(0), Assorted(1)
+    assert numbers(original) != numbers(other)
+    original.save(path)
+    saved = json.loads(path.read_text())["state_dict"]
+    assert {"heads.q.weight", "heads.k.bias", "parts.1", "cube", "rows.0", "rows.1"} <= set(saved)
+    other.load(path)  # the ragged rows used to save as [[a, b, c], [d]] and fail here
+    assert numbers(other) == numbers(original)
+    assert len(numbers(original)) == 3 + 3 + 2 + 1 + 8 + 4

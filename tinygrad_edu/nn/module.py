@@ -3,10 +3,19 @@
 A module finds its parameters and sub-modules by looking at its public
 attributes, so a layer only has to assign them:
 
-* a `Value`, a list of Values, or a list of lists of Values is a parameter
-  tensor, named after the attribute (``weight``, ``bias``);
-* a `Module`, or a list of Modules, is a child, its names prefixed with the
-  attribute's (``layers.0.weight``).
+* a `Value`, or a list of Values (nested to any depth, every row the same
+  length) is a parameter tensor, named after the attribute (``weight``,
+  ``bias``);
+* a `Module` is a child, its names prefixed with the attribute's;
+* any other list, tuple or dict is looked inside, item by item, its items
+  named by index or key: a list of Modules gives ``layers.0.weight``, a dict
+  of them (torch's ``ModuleDict``) ``heads.q.weight``, ragged rows of Values
+  ``rows.0`` and ``rows.1``.
+
+Nothing holding a Value is skipped silently: a list that mixes Values with
+plain numbers, a set of Values (no order, so no stable names), or a dict key
+that cannot be part of a dotted name is refused with a TypeError naming the
+attribute.
 
 Attributes whose names start with ``_`` are skipped, and plain numbers are
 never parameters: that is where caches and settings go (an attention head
@@ -32,6 +41,7 @@ import json
 import math
 import numbers
 import os
+import reprlib
 import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -62,19 +72,27 @@ class Module:
                 seen.add(id(tensor))
             yield name, tensor
 
-    def _named_tensors(self, prefix: str) -> Iterator[tuple[str, Tensor]]:
+    def _named_tensors(self, prefix: str, enclosing: tuple[Module, ...] = ()) -> Iterator[tuple[str, Tensor]]:
         """Every (name, tensor), a tied one under each of its names."""
+        enclosing = (*enclosing, self)
+        for name, member in self._members():
+            if not isinstance(member, Module):
+                yield f"{prefix}{name}", member
+            elif any(member is m for m in enclosing):  # child.parent = self: the walk would never end
+                raise ValueError(
+                    f"{type(self).__name__}: attribute '{name}' leads back to an enclosing module "
+                    f"({type(member).__name__}); keep such a reference in an attribute whose name starts with '_'"
+                )
+            else:
+                yield from member._named_tensors(f"{prefix}{name}.", enclosing)
+
+    def _members(self) -> Iterator[tuple[str, Tensor | Module]]:
+        """The tensors and modules held by this module itself (not its
+        children's), named by attribute, then index or key inside it."""
+        where = type(self).__name__
         for name, value in vars(self).items():
-            if name.startswith("_"):
-                continue
-            full = f"{prefix}{name}"
-            if isinstance(value, Module):
-                yield from value._named_tensors(f"{full}.")
-            elif _is_tensor(value):
-                yield full, value
-            elif _is_module_list(value):
-                for i, child in enumerate(value):
-                    yield from child._named_tensors(f"{full}.{i}.")
+            if not name.startswith("_"):
+                yield from _find_members(value, name, where)
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
         """(name, module) for this module ('') and every module inside it; a
@@ -93,14 +111,9 @@ class Module:
 
     def children(self) -> Iterator[tuple[str, Module]]:
         """The direct sub-modules, with their names."""
-        for name, value in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(value, Module):
-                yield name, value
-            elif _is_module_list(value):
-                for i, child in enumerate(value):
-                    yield f"{name}.{i}", child
+        for name, member in self._members():
+            if isinstance(member, Module):
+                yield name, member
 
     def parameters(self) -> list[Value]:
         """Every parameter scalar, flat, in a fixed order, each once (a Value
@@ -231,6 +244,7 @@ class Module:
         """What goes between the parentheses of this module's repr."""
         return ""
 
+    @reprlib.recursive_repr(fillvalue="... (a module already being printed)")
     def __repr__(self) -> str:
         head = f"{type(self).__name__}({self.extra_repr()})"
         lines = [head]
@@ -302,17 +316,48 @@ def _to_numbers(tensor: Tensor) -> Any:
     return [_to_numbers(item) for item in tensor]
 
 
-def _is_tensor(value: Any) -> bool:
-    if isinstance(value, Value):
-        return True
-    if isinstance(value, (list, tuple)) and value:
-        if all(isinstance(v, Value) for v in value):
-            return True
-        return all(
-            isinstance(row, (list, tuple)) and row and all(isinstance(v, Value) for v in row) for row in value
+def _find_members(value: Any, name: str, where: str) -> Iterator[tuple[str, Tensor | Module]]:
+    """The tensors and modules inside one attribute's value, at any depth."""
+    if isinstance(value, (Value, Module)):
+        yield name, value
+    elif isinstance(value, (list, tuple)):
+        if _tensor_shape(value) is not None:
+            yield name, value
+            return
+        holds_values = any(isinstance(item, Value) for item in value)
+        for i, item in enumerate(value):
+            if holds_values and isinstance(item, numbers.Number):  # a half-converted tensor
+                raise TypeError(
+                    f"{where}: attribute '{name}' holds Values mixed with plain numbers (item {i} is "
+                    f"{item!r:.40}); a parameter tensor holds only Values: keep numbers in another "
+                    "attribute, or in one whose name starts with '_'"
+                )
+            yield from _find_members(item, f"{name}.{i}", where)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            found = list(_find_members(item, f"{name}.{key}", where))
+            if found and (not isinstance(key, str) or not key or "." in key):
+                raise TypeError(
+                    f"{where}: attribute '{name}' holds parameters under key {key!r}; keys must be "
+                    "non-empty str without '.', since they become part of dotted names (as in torch's ModuleDict)"
+                )
+            yield from found
+    elif isinstance(value, (set, frozenset)) and any(isinstance(item, (Value, Module)) for item in value):
+        raise TypeError(
+            f"{where}: attribute '{name}' is a set holding parameters or modules; a set has no order, "
+            "so their names and saved files would change from run to run: use a list"
         )
-    return False
 
 
-def _is_module_list(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, Module) for v in value)
+def _tensor_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of a Value or of rectangular nested lists of Values, else None."""
+    if isinstance(value, Value):
+        return ()
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    if isinstance(value[0], Value):  # a vector: the common case, in one pass
+        return (len(value),) if all(isinstance(v, Value) for v in value) else None
+    inner = _tensor_shape(value[0])
+    if inner is None or any(_tensor_shape(item) != inner for item in value[1:]):
+        return None
+    return (len(value), *inner)
