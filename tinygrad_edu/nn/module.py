@@ -37,18 +37,28 @@ while `state_dict()` keeps both names, as torch's does.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import numbers
 import os
 import reprlib
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..engine import Value
 
 SAVE_FORMAT = "tinygrad_edu.state_dict.v1"
+
+# load() refuses, before reading it, a file larger than this many times the
+# most this module's save() could write, plus some slack for a hand-edited or
+# pretty-printed copy: a 1 GB file for a 3-parameter model is a mistake, and
+# json would take a minute and 6 GB to say so.
+LOAD_SIZE_FACTOR = 8
+LOAD_SIZE_SLACK = 64 * 1024
 
 # A parameter tensor: a scalar, a vector or a matrix of Values.
 Tensor = Value | list | tuple
@@ -182,8 +192,11 @@ class Module:
         """Write the state dict to `path` as JSON: plain numbers, never pickle.
 
         The file is written beside the target and then renamed over it, so a
-        crash mid-save leaves the old file whole.
+        crash mid-save leaves the old file whole. An existing file keeps its
+        permissions, a new one gets those `open()` would give, and a symlink
+        is followed (its target is rewritten, the link stays).
         """
+        where, path = _checked_path(self, "save", path)
         document = {
             "format": SAVE_FORMAT,
             "module": type(self).__name__,
@@ -200,26 +213,29 @@ class Module:
             raise ValueError(
                 f"{type(self).__name__}.save: parameters {bad} hold NaN or infinity; refusing to save them"
             ) from None
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)  # atomic on POSIX and Windows
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        _write_atomically(path, text, where)
 
     def load(self, path: str | os.PathLike) -> None:
         """Read a file written by `save` into this module. A truncated or
         malformed file, another architecture, or non-numeric values raise a
-        ValueError and leave the module untouched."""
-        where = f"{type(self).__name__}.load({os.fspath(path)!r})"
+        ValueError and leave the module untouched. A file many times larger
+        than this module could ever save is refused before it is read."""
+        where, path = _checked_path(self, "load", path)
+        bound = self._saved_size_bound()
+        limit = LOAD_SIZE_FACTOR * bound + LOAD_SIZE_SLACK
+        size = os.stat(path).st_size  # FileNotFoundError names the path
+        if size > limit:
+            raise ValueError(
+                f"{where}: the file is {size:,} bytes, but a {type(self).__name__} of this size saves to "
+                f"at most {bound:,}; refusing to read more than {limit:,}: is it the right file?"
+            )
         with open(path, "rb") as file:
-            raw = file.read()
+            raw = file.read(limit + 1)  # bounded: a device or a growing file reports no true size
+        if len(raw) > limit:
+            raise ValueError(
+                f"{where}: the file is more than {limit:,} bytes, but a {type(self).__name__} of this size "
+                f"saves to at most {bound:,}: is it the right file?"
+            )
         try:
             document = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
@@ -228,6 +244,11 @@ class Module:
             raise ValueError(f"{where}: not a complete JSON file (truncated?): {error}") from None
         except RecursionError:  # '[[[[...' nested deeper than any state dict
             raise ValueError(f"{where}: JSON nested too deeply to be a state dict") from None
+        except ValueError as error:  # json hands ints to int(), which refuses over 4300 digits
+            raise ValueError(
+                f"{where}: a number in the file is too long to read ({error.args[0].split(';')[0]}); "
+                "expected the numbers save() writes"
+            ) from None
         if not isinstance(document, dict) or document.get("format") != SAVE_FORMAT:
             raise ValueError(f"{where}: not a tinygrad_edu model file (expected format {SAVE_FORMAT!r})")
         if document.get("module") != type(self).__name__:
@@ -238,6 +259,14 @@ class Module:
             self.load_state_dict(document.get("state_dict"))
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{where}: {error.args[0] if error.args else error}") from None
+
+    def _saved_size_bound(self) -> int:
+        """The size of the file save() would write if every number took the
+        most characters a float can print."""
+        widest = -2.2250738585072014e-308  # 24 characters
+        state = {name: _map_numbers(tensor, widest) for name, tensor in self._named_tensors("")}
+        document = {"format": SAVE_FORMAT, "module": type(self).__name__, "state_dict": state}
+        return len(json.dumps(document))
 
     # ----------------------------------------------------------------- repr
     def extra_repr(self) -> str:
@@ -281,6 +310,93 @@ def shape_of_numbers(x: Any) -> tuple[int, ...] | str:
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return ()
     return f"{x!r:.40} (a {type(x).__name__})"
+
+
+def _checked_path(module: Module, method: str, path: Any) -> tuple[str, str]:
+    """('Linear.save('model.json')', the path as a str), or a clear error."""
+    name = type(module).__name__
+    try:
+        path = os.fsdecode(path)
+    except TypeError:
+        raise TypeError(
+            f"{name}.{method}: path must be a str or os.PathLike, got {type(path).__name__}"
+        ) from None
+    where = f"{name}.{method}({path!r})"
+    if not path:
+        raise ValueError(f"{where}: the path is empty; give a file name, like 'model.json'")
+    return where, path
+
+
+def _write_atomically(path: str, text: str, where: str) -> None:
+    """Write `text` to a new file beside `path`, then rename it over `path`.
+
+    Errors name the user's path (`where`), never the temporary file, and
+    keep their type (PermissionError, FileNotFoundError, ...)."""
+    target = os.path.realpath(path)  # through a symlink: rewrite its target, keep the link
+    folder = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise IsADirectoryError(
+            errno.EISDIR,
+            f"{where}: that is a folder; give a file name, like {os.path.join(path, 'model.json')!r}",
+        )
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            errno.ENOENT, f"{where}: the folder {folder!r} does not exist; create it first"
+        )
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None  # a new file: os.open's 0o666 less the umask, as open() would give
+    else:
+        if not os.access(target, os.W_OK):  # a rename would replace it; open() would refuse
+            raise PermissionError(errno.EACCES, f"{where}: the file is read-only (mode {mode:o})")
+    temporary = None
+    doing = f"cannot create a file in the folder {folder!r}"
+    try:
+        fd, temporary = _create_beside(target)
+        doing = "writing the file failed"
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        doing = "cannot replace the file"
+        os.replace(temporary, target)  # atomic on POSIX and Windows
+    except BaseException as error:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise _reworded(error, f"{where}: {doing}: {error.strerror or error}") from None
+        raise
+
+
+def _create_beside(target: str) -> tuple[int, str]:
+    """A new file '.NAME.tmp-XXXXXXXX' in target's folder, opened for writing.
+    (Not mkstemp: that makes it 0600, and a new model file would keep that.)"""
+    folder, name = os.path.split(target)
+    while True:
+        temporary = os.path.join(folder, f".{name}.tmp-{secrets.token_hex(4)}")
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
+        except FileExistsError:  # 1 in 4 billion: draw another name
+            continue
+
+
+def _reworded(error: OSError, message: str) -> OSError:
+    """An OSError of the same type, with a message naming the user's path."""
+    try:
+        return type(error)(error.errno, message) if error.errno is not None else type(error)(message)
+    except TypeError:  # a subclass with another constructor
+        return OSError(error.errno, message)
+
+
+def _map_numbers(tensor: Tensor, x: float) -> Any:
+    """The nested lists of `tensor`, every Value replaced by `x`."""
+    if isinstance(tensor, Value):
+        return x
+    return [_map_numbers(item, x) for item in tensor]
 
 
 def _check_tied_agree(where: str, own: dict[str, Tensor], state: Mapping[str, Any]) -> None:
