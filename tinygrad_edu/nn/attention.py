@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from ..engine import Operand, Value
 from ..functional import softmax
 from .embedding import check_sequence
-from .linear import Linear, _check_size, in_module
+from .linear import INPUT_ERRORS, Linear, _check_size, in_module
 from .module import Module
 
 __all__ = ["AttentionHead", "MultiHeadAttention", "causal_mask"]
@@ -100,7 +100,7 @@ class AttentionHead(Module):
         scale = 1.0 / math.sqrt(self.d_head)
         try:
             qs = [[q * scale for q in self.query(x)] for x in xs]  # (T, d_head)
-        except TypeError as error:  # an entry of x that is not a number
+        except INPUT_ERRORS as error:  # an entry of x that is not a number
             raise in_module(self, error) from None
         ks = [self.key(x) for x in xs]  # (T, d_head)
         vs = [self.value(x) for x in xs]  # (T, d_head)
@@ -156,7 +156,7 @@ class MultiHeadAttention(Module):
         check_sequence(xs, self.d_model, self)
         try:
             xs = [[x if isinstance(x, Value) else Value(x) for x in vec] for vec in xs]  # wrap numbers once
-        except TypeError as error:  # an entry that is not a number
+        except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
         per_head = [head(xs) for head in self.heads]  # n_head x (T, d_head)
         concat = [[v for head_out in per_head for v in head_out[t]] for t in range(len(xs))]  # (T, d_model)

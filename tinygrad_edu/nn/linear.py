@@ -47,16 +47,22 @@ def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
         raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
 
 
-def in_module(module: Module, error: TypeError) -> TypeError:
+# What the engine raises for an input entry it cannot use: a str or a nested
+# list (TypeError), a NaN or an infinity (ValueError), a sum beyond a float
+# (OverflowError).
+INPUT_ERRORS = (TypeError, ValueError, OverflowError)
+
+
+def in_module(module: Module, error: Exception) -> Exception:
     """`error`, raised inside a module's call, with the module named first.
 
     check_vector only looks at the length (that is cheap); a wrong entry (a
-    str, a nested list) is then found by the engine, which names its op. A
-    module catches that TypeError and re-raises it through here, so the
-    message starts with the module the user called: the check costs nothing
-    until something is wrong.
+    str, a nested list, a NaN) is then found by the engine, which names its
+    op. A module catches that error (one of INPUT_ERRORS) and re-raises it
+    through here, of the same type, so the message starts with the module
+    the user called: the check costs nothing until something is wrong.
     """
-    return TypeError(f"{type(module).__name__}({module.extra_repr()}): {error}")
+    return type(error)(f"{type(module).__name__}({module.extra_repr()}): {error}")
 
 
 class Neuron(Module):
@@ -81,7 +87,7 @@ class Neuron(Module):
         check_vector(x, len(self.weight), self)
         try:
             z = Value.dot(self.weight, x, self.bias)
-        except TypeError as error:
+        except INPUT_ERRORS as error:
             raise in_module(self, error) from None
         return activate(z, self.activation)
 
@@ -103,7 +109,7 @@ class Layer(Module):
         neurons = self.neurons
         try:
             zs = Value.linear([n.weight for n in neurons], x, [n.bias for n in neurons])
-        except TypeError as error:
+        except INPUT_ERRORS as error:
             raise in_module(self, error) from None
         return [activate(z, n.activation) for z, n in zip(zs, neurons)]
 
@@ -141,8 +147,11 @@ class MLP(Module):
         self.layers = [Layer(sizes[i], sizes[i + 1], activations[i]) for i in range(len(nouts))]
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
-        for layer in self.layers:
-            x = layer(x)
+        try:
+            for layer in self.layers:
+                x = layer(x)
+        except INPUT_ERRORS as error:  # the layer named itself; name the model the user called
+            raise in_module(self, error) from None
         return x
 
     def extra_repr(self) -> str:
@@ -179,7 +188,7 @@ class Linear(Module):
         check_vector(x, self.in_features, self)
         try:
             return Value.linear(self.weight, x, self.bias)
-        except TypeError as error:
+        except INPUT_ERRORS as error:
             raise in_module(self, error) from None
 
     def extra_repr(self) -> str:

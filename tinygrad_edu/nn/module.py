@@ -44,7 +44,6 @@ import math
 import numbers
 import os
 import reprlib
-import secrets
 import stat
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -377,7 +376,7 @@ def _create_beside(target: str) -> tuple[int, str]:
     (Not mkstemp: that makes it 0600, and a new model file would keep that.)"""
     folder, name = os.path.split(target)
     while True:
-        temporary = os.path.join(folder, f".{name}.tmp-{secrets.token_hex(4)}")
+        temporary = os.path.join(folder, f".{name}.tmp-{os.urandom(4).hex()}")
         try:
             return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
         except FileExistsError:  # 1 in 4 billion: draw another name

@@ -28,7 +28,7 @@ import math
 from collections.abc import Sequence
 
 from ..engine import Operand, Value
-from .linear import _check_size, check_vector, in_module
+from .linear import INPUT_ERRORS, _check_size, check_vector, in_module
 from .module import Module
 
 __all__ = ["LayerNorm", "RMSNorm", "make_norm"]
@@ -59,7 +59,7 @@ class LayerNorm(Module):
         inv_n = 1.0 / self.normalized_shape
         try:
             mean = Value.sum(x) * inv_n
-        except TypeError as error:  # an entry that is not a number: name the module
+        except INPUT_ERRORS as error:  # an entry that is not a number: name the module
             raise in_module(self, error) from None
         centred = [xi - mean for xi in x]
         variance = Value.dot(centred, centred) * inv_n  # biased (1/n), as PyTorch
@@ -103,7 +103,7 @@ class RMSNorm(Module):
         check_vector(x, self.normalized_shape, self)
         try:
             mean_square = Value.dot(x, x) * (1.0 / self.normalized_shape)
-        except TypeError as error:  # an entry that is not a number: name the module
+        except INPUT_ERRORS as error:  # an entry that is not a number: name the module
             raise in_module(self, error) from None
         inv_rms = (mean_square + self.eps) ** -0.5
         if self.weight is None:

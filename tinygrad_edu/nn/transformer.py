@@ -59,7 +59,7 @@ from .embedding import (
     check_sequence,
     describe,
 )
-from .linear import Linear, _check_activation, _check_size, activate, in_module
+from .linear import INPUT_ERRORS, Linear, _check_activation, _check_size, activate, in_module
 from .module import Module
 from .norm import NORMS, make_norm
 
@@ -94,7 +94,7 @@ class FeedForward(Module):
         act = self.activation
         try:
             return [self.proj([activate(h, act) for h in self.fc(x)]) for x in xs]
-        except TypeError as error:  # an entry that is not a number
+        except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
@@ -127,7 +127,7 @@ class AddNorm(Module):
             )
         try:
             return [self.norm([x + y for x, y in zip(xv, yv)]) for xv, yv in zip(xs, ys)]
-        except TypeError as error:  # an entry that is not a number ("x" + 1.0 fails in Python itself)
+        except INPUT_ERRORS as error:  # an entry that is not a number ("x" + 1.0 fails in Python itself)
             for what, seq in (("input", xs), ("sub-layer output", ys)):
                 for t, vec in enumerate(seq):
                     for v in vec:
@@ -182,10 +182,11 @@ class TransformerBlock(Module):
         if not self.norm_first:
             xs = self.addnorm_1(xs, self.attn(xs))
             return self.addnorm_2(xs, self.mlp(xs))
-        try:
-            h = self.attn([self.ln_1(x) for x in xs])
-        except TypeError as error:  # an entry that is not a number
+        try:  # only the norm reads the input: a softmax error inside attn is not about it
+            normed = [self.ln_1(x) for x in xs]
+        except INPUT_ERRORS as error:  # an entry that is not a finite number
             raise in_module(self, error) from None
+        h = self.attn(normed)
         xs = [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
         h = self.mlp([self.ln_2(x) for x in xs])
         return [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
