@@ -134,6 +134,7 @@ class MLP(Module):
         for i, n in enumerate(nouts):
             _check_size(n, "MLP", f"nouts[{i}]")
         if isinstance(activations, str):
+            _check_activation(activations, "MLP")  # even when one layer leaves it unused
             activations = [activations] * (len(nouts) - 1) + ["linear"]
         if not isinstance(activations, Sequence):
             raise TypeError(f"MLP: activations must be a name or a list of names, got {activations!r}")
@@ -176,6 +177,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         _check_size(in_features, "Linear", "in_features")
         _check_size(out_features, "Linear", "out_features")
+        _check_flag(bias, "Linear", "bias")
         bound = 1.0 / math.sqrt(in_features)
         self.weight = [
             [Value(random.uniform(-bound, bound)) for _ in range(in_features)] for _ in range(out_features)
@@ -204,4 +206,19 @@ def _check_size(n: int, module: str, name: str) -> None:
 
 def _check_activation(activation: str, module: str) -> None:
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ValueError(f"{module}: unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+        hint = (
+            " (names are lowercase)"
+            if isinstance(activation, str) and activation.lower() in ACTIVATIONS
+            else ""
+        )
+        raise ValueError(f"{module}: unknown activation {activation!r}{hint}; expected one of {ACTIVATIONS}")
+
+
+def _check_flag(value: bool, module: str, name: str) -> None:
+    """A switch like bias= or causal= must be a bool: bias="no" is a
+    non-empty str, which Python counts as True."""
+    if not isinstance(value, bool):
+        hint = ": a str counts as True however it reads" if isinstance(value, str) else ""
+        kind = type(value).__name__
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise TypeError(f"{module}: {name} must be True or False, got {value!r:.40} ({article} {kind}){hint}")

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..engine import Operand, Value
-from .linear import INPUT_ERRORS, _check_size, check_vector, in_module
+from .linear import INPUT_ERRORS, _check_flag, _check_size, check_vector, in_module
 from .module import Module
 
 __all__ = ["GRUCell", "LSTMCell", "RNNCell", "run_sequence"]
@@ -56,6 +56,7 @@ class _RecurrentCell(Module):
         name = type(self).__name__
         _check_size(input_size, name, "input_size")
         _check_size(hidden_size, name, "hidden_size")
+        _check_flag(bias, name, "bias")
         rows = self.GATES * hidden_size
         # PyTorch's init: every weight and bias uniform in +-1/sqrt(hidden_size).
         bound = 1.0 / math.sqrt(hidden_size)

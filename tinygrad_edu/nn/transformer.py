@@ -59,7 +59,7 @@ from .embedding import (
     check_sequence,
     describe,
 )
-from .linear import INPUT_ERRORS, Linear, _check_activation, _check_size, activate, in_module
+from .linear import INPUT_ERRORS, Linear, _check_activation, _check_flag, _check_size, activate, in_module
 from .module import Module
 from .norm import NORMS, make_norm
 
@@ -84,6 +84,7 @@ class FeedForward(Module):
         if d_ff is not None:
             _check_size(d_ff, "FeedForward", "d_ff")
         _check_activation(activation, "FeedForward")
+        _check_flag(bias, "FeedForward", "bias")
         d_ff = 4 * d_model if d_ff is None else d_ff
         self.fc = Linear(d_model, d_ff, bias=bias)
         self.proj = Linear(d_ff, d_model, bias=bias)
@@ -115,6 +116,7 @@ class AddNorm(Module):
 
     def __init__(self, d_model: int, norm: str = "layernorm", bias: bool = True) -> None:
         _check_size(d_model, "AddNorm", "d_model")
+        _check_flag(bias, "AddNorm", "bias")
         self.norm = make_norm(norm, d_model, bias, where="AddNorm")
         self.d_model = d_model
 
@@ -163,6 +165,8 @@ class TransformerBlock(Module):
         activation: str = "relu",
     ) -> None:
         _check_block_settings("TransformerBlock", d_model, n_head, d_ff, norm, activation)
+        for flag, value in (("causal", causal), ("norm_first", norm_first), ("bias", bias)):
+            _check_flag(value, "TransformerBlock", flag)
         self.norm_first = bool(norm_first)
         # Attribute order is state_dict order: pre-norm reads ln_1, attn, ln_2, mlp.
         if self.norm_first:
@@ -232,6 +236,7 @@ class GPT(Module):
         _check_size(block_size, "GPT", "block_size")
         _check_size(n_layer, "GPT", "n_layer")
         _check_block_settings("GPT", n_embd, n_head, d_ff, norm, activation, d_model_name="n_embd")
+        _check_flag(bias, "GPT", "bias")
         self.wte = Embedding(vocab_size, n_embd)
         if positional == "learned":
             self.wpe = PositionalEmbedding(block_size, n_embd)
