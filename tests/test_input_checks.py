@@ -529,6 +529,13 @@ CASES = [
         ["cosine_similarity", "[1.0]"],
     ),
     ("cosine_similarity", lambda: cosine_similarity("ab", "cd"), TypeError, ["cosine_similarity", "str"]),
+    (
+        "cosine_similarity",
+        lambda: cosine_similarity([1.0, math.inf], [1.0, 1.0]),
+        ValueError,
+        ["cosine_similarity", "finite", "inf"],
+    ),
+    ("pca_2d", lambda: pca_2d([[1.0, 2.0], [10**400, 1.0]]), ValueError, ["pca_2d", "finite", "1000"]),
     ("log_sigmoid", lambda: log_sigmoid("x"), TypeError, ["log_sigmoid", "'x'", "str"]),
     ("sgns_loss", lambda: sgns_loss(w2v(), 7, [0], [[1]]), ValueError, ["sgns_loss", "center", "7", "0..2"]),
     ("sgns_loss", lambda: sgns_loss(w2v(), -1, [0], [[1]]), ValueError, ["sgns_loss", "center", "-1"]),
@@ -789,3 +796,21 @@ def test_a_saved_file_that_is_not_text_or_is_nested_absurdly_deep_is_a_clear_err
         with pytest.raises(ValueError, match=message):
             layer.load(deep)
     assert [p.data for p in layer.parameters()] == before
+
+
+def test_cosine_similarity_of_huge_and_tiny_vectors_is_right():
+    """Squaring first made [1e200, 1e200] with itself inf / inf = nan, and 1e-200 a zero vector."""
+    assert cosine_similarity([1e200, 1e200], [1e200, 1e200]) == pytest.approx(1.0, rel=1e-15)
+    assert cosine_similarity([1e308, -1e308], [-1e308, 1e308]) == pytest.approx(-1.0, rel=1e-15)
+    assert cosine_similarity([1e-200, 0.0], [1e-200, 1e-200]) == pytest.approx(math.sqrt(0.5), rel=1e-15)
+    assert cosine_similarity([5e-324], [1e300]) == 1.0
+    rng = random.Random(0)
+    for _ in range(200):  # the same vector: never a hair above 1
+        v = [rng.uniform(-1, 1) for _ in range(7)]
+        assert cosine_similarity(v, v) <= 1.0
+    model = Word2Vec(["a", "b"], dim=2, rng=random.Random(0))
+    for row, scale in zip(model.word_vectors, (1e200, 3e200)):
+        for p in row:
+            p.data = scale
+    [(word, similarity)] = model.nearest("a", k=1)
+    assert word == "b" and similarity == pytest.approx(1.0, rel=1e-15)
