@@ -12,6 +12,13 @@ attributes, so a layer only has to assign them:
   of them (torch's ``ModuleDict``) ``heads.q.weight``, ragged rows of Values
   ``rows.0`` and ``rows.1``.
 
+    >>> from tinygrad_edu.nn import Linear, shape_of
+    >>> layer = Linear(3, 2)
+    >>> [(name, shape_of(t)) for name, t in layer.named_parameters()]
+    [('weight', (2, 3)), ('bias', (2,))]
+    >>> len(layer.parameters())  # the scalars, flat: what an optimizer updates
+    8
+
 Nothing holding a Value is skipped silently: a list that mixes Values with
 plain numbers, a set of Values (no order, so no stable names), or a dict key
 that cannot be part of a dotted name is refused with a TypeError naming the
@@ -27,12 +34,15 @@ model.wte.weight`` and `parameters()` lists those scalars once (so an
 optimizer steps them once), `named_parameters()` under the first name only,
 while `state_dict()` keeps both names, as torch's does.
 
-    >>> from tinygrad_edu.nn import Linear, shape_of
-    >>> layer = Linear(3, 2)
-    >>> [(name, shape_of(t)) for name, t in layer.named_parameters()]
-    [('weight', (2, 3)), ('bias', (2,))]
-    >>> len(layer.parameters())  # the scalars, flat: what an optimizer updates
-    8
+    >>> from tinygrad_edu.nn import GPT
+    >>> model = GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=8, n_head=2)
+    >>> model.num_parameters()
+    1005
+    >>> model.lm_head.weight = model.wte.weight  # weight tying: one (5, 8) table for both
+    >>> model.num_parameters()  # 5 * 8 fewer
+    965
+    >>> [name for name in model.state_dict() if name.endswith(".weight")][-1]
+    'lm_head.weight'
 """
 
 from __future__ import annotations
