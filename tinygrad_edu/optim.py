@@ -30,18 +30,10 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{name}: got an empty parameter list")
-        first: dict[int, int] = {}
-        for i, p in enumerate(self.params):
+        for p in self.params:
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__}")
-            # PyTorch warns here and says it will become an error; a learner's
-            # double step is silent in the numbers, so we refuse now.
-            j = first.setdefault(id(p), i)
-            if j != i:
-                raise ValueError(
-                    f"{name}: parameter {i} is the same Value as parameter {j}, so step() would move it "
-                    "twice; pass each parameter once (model.parameters() lists a tied weight once)"
-                )
+        _check_each_once(self.params, name, "step() would move it twice")
         # <= the largest float, not isfinite(): an int like 10**400 would make that a bare OverflowError.
         if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and 0 < lr <= sys.float_info.max):
             raise ValueError(f"{name}: lr must be a positive number, got {_describe(lr)}")
@@ -176,6 +168,19 @@ def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
         for p in params:
             p.grad *= scale
     return norm
+
+
+def _check_each_once(params: list[Value], where: str, harm: str) -> None:
+    """PyTorch warns about a parameter listed twice and says that will become
+    an error; the harm is silent in the numbers, so we refuse now."""
+    first: dict[int, int] = {}
+    for i, p in enumerate(params):
+        j = first.setdefault(id(p), i)
+        if j != i:
+            raise ValueError(
+                f"{where}: parameter {i} is the same Value as parameter {j}, so {harm}; "
+                "pass each parameter once (model.parameters() lists a tied weight once)"
+            )
 
 
 def _describe(x: object) -> str:
