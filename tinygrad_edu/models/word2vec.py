@@ -40,7 +40,7 @@ from pathlib import Path
 
 from ..engine import Value
 from ..nn.linear import _check_size
-from ..nn.module import Module
+from ..nn.module import Module, _finite
 
 __all__ = [
     "NoiseDistribution",
@@ -483,13 +483,6 @@ def _numbers(v: Sequence[float | Value], where: str) -> list[float]:
         else:
             out.append(float(x))
     return out
-
-
-def _finite(x: numbers.Real) -> bool:
-    try:
-        return math.isfinite(x)
-    except OverflowError:  # an int beyond a float, like 10**400
-        return False
 
 
 def _dot(u: Sequence[float], v: Sequence[float]) -> float:
