@@ -154,7 +154,7 @@ def test_stepping_in_chromium_shows_the_grads_of_each_step(neuron_page):
     # One press into the backward pass: the output seeds its grad and hands 0.5 to n.
     page = parse(dump_dom(path, f"#step={n + 1}")[0])
     assert page.text["phase"] == "Backward pass"
-    assert "passes grad 1.0 to n (as a): d(tanh(a))/da = 1 - tanh(a)**2" in page.text["explain"]
+    assert "passes grad 1.0 to n: d(tanh(n))/dn = 1 - tanh(n)**2 = 1 - o**2 = 0.5" in page.text["explain"]
     assert page.text[f"grad-n{out}"] == "1.0000"
     assert page.text[f"grad-n{node_n}"] == "0.5000"
     assert page.text[f"grad-n{x1}"] == "0.0000"  # nothing has reached x1 yet
