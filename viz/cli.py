@@ -5,8 +5,9 @@
 
 `tinygrad_edu.cli` hands the arguments after the subcommand to `draw_main` /
 `step_main`, which return the exit code: 0 on success, 2 for a refused
-expression, a bad option or a file that cannot be written (with the reason
-on stderr, never a traceback), 1 when no renderer is available.
+expression, a bad option, a file that cannot be written or a graph too big
+to lay out in time (with the reason on stderr, never a traceback), 1 when
+no renderer is available.
 
 An expression may start with a minus sign (``draw "-a*b" --set a=1 b=2``):
 anything starting with ``-`` that is not one of the options is taken for
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .expr import FUNCTIONS, ExpressionError, build_expression, parse_assignments
+from .rendering import DEFAULT_TIMEOUT
 
 __all__ = ["draw_main", "step_main"]
 
@@ -56,7 +58,25 @@ def _parser(command: str, description: str) -> argparse.ArgumentParser:
         default="auto",
         help="Graphviz's dot, or the in-process WebAssembly Graphviz (default: dot if on PATH)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="stop a layout that takes longer than this (default: %(default)g)",
+    )
     return parser
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (0 < x < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return x
 
 
 def draw_main(argv: Sequence[str] | None = None) -> int:
@@ -79,7 +99,7 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         root.backward()
 
     from .draw import draw_dot
-    from .rendering import RendererUnavailable, choose_renderer, render
+    from .rendering import RendererUnavailable, RenderTimeout, choose_renderer, render
 
     try:
         dot = draw_dot(
@@ -87,11 +107,11 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         )
         suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         which = choose_renderer(args.renderer, suffix) if suffix in ("svg", "png", "pdf") else "none"
-        path = render(dot, args.out, renderer=args.renderer)
+        path = render(dot, args.out, renderer=args.renderer, timeout=args.timeout)
     except RendererUnavailable as error:
         print(f"tinygrad-edu draw: {error}", file=sys.stderr)
         return 1
-    except ValueError as error:
+    except (ValueError, RenderTimeout) as error:
         print(f"tinygrad-edu draw: {error}", file=sys.stderr)
         return 2
     except OSError as error:
@@ -130,14 +150,14 @@ def step_main(argv: Sequence[str] | None = None) -> int:
 
     if args.html is not None:
         from .page import write_stepping_page
-        from .rendering import RendererUnavailable
+        from .rendering import RendererUnavailable, RenderTimeout
 
         try:
-            path = write_stepping_page(root, args.html, renderer=args.renderer)
+            path = write_stepping_page(root, args.html, renderer=args.renderer, timeout=args.timeout)
         except RendererUnavailable as error:
             print(f"tinygrad-edu step: {error}", file=sys.stderr)
             return 1
-        except ValueError as error:
+        except (ValueError, RenderTimeout) as error:
             print(f"tinygrad-edu step: {error}", file=sys.stderr)
             return 2
         except OSError as error:
