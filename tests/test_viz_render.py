@@ -206,3 +206,18 @@ def test_the_cli_reports_a_layout_that_took_too_long(capsys, tmp_path):
     assert re.search(r"did not finish laying out a graph of \d+ boxes in 0.05 s", err)
     assert "--timeout" in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("renderer", [pytest.param("dot", marks=needs_dot), "wasm"])
+@pytest.mark.parametrize("label", ["o\x00", "o\x00\n// x", "\ud800 lone", "a\udfff"])
+def test_a_nul_or_a_lone_surrogate_in_a_label_still_renders(renderer, label, tmp_path):
+    a = Value(2.0, label=label)
+    out = a * a
+    out.label = label  # the output's label also goes into the DOT comment line
+    source = viz.draw_dot(out).source
+    assert "\x00" not in source.split("\n", 1)[0] and source.count("\n// ") == 0
+    source.encode("utf-8")  # no lone surrogate left
+    svg = viz.render_bytes(out, renderer=renderer).decode("utf-8")
+    assert "<svg" in svg
+    page = viz.write_stepping_page(out, tmp_path / "page.html", renderer=renderer)
+    assert "<svg" in page.read_text(encoding="utf-8")

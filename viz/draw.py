@@ -613,6 +613,8 @@ def _escaped(text: str, special: str) -> str:
             continue
         elif ord(ch) < 32 or ord(ch) == 127:
             out.append(f"\\\\x{ord(ch):02x}")  # shows as \x07: XML has no control characters
+        elif 0xD800 <= ord(ch) <= 0xDFFF:
+            out.append(f"\\\\u{ord(ch):04x}")  # a lone surrogate: no UTF-8 exists for it
         else:
             out.append(ch)
     return "".join(out)
@@ -694,7 +696,17 @@ def _indexed(tensor: Any, prefix: str = "") -> list[tuple[str, Value]]:
 
 
 def _root_names(roots: Sequence[Value], index: dict[Value, int]) -> str:
-    return ", ".join((r.label if r.label else f"#{index[r]}").replace("\n", " ") for r in roots)
+    """The outputs' names for the DOT comment line: a label's control
+    characters (a NUL, a newline) and lone surrogates as visible escapes, so
+    nothing can end the comment or the file's UTF-8."""
+    names = (r.label if r.label else f"#{index[r]}" for r in roots)
+    return ", ".join(_comment_safe(name) for name in names)
+
+
+def _comment_safe(text: str) -> str:
+    return "".join(
+        ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else ascii(ch)[1:-1] for ch in text
+    )
 
 
 def _too_many_message(count: int, total: int, max_nodes: int, group, collapse) -> str:

@@ -136,7 +136,8 @@ def stepping_page(
     }
     # One pass, so that text put in (a label saying "@SVG@") is never replaced again.
     page = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], _TEMPLATE)
-    return page
+    # A lone surrogate in a label has no UTF-8: write it as the text \udxxx.
+    return page.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def write_stepping_page(root: Value, path: str | os.PathLike, **options: Any) -> Path:
