@@ -92,6 +92,8 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-data", action="store_true", help="hide the values")
     parser.add_argument("--no-legend", action="store_true", help="leave out the key to the styles")
     args = parser.parse_args(_expression_first(parser, argv))
+    if Path(args.out).is_dir():  # say so, rather than "cannot tell the format" of a folder
+        return _file_error("draw", args.out, IsADirectoryError(21, "it is a directory: give a file name"))
     root = _build(args, "draw")
     if root is None:
         return 2
