@@ -91,6 +91,7 @@ __all__ = [
 
 ROOT_LABEL = "root"
 NULL, ROOT, UNK = "[NULL]", "[ROOT]", "[UNK]"  # no word there / the ROOT token / a word never seen
+NULL_ID, ROOT_ID, UNK_ID = 0, 1, 2  # their ids, the first rows of the word and tag tables
 SHIFT, LEFT_ARC, RIGHT_ARC = "SHIFT", "LEFT-ARC", "RIGHT-ARC"
 
 # The 10 positions whose word and tag are features, then the 4 whose arc label is.
@@ -377,15 +378,16 @@ def extract_features(config: Configuration, vocab: Vocabulary) -> list[int]:
     words, tags = [], []
     for p in positions:
         if p is None:
-            words.append(0)  # [NULL]
-            tags.append(0)
+            words.append(NULL_ID)
+            tags.append(NULL_ID)
         elif p == 0:
-            words.append(1)  # [ROOT]
-            tags.append(1)
+            words.append(ROOT_ID)
+            tags.append(ROOT_ID)
         else:
-            words.append(vocab.word_ids.get(sentence.words[p - 1], 2))  # 2 = [UNK]
-            tags.append(vocab.tag_ids.get(sentence.tags[p - 1], 2))
-    labels = [0 if p is None else vocab.label_ids.get(config.labels[p], 0) for p in positions[6:]]
+            words.append(vocab.word_ids.get(sentence.words[p - 1], UNK_ID))
+            tags.append(vocab.tag_ids.get(sentence.tags[p - 1], UNK_ID))
+    # A child's arc label (labels have no ROOT or UNK: id 0 is [NULL], no child there).
+    labels = [NULL_ID if p is None else vocab.label_ids.get(config.labels[p], NULL_ID) for p in positions[6:]]
     return words + tags + labels
 
 
@@ -579,8 +581,8 @@ def training_examples(
         for move in moves:
             features = model.features(config)
             for i in range(len(POSITIONS)):
-                if features[i] > 2 and rng.random() < unk_rate:  # a real word, not NULL/ROOT/UNK
-                    features[i] = 2
+                if features[i] > UNK_ID and rng.random() < unk_rate:  # a real word, not NULL/ROOT/UNK
+                    features[i] = UNK_ID
             if move not in index:
                 raise ValueError(
                     f"training_examples: sentence {k} uses {move}, a label the parser has no move for"
