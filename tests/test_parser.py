@@ -205,6 +205,7 @@ def config_after(sentence: Sentence, moves: list[str]) -> Configuration:
         (["SHIFT", "SHIFT"], Move(LEFT_ARC, "root"), "only for ROOT's arc"),
         (["SHIFT", "SHIFT"], Move(RIGHT_ARC, "root"), "only for ROOT's arc"),
         (["SHIFT"] * 6, Move(SHIFT), "the buffer is empty"),
+        ([str(m) for m in oracle(CAT)[:-1]], Move(RIGHT_ARC, "obj"), "ROOT's arc is labelled 'root'"),
     ],
 )
 def test_a_move_whose_precondition_fails_is_refused_and_changes_nothing(moves, move, reason):
