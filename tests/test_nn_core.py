@@ -256,7 +256,7 @@ def test_layer_linear_and_mlp_always_return_a_list():
     x = [0.5, -1.0]
     for module in (Layer(2, 1), Linear(2, 1), MLP(2, [1]), MLP(2, [4, 1])):
         out = module(x)
-        assert type(out) is list and len(out) == 1 and type(out[0]) is Value, module
+        assert isinstance(out, list) and len(out) == 1 and type(out[0]) is Value, module
     assert type(Neuron(2)(x)) is Value
 
 
@@ -427,3 +427,94 @@ def test_a_module_reached_twice_is_one_module():
     assert model.num_parameters() == 6
     assert [name for name, _ in model.named_modules()] == ["", "first"]  # as torch's named_modules
     assert list(model.state_dict()) == ["first.weight", "first.bias", "again.weight", "again.bias"]
+
+
+# ------------------------------------------------------------ parameters in any container
+class Containers(Module):
+    """Parameters where a learner puts them: in a dict, a mixed list, a 3-D table, ragged rows."""
+
+    def __init__(self) -> None:
+        self.heads = {"q": Linear(2, 1), "k": Linear(2, 1, bias=False)}  # like torch's ModuleDict
+        self.parts = [Linear(1, 1), Value(0.5)]  # a module and a scalar side by side
+        self.cube = [[[Value(i + 2 * j + 4 * k) for i in range(2)] for j in range(2)] for k in range(3)]
+        self.rows = [[Value(1.0), Value(2.0)], [Value(3.0)]]  # ragged: one vector per row
+        self.settings = {"scale": 2.0, "names": ["a", "b"]}  # plain data: never parameters
+
+
+def test_parameters_in_dicts_mixed_lists_and_nested_tables_are_found():
+    model = Containers()
+    shapes = {name: shape_of(t) for name, t in model.named_parameters()}
+    assert shapes == {
+        "heads.q.weight": (1, 2),
+        "heads.q.bias": (1,),
+        "heads.k.weight": (1, 2),
+        "parts.0.weight": (1, 1),
+        "parts.0.bias": (1,),
+        "parts.1": (),
+        "cube": (3, 2, 2),
+        "rows.0": (2,),
+        "rows.1": (1,),
+    }
+    assert model.num_parameters() == 3 + 2 + 2 + 1 + 12 + 3
+    assert [name for name, _ in model.children()] == ["heads.q", "heads.k", "parts.0"]
+    assert model.state_dict()["cube"][2][1] == [8.0 + 2, 8.0 + 3]
+
+
+def test_parameters_in_containers_load_back():
+    source, target = Containers(), Containers()
+    for k, p in enumerate(target.parameters()):
+        p.data = -1.0 - k
+    target.load_state_dict(source.state_dict())
+    assert numbers(target) == numbers(source)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragments"),
+    [
+        ([Value(1.0), 2.0], ["Holder", "'weights'", "item 1", "2.0", "only Values"]),
+        ([[Value(1.0), Value(2.0)], [Value(3.0), 4]], ["'weights.1'", "item 1", "4"]),
+        ({1: Linear(1, 1)}, ["'weights'", "key 1", "str"]),
+        ({"a.b": Value(1.0)}, ["'weights'", "'a.b'", "'.'"]),
+        ({Value(1.0)}, ["'weights'", "set", "list"]),
+    ],
+    ids=["value and number", "number in a matrix", "int key", "dotted key", "set"],
+)
+def test_a_container_that_hides_parameters_is_refused_naming_the_attribute(value, fragments):
+    class Holder(Module):
+        def __init__(self) -> None:
+            self.weights = value
+
+    model = Holder()
+    for call in (model.parameters, model.state_dict, model.named_modules):
+        with pytest.raises(TypeError) as info:
+            list(call())
+        for fragment in fragments:
+            assert fragment in str(info.value), (call, fragment, str(info.value))
+
+
+def test_a_module_that_refers_back_to_its_parent_is_refused():
+    outer = MLP(1, [1])
+    outer.layers[0].owner = outer  # a cycle: the walk would never end
+    with pytest.raises(ValueError, match=r"Layer: attribute 'owner' leads back to an enclosing module"):
+        outer.parameters()
+    outer = Outer()
+    outer.block.proj.up = outer
+    assert "(up): ... (a module already being printed)" in repr(outer)  # not a RecursionError
+
+
+def test_an_mlp_returns_a_list_and_backward_on_it_says_to_take_an_entry():
+    """model(x).backward() is the first habit a micrograd user brings."""
+    random.seed(0)
+    model = MLP(2, [4, 1])
+    out = model([0.5, -1.0])
+    assert isinstance(out, list) and len(out) == 1 and out == [out[0]]
+    with pytest.raises(
+        AttributeError, match=r"MLP returns a list of 1 output Value: .*model\(x\)\[0\]\.backward\(\)"
+    ):
+        out.backward()
+    with pytest.raises(AttributeError, match=r"model\(x\)\[0\]\.data"):
+        out.data  # noqa: B018
+    with pytest.raises(AttributeError, match="'list' object has no attribute 'nonsense'"):
+        out.nonsense  # noqa: B018
+    out[0].backward()  # the entry is the Value
+    assert any(p.grad != 0.0 for p in model.parameters())

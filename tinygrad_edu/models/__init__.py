@@ -3,6 +3,8 @@ each with its own tokenizer or feature code: models a learner trains end to
 end.
 
     word2vec.py   skip-gram with negative sampling, nearest words, analogies, PCA
+    parser.py     a transition-based dependency parser (Chen & Manning 2014): arc-standard
+                  moves, the oracle, the feed-forward network, greedy parsing, UAS/LAS
     bert.py       a bidirectional encoder: word tokenizer, 15% masking, masked-LM loss, fill_mask, classifier
 
 Import a system by its module, ``from tinygrad_edu.models.word2vec import
