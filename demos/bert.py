@@ -56,6 +56,7 @@ from .common import (
     progress,
     pyplot,
     report_outputs,
+    running_mean,
     save_figure,
     setup,
     train_loop,
@@ -426,10 +427,7 @@ def plot_loss(history: Sequence[float], out: Path) -> Path:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.4))
     window = 50
-    smooth = [
-        sum(history[max(0, i - window + 1) : i + 1]) / (i + 1 - max(0, i - window + 1))
-        for i in range(len(history))
-    ]
+    smooth = running_mean(history, window)
     ax.plot(history, color="tab:blue", alpha=0.2, linewidth=0.5)
     ax.plot(smooth, color="tab:blue", label=f"mean of last {window} steps")
     ax.set_xlabel("step")
