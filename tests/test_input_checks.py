@@ -111,6 +111,8 @@ CASES = [
     ),
     ("Value.dot", lambda: Value.dot([[1.0]], [1.0]), TypeError, ["'dot'", "[1.0]", "list"]),
     ("Value.sum", lambda: Value.sum(3), TypeError, ["'sum'", "int"]),
+    ("Value.max", lambda: Value.max([[1.0, 2.0]]), TypeError, ["'max'", "[1.0, 2.0]", "list"]),
+    ("Value.max", lambda: Value.max(iter([])), ValueError, ["'max'", "empty"]),
     ("Value.sum", lambda: Value.sum([[1.0], [2.0]]), TypeError, ["'sum'", "[1.0]", "list"]),
     # ------------------------------------------------------------ functional
     ("softmax", lambda: functional.softmax(["a", "b"]), TypeError, ["softmax", "'a'", "str"]),
