@@ -50,6 +50,7 @@ from tinygrad_edu.nn import (
     MLP,
     AddNorm,
     AttentionHead,
+    Collapse,
     Embedding,
     FeedForward,
     GRUCell,
@@ -248,6 +249,35 @@ CASES = [
         lambda: MultiHeadAttention(4, True),
         ValueError,
         ["MultiHeadAttention", "n_head", "True"],
+    ),
+    # ------------------------------------------------------------- Collapse
+    ("Collapse", lambda: Collapse("cls"), ValueError, ["Collapse", "'cls'", "'first'"]),
+    ("Collapse", lambda: Collapse(None), ValueError, ["Collapse", "None", "'mean'"]),
+    (
+        "Collapse",
+        lambda: Collapse("mean")([1.0, 2.0, 3.0]),
+        TypeError,
+        ["Collapse(mode='mean')", "[T][d]", "a flat list of 3 numbers"],
+    ),
+    (
+        "Collapse",
+        lambda: Collapse("max")([[1.0, 2.0], [3.0]]),
+        ValueError,
+        ["Collapse(mode='max')", "ragged", "d is 2", "1 in another"],
+    ),
+    ("Collapse", lambda: Collapse("mean")([]), ValueError, ["Collapse(mode='mean')", "T is empty"]),
+    (
+        "Collapse",
+        lambda: Collapse("first")([[[1.0, 2.0]]]),
+        ValueError,
+        ["Collapse(mode='first')", "feature map", "no first or last", "'mean' or 'max'"],
+    ),
+    ("Collapse", lambda: Collapse("max")([["a", "b"]]), TypeError, ["Collapse(mode='max')", "'max'", "'a'"]),
+    (
+        "Collapse",
+        lambda: Collapse("mean")("abc"),
+        TypeError,
+        ["Collapse(mode='mean')", "[T][d]", "a str"],
     ),
     # ----------------------------------------------------------------- norms
     ("LayerNorm", lambda: LayerNorm(3, eps=0.0), ValueError, ["LayerNorm", "eps", "0.0"]),

@@ -10,6 +10,7 @@ from .embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncod
 from .linear import MLP, Layer, Linear, Neuron, activate
 from .module import Module, shape_of
 from .norm import LayerNorm, RMSNorm
+from .pooling import Collapse
 from .recurrent import GRUCell, LSTMCell, RNNCell, run_sequence
 from .transformer import GPT, AddNorm, FeedForward, TransformerBlock
 
@@ -17,6 +18,7 @@ __all__ = [
     "GPT",
     "AddNorm",
     "AttentionHead",
+    "Collapse",
     "Embedding",
     "FeedForward",
     "LayerNorm",
