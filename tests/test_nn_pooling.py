@@ -10,7 +10,7 @@ import pytest
 from block_checks import assert_close, data, finite_difference_check, grads, random_sequence
 
 from tinygrad_edu import Value
-from tinygrad_edu.nn import Collapse
+from tinygrad_edu.nn import AvgPool2d, Collapse, Flatten, MaxPool1d, MaxPool2d, shape_of
 
 
 def random_map(C: int, H: int, W: int, rng) -> list[list[list[Value]]]:
@@ -97,3 +97,96 @@ def test_collapse_of_a_feature_map_is_torch_global_pooling(mode):
     (theirs * torch.tensor([0.5, 0.75, 1.0], dtype=torch.float64)).sum().tanh().backward()
     assert_close(data(out), theirs, tol=1e-9)
     assert_close(grads(fmap), t.grad, tol=1e-9)
+
+
+# ------------------------------------------------------------ MaxPool2d, AvgPool2d, MaxPool1d
+POOL_GRID_2D = [(2, None, 4, 6), ((2, 3), (1, 2), 5, 7), (3, 2, 7, 5), ((1, 2), None, 3, 5), (3, 1, 3, 3)]
+POOL_GRID_1D = [(2, None, 7), (3, 1, 6), (2, 3, 8), (4, None, 4)]
+
+
+def rounded(tensor) -> None:
+    """Round every entry to a multiple of 0.5: most windows then hold ties."""
+    for v in _all(tensor):
+        v.data = round(v.data * 2) / 2
+
+
+def _all(tensor) -> list[Value]:
+    return [tensor] if isinstance(tensor, Value) else [v for t in tensor for v in _all(t)]
+
+
+def flat_loss(out) -> Value:
+    return weighted(_all(out))
+
+
+def torch_flat_loss(out):
+    import torch
+
+    flat = out.flatten()
+    return (
+        (flat * torch.tensor([0.5 + 0.25 * i for i in range(flat.numel())], dtype=torch.float64)).sum().tanh()
+    )
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize(("k", "s", "H", "W"), POOL_GRID_2D, ids=str)
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_pool2d_matches_torch(kind, k, s, H, W, ties):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    fmap = random_map(2, H, W, random.Random(4))
+    if ties:
+        rounded(fmap)
+    ours = (MaxPool2d if kind == "max" else AvgPool2d)(k, s)
+    out = ours(fmap)
+    flat_loss(out).backward()
+    t = torch.tensor(data(fmap), dtype=torch.float64, requires_grad=True)
+    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
+    theirs = pool(t[None], k, s)[0]
+    torch_flat_loss(theirs).backward()
+    assert shape_of(out) == tuple(theirs.shape)
+    assert_close(data(out), theirs, tol=1e-9)
+    assert_close(grads(fmap), t.grad, tol=1e-9)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize(("k", "s", "L"), POOL_GRID_1D, ids=str)
+def test_maxpool1d_matches_torch(k, s, L, ties):
+    torch = pytest.importorskip("torch")
+    rng = random.Random(5)
+    x = [[Value(rng.uniform(-1, 1)) for _ in range(L)] for _ in range(3)]
+    if ties:
+        rounded(x)
+    out = MaxPool1d(k, s)(x)
+    flat_loss(out).backward()
+    t = torch.tensor(data(x), dtype=torch.float64, requires_grad=True)
+    theirs = torch.nn.functional.max_pool1d(t[None], k, s)[0]
+    torch_flat_loss(theirs).backward()
+    assert shape_of(out) == tuple(theirs.shape)
+    assert_close(data(out), theirs, tol=1e-9)
+    assert_close(grads(x), t.grad, tol=1e-9)
+
+
+@pytest.mark.parametrize("pool", [MaxPool2d(2), AvgPool2d((2, 3), 1)], ids=repr)
+def test_pool2d_matches_finite_differences(pool):
+    fmap = random_map(2, 4, 5, random.Random(6))  # uniform floats: no ties
+    finite_difference_check(lambda: flat_loss(pool(fmap)), _all(fmap))
+
+
+def test_pooling_defaults_and_nodes():
+    assert MaxPool2d(2).stride == (2, 2) and MaxPool2d((2, 3)).stride == (2, 3)
+    assert MaxPool1d(3).stride == 3 and MaxPool2d(2, 1).stride == (1, 1)
+    assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2))"
+    out = MaxPool2d(2)(random_map(1, 4, 4, random.Random(0)))
+    assert {v.op for v in _all(out)} == {"max"} and all(len(v.parents) == 4 for v in _all(out))
+    assert MaxPool2d(2).parameters() == [] and Flatten().parameters() == []
+
+
+# ------------------------------------------------------------ Flatten
+def test_flatten_is_c_major_like_torch_flatten():
+    torch = pytest.importorskip("torch")
+    fmap = random_map(2, 3, 4, random.Random(7))
+    flat = Flatten()(fmap)
+    assert [v.data for v in flat] == torch.tensor(data(fmap), dtype=torch.float64).flatten().tolist()
+    assert flat[5] is fmap[0][1][1]  # the same Values, no new nodes
+    assert Flatten()([[1.0, 2.0], [3.0, 4.0]]) == [1.0, 2.0, 3.0, 4.0]  # [C][L]
+    assert Flatten()([1.0, 2.0]) == [1.0, 2.0]  # already flat

@@ -3,8 +3,8 @@
 A module finds its parameters and sub-modules by looking at its public
 attributes, so a layer only has to assign them:
 
-* a `Value`, a list of Values, or a list of lists of Values is a parameter
-  tensor, named after the attribute (``weight``, ``bias``);
+* a `Value`, a list of Values, or lists of lists of Values (nested to any
+  depth) is a parameter tensor, named after the attribute (``weight``, ``bias``);
 * a `Module`, or a list of Modules, is a child, its names prefixed with the
   attribute's (``layers.0.weight``).
 
@@ -34,7 +34,7 @@ from ..engine import Value
 
 SAVE_FORMAT = "tinygrad_edu.state_dict.v1"
 
-# A parameter tensor: a scalar, a vector or a matrix of Values.
+# A parameter tensor: a scalar, a vector, a matrix or deeper nested lists of Values.
 Tensor = Value | list | tuple
 
 
@@ -209,7 +209,7 @@ class Module:
 
 # ------------------------------------------------------------------ helpers
 def shape_of(tensor: Tensor) -> tuple[int, ...]:
-    """() for a Value, (n,) for a vector, (rows, cols) for a matrix."""
+    """() for a Value, (n,) for a vector, (rows, cols) for a matrix, and so on."""
     if isinstance(tensor, Value):
         return ()
     if not isinstance(tensor, (list, tuple)):  # a str would recurse forever: "a"[0] is "a"
@@ -256,14 +256,12 @@ def _to_numbers(tensor: Tensor) -> Any:
 
 
 def _is_tensor(value: Any) -> bool:
+    """A Value, or non-empty lists of them nested to any depth (a conv weight
+    is (out, in, kh, kw))."""
     if isinstance(value, Value):
         return True
     if isinstance(value, (list, tuple)) and value:
-        if all(isinstance(v, Value) for v in value):
-            return True
-        return all(
-            isinstance(row, (list, tuple)) and row and all(isinstance(v, Value) for v in row) for row in value
-        )
+        return all(_is_tensor(item) for item in value)
     return False
 
 
