@@ -632,6 +632,25 @@ CASES = [
     ("pca_2d", lambda: pca_2d([[1.0, 2.0], [1.0]]), ValueError, ["pca_2d", "same length"]),
     ("pca_2d", lambda: pca_2d([[1.0], [2.0]], iterations=0), ValueError, ["pca_2d", "iterations", "0"]),
     # -------------------------------------------------------------- datasets
+    ("split_digits", lambda: datasets.split_digits("digits"), TypeError, ["split_digits", "str"]),
+    (
+        "split_digits",
+        lambda: datasets.split_digits([1, 2, 3], n_test=3),
+        ValueError,
+        ["split_digits", "1..2", "3"],
+    ),
+    (
+        "split_digits",
+        lambda: datasets.split_digits([1, 2], n_test=0),
+        ValueError,
+        ["split_digits", "n_test", "0"],
+    ),
+    (
+        "split_digits",
+        lambda: datasets.split_digits([1, 2], seed="0"),
+        TypeError,
+        ["split_digits", "seed", "'0'"],
+    ),
     ("CharTokenizer", lambda: CharTokenizer(123), TypeError, ["CharTokenizer", "int"]),
     (
         "CharTokenizer",
@@ -744,6 +763,7 @@ CHECKED_ELSEWHERE = {
     "Optimizer": "the base class: its checks run in the SGD/Adam/AdamW rows (and test_optim.py)",
     "Module": "load_state_dict: test_nn_core.py (bad_states); save/load: test_save_load.py and below",
     "load_names": "takes no arguments",
+    "load_digits": "takes no arguments",
     "read_sentences": "takes a path: open() raises FileNotFoundError naming it",
     "backward_steps": "test_stepping.py (expected a Value)",
     "expression": "a text helper for drawings: any op name gives a text",
