@@ -9,11 +9,19 @@ from __future__ import annotations
 import random
 
 import pytest
-from block_checks import assert_close, data, finite_difference_check, grads
-from test_nn_pooling import random_map
+from block_checks import (
+    assert_close,
+    data,
+    finite_difference_check,
+    grads,
+    random_map,
+    torch_weighted_loss,
+    weighted_loss,
+)
 
 from tinygrad_edu import Value
 from tinygrad_edu.nn import Conv1d, Conv2d, shape_of
+from tinygrad_edu.nn.module import _flatten
 
 TOL = 1e-9
 
@@ -34,26 +42,6 @@ GRID_1D = [
     (3, 1, 5, 5, 1, 2, False),
     (2, 2, 6, 2, 3, 3, True),
 ]
-
-
-def weighted_loss(out) -> Value:
-    """tanh of a sum that weighs every output differently: every gradient differs."""
-    flat = [v for v in _leaves(out)]
-    return Value.dot(flat, [0.3 + 0.1 * (i % 7) - 0.05 * i for i in range(len(flat))]).tanh()
-
-
-def torch_weighted_loss(out):
-    import torch
-
-    flat = out.flatten()
-    w = torch.tensor([0.3 + 0.1 * (i % 7) - 0.05 * i for i in range(flat.numel())], dtype=torch.float64)
-    return (flat * w).sum().tanh()
-
-
-def _leaves(tensor):
-    if isinstance(tensor, Value):
-        return [tensor]
-    return [v for t in tensor for v in _leaves(t)]
 
 
 def to_torch(state: dict) -> dict:
@@ -124,7 +112,7 @@ def test_conv2d_gradients_match_finite_differences():
     random.seed(4)
     conv = Conv2d(2, 2, (2, 3), stride=(2, 1), padding=(1, 1))
     x = random_map(2, 3, 4, random.Random(5))
-    leaves = _leaves(x) + conv.parameters()
+    leaves = _flatten(x) + conv.parameters()
     finite_difference_check(lambda: weighted_loss(conv(x)), leaves)
 
 
@@ -133,14 +121,14 @@ def test_conv1d_gradients_match_finite_differences():
     conv = Conv1d(2, 3, 3, stride=2, padding=1)
     rng = random.Random(7)
     x = [[Value(rng.uniform(-1, 1)) for _ in range(6)] for _ in range(2)]
-    finite_difference_check(lambda: weighted_loss(conv(x)), _leaves(x) + conv.parameters())
+    finite_difference_check(lambda: weighted_loss(conv(x)), _flatten(x) + conv.parameters())
 
 
 def test_every_output_is_one_dot_node_of_the_kernel_and_its_patch():
     random.seed(0)
     conv = Conv2d(2, 3, 3, padding=1)
     out = conv([[[1.0] * 4 for _ in range(4)] for _ in range(2)])
-    nodes = _leaves(out)
+    nodes = _flatten(out)
     assert {v.op for v in nodes} == {"dot"}
     inner = out[1][1][1]  # a window wholly inside the image: 2*3*3 weights, 18 pixels, the bias
     assert len(inner.parents) == 18 + 18 + 1

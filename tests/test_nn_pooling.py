@@ -7,20 +7,20 @@ from __future__ import annotations
 import random
 
 import pytest
-from block_checks import assert_close, data, finite_difference_check, grads, random_sequence
+from block_checks import (
+    assert_close,
+    data,
+    finite_difference_check,
+    grads,
+    random_map,
+    random_sequence,
+    torch_weighted_loss,
+    weighted_loss,
+)
 
 from tinygrad_edu import Value
 from tinygrad_edu.nn import AvgPool2d, Collapse, Flatten, MaxPool1d, MaxPool2d, shape_of
-
-
-def random_map(C: int, H: int, W: int, rng) -> list[list[list[Value]]]:
-    """A feature map [C][H][W] of Values uniform in [-1, 1]."""
-    return [[[Value(rng.uniform(-1.0, 1.0)) for _ in range(W)] for _ in range(H)] for _ in range(C)]
-
-
-def weighted(out: list[Value]) -> Value:
-    """A scalar loss that weighs each output differently, so every gradient differs."""
-    return Value.dot(out, [0.5 + 0.25 * i for i in range(len(out))]).tanh()
+from tinygrad_edu.nn.module import _flatten
 
 
 # ------------------------------------------------------------ Collapse
@@ -28,14 +28,16 @@ def weighted(out: list[Value]) -> Value:
 def test_collapse_of_a_sequence_matches_finite_differences(mode):
     rng = random.Random(0)
     xs = random_sequence(4, 3, rng)
-    finite_difference_check(lambda: weighted(Collapse(mode)(xs)), [v for x in xs for v in x])
+    finite_difference_check(lambda: weighted_loss(Collapse(mode)(xs)), [v for x in xs for v in x])
 
 
 @pytest.mark.parametrize("mode", ["mean", "max"])
 def test_collapse_of_a_feature_map_matches_finite_differences(mode):
     rng = random.Random(1)
     fmap = random_map(3, 2, 3, rng)
-    finite_difference_check(lambda: weighted(Collapse(mode)(fmap)), [v for c in fmap for r in c for v in r])
+    finite_difference_check(
+        lambda: weighted_loss(Collapse(mode)(fmap)), [v for c in fmap for r in c for v in r]
+    )
 
 
 def test_collapse_modes_pick_what_they_say():
@@ -68,7 +70,7 @@ def test_collapse_of_a_sequence_matches_torch(mode, ties):
             for v in x:
                 v.data = round(v.data * 2) / 2
     out = Collapse(mode)(xs)
-    weighted(out).backward()
+    weighted_loss(out).backward()
     t = torch.tensor(data(xs), dtype=torch.float64, requires_grad=True)  # (T, d)
     reduce = {
         "mean": lambda t: t.mean(dim=0),
@@ -77,7 +79,7 @@ def test_collapse_of_a_sequence_matches_torch(mode, ties):
         "last": lambda t: t[-1],
     }[mode]
     theirs = reduce(t)
-    (theirs * torch.tensor([0.5 + 0.25 * i for i in range(4)], dtype=torch.float64)).sum().tanh().backward()
+    torch_weighted_loss(theirs).backward()
     assert_close(data(out), theirs, tol=1e-9)
     assert_close(grads(xs), t.grad, tol=1e-9)
 
@@ -90,11 +92,11 @@ def test_collapse_of_a_feature_map_is_torch_global_pooling(mode):
     fmap = random_map(3, 3, 2, rng)
     fmap[1][0][0].data = fmap[1][2][1].data = 5.0  # a tie in channel 1
     out = Collapse(mode)(fmap)
-    weighted(out).backward()
+    weighted_loss(out).backward()
     t = torch.tensor(data(fmap), dtype=torch.float64, requires_grad=True)
     pool = F.adaptive_avg_pool2d if mode == "mean" else F.adaptive_max_pool2d
     theirs = pool(t[None], 1).flatten()  # (C,)
-    (theirs * torch.tensor([0.5, 0.75, 1.0], dtype=torch.float64)).sum().tanh().backward()
+    torch_weighted_loss(theirs).backward()
     assert_close(data(out), theirs, tol=1e-9)
     assert_close(grads(fmap), t.grad, tol=1e-9)
 
@@ -106,25 +108,8 @@ POOL_GRID_1D = [(2, None, 7), (3, 1, 6), (2, 3, 8), (4, None, 4)]
 
 def rounded(tensor) -> None:
     """Round every entry to a multiple of 0.5: most windows then hold ties."""
-    for v in _all(tensor):
+    for v in _flatten(tensor):
         v.data = round(v.data * 2) / 2
-
-
-def _all(tensor) -> list[Value]:
-    return [tensor] if isinstance(tensor, Value) else [v for t in tensor for v in _all(t)]
-
-
-def flat_loss(out) -> Value:
-    return weighted(_all(out))
-
-
-def torch_flat_loss(out):
-    import torch
-
-    flat = out.flatten()
-    return (
-        (flat * torch.tensor([0.5 + 0.25 * i for i in range(flat.numel())], dtype=torch.float64)).sum().tanh()
-    )
 
 
 @pytest.mark.parametrize("ties", [False, True])
@@ -138,11 +123,11 @@ def test_pool2d_matches_torch(kind, k, s, H, W, ties):
         rounded(fmap)
     ours = (MaxPool2d if kind == "max" else AvgPool2d)(k, s)
     out = ours(fmap)
-    flat_loss(out).backward()
+    weighted_loss(out).backward()
     t = torch.tensor(data(fmap), dtype=torch.float64, requires_grad=True)
     pool = F.max_pool2d if kind == "max" else F.avg_pool2d
     theirs = pool(t[None], k, s)[0]
-    torch_flat_loss(theirs).backward()
+    torch_weighted_loss(theirs).backward()
     assert shape_of(out) == tuple(theirs.shape)
     assert_close(data(out), theirs, tol=1e-9)
     assert_close(grads(fmap), t.grad, tol=1e-9)
@@ -157,10 +142,10 @@ def test_maxpool1d_matches_torch(k, s, L, ties):
     if ties:
         rounded(x)
     out = MaxPool1d(k, s)(x)
-    flat_loss(out).backward()
+    weighted_loss(out).backward()
     t = torch.tensor(data(x), dtype=torch.float64, requires_grad=True)
     theirs = torch.nn.functional.max_pool1d(t[None], k, s)[0]
-    torch_flat_loss(theirs).backward()
+    torch_weighted_loss(theirs).backward()
     assert shape_of(out) == tuple(theirs.shape)
     assert_close(data(out), theirs, tol=1e-9)
     assert_close(grads(x), t.grad, tol=1e-9)
@@ -169,7 +154,7 @@ def test_maxpool1d_matches_torch(k, s, L, ties):
 @pytest.mark.parametrize("pool", [MaxPool2d(2), AvgPool2d((2, 3), 1)], ids=repr)
 def test_pool2d_matches_finite_differences(pool):
     fmap = random_map(2, 4, 5, random.Random(6))  # uniform floats: no ties
-    finite_difference_check(lambda: flat_loss(pool(fmap)), _all(fmap))
+    finite_difference_check(lambda: weighted_loss(pool(fmap)), _flatten(fmap))
 
 
 def test_pooling_defaults_and_nodes():
@@ -177,7 +162,7 @@ def test_pooling_defaults_and_nodes():
     assert MaxPool1d(3).stride == 3 and MaxPool2d(2, 1).stride == (1, 1)
     assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2))"
     out = MaxPool2d(2)(random_map(1, 4, 4, random.Random(0)))
-    assert {v.op for v in _all(out)} == {"max"} and all(len(v.parents) == 4 for v in _all(out))
+    assert {v.op for v in _flatten(out)} == {"max"} and all(len(v.parents) == 4 for v in _flatten(out))
     assert MaxPool2d(2).parameters() == [] and Flatten().parameters() == []
 
 
