@@ -287,6 +287,12 @@ CASES = [
         ValueError,
         ["Conv2d(1, 2", "kernel (4 along the width)", "(3 + 2*0 = 3)"],
     ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 3)([[[[0.0] * 8] * 8]] * 16),
+        TypeError,
+        ["Conv2d(1, 2", "[C][H][W]", "shape (16, 1, 8, 8)", "no batch axis"],
+    ),
     ("Conv2d", lambda: Conv2d(1, 2, 0), ValueError, ["Conv2d", "kernel_size", "positive int", "0"]),
     ("Conv2d", lambda: Conv2d(1, 2, (3, -1)), ValueError, ["Conv2d", "kernel_size", "(3, -1)"]),
     ("Conv2d", lambda: Conv2d(1, 2, 3, stride=0), ValueError, ["Conv2d", "stride", "0"]),

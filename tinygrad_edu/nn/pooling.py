@@ -96,9 +96,10 @@ def check_nested(x: Sequence, layout: str, module: Module) -> tuple[int, ...]:
                 )
         shape.append(size)
         level = [y for item in level for y in item]
-    if type(level[0]) is list or type(level[0]) is tuple:
+    if type(level[0]) is list or type(level[0]) is tuple:  # too deep: often a batch, as torch takes
         raise TypeError(
-            f"{describe(module)}: expected {layout}, {len(axes)} levels of lists, got {_nesting(x)}"
+            f"{describe(module)}: expected {layout}, {len(axes)} levels of lists, got {_nesting(x)}; "
+            "give one input at a time (there is no batch axis)"
         )
     return tuple(shape)
 
