@@ -73,7 +73,7 @@ DERIVATIVE_RULES: dict[str, tuple[str, ...]] = {
     "sqrt": ("1/(2*sqrt(a)) = 1/(2*out)",),
     "sum": ("1",),  # the same for every operand
     "dot": ("the matching entry of the other vector; 1 for the bias",),  # d(w.x+b)/dw_i = x_i
-    "max": ("1 if a_i is the first maximal operand else 0",),  # the same rule for every operand
+    "max": ("1 for the first operand equal to the max, 0 for the others",),  # the same for every operand
 }
 
 
@@ -431,14 +431,16 @@ class Value:
                     stack.append(parent)
         return order
 
-    def backward_steps(self) -> Iterator[BackwardStep]:
+    def backward_steps(self, *, zero_grad: bool = False) -> Iterator[BackwardStep]:
         """Run backward one node at a time, yielding a printable step for each.
 
-        See `tinygrad_edu.stepping` for what a step shows.
+        Like `backward()`, the steps add to the leaves' grads: stepping and
+        then calling `backward()` doubles them. ``zero_grad=True`` zeroes the
+        graph's leaves first. See `tinygrad_edu.stepping` for what a step shows.
         """
         from .stepping import backward_steps
 
-        return backward_steps(self)
+        return backward_steps(self, zero_grad=zero_grad)
 
 
 # A number or a Value: what the ops accept as an operand.
