@@ -30,9 +30,25 @@ import pytest
 
 import tinygrad_edu
 import viz
-from tinygrad_edu import Value, datasets, functional, gradcheck, nn, optim, stepping
+from tinygrad_edu import Value, datasets, functional, gradcheck, nn, optim, stepping, treebank
 from tinygrad_edu.datasets import CharTokenizer
-from tinygrad_edu.models import word2vec
+from tinygrad_edu.models import parser, word2vec
+from tinygrad_edu.models.parser import (
+    Configuration,
+    Move,
+    Parser,
+    Vocabulary,
+    attachment_scores,
+    baseline_uas,
+    batch_loss,
+    extract_features,
+    feature_positions,
+    moves_for,
+    oracle,
+    replay,
+    tag_words,
+    training_examples,
+)
 from tinygrad_edu.models.word2vec import (
     NoiseDistribution,
     Word2Vec,
@@ -77,6 +93,14 @@ from tinygrad_edu.nn import (
     shape_of,
     sinusoidal_table,
 )
+from tinygrad_edu.treebank import (
+    Sentence,
+    format_conllu,
+    generate_treebank,
+    parse_conllu,
+    split_treebank,
+    write_conllu,
+)
 
 GPT_NAME = "GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2"
 
@@ -90,6 +114,19 @@ def gpt() -> GPT:
 @functools.cache
 def w2v() -> Word2Vec:
     return Word2Vec(["a", "b", "c"], dim=2, rng=random.Random(0))
+
+
+def dogs_bark() -> Sentence:
+    return Sentence(["dogs", "bark"], ["NOUN", "VERB"], [2, 0], ["nsubj", "root"])
+
+
+@functools.cache
+def dep_parser() -> Parser:
+    random.seed(0)
+    return Parser(Vocabulary.from_sentences([dogs_bark()]), hidden=2)
+
+
+PARSER_NAME = "Parser(words=5, tags=5, labels=3, moves=5, hidden=2, relu)"
 
 
 def x2() -> Value:
@@ -767,6 +804,169 @@ CASES = [
         TypeError,
         ["split_digits", "seed", "'0'"],
     ),
+    # -------------------------------------------------------------- treebank
+    (
+        "Sentence",
+        lambda: Sentence("dogs bark", ["NOUN"]),
+        TypeError,
+        ["Sentence", "words", "list of str", "str"],
+    ),
+    ("Sentence", lambda: Sentence(["dogs"], ["NOUN", "VERB"]), ValueError, ["Sentence", "1 words", "2 tags"]),
+    ("Sentence", lambda: Sentence(["a b"], ["X"]), ValueError, ["Sentence", "words[0]", "without spaces"]),
+    ("Sentence", lambda: Sentence(["a"], ["X"], [0]), ValueError, ["Sentence", "both heads and labels"]),
+    (
+        "Sentence",
+        lambda: Sentence(["a"], ["X"], [3], ["root"]),
+        ValueError,
+        ["Sentence", "word 1", "0..1", "3"],
+    ),
+    ("parse_conllu", lambda: parse_conllu(b"1\tcat"), TypeError, ["parse_conllu", "str", "bytes"]),
+    ("format_conllu", lambda: format_conllu(dogs_bark()), TypeError, ["format_conllu", "list of Sentence"]),
+    ("format_conllu", lambda: format_conllu(["dogs bark"]), TypeError, ["format_conllu", "entry 0", "str"]),
+    ("write_conllu", lambda: write_conllu("dogs", "x.conllu"), TypeError, ["format_conllu", "str"]),
+    ("generate_treebank", lambda: generate_treebank(0), ValueError, ["generate_treebank", "n", "0"]),
+    ("generate_treebank", lambda: generate_treebank(3, seed="1"), TypeError, ["generate_treebank", "seed"]),
+    (
+        "split_treebank",
+        lambda: split_treebank([dogs_bark()] * 4, held_out=20),
+        ValueError,
+        ["split_treebank", "held_out", "20"],
+    ),
+    (
+        "split_treebank",
+        lambda: split_treebank([dogs_bark()]),
+        ValueError,
+        ["split_treebank", "at least 2", "1"],
+    ),
+    # ---------------------------------------------------------------- parser
+    ("Move", lambda: Move("REDUCE"), ValueError, ["Move", "kind", "'REDUCE'", "SHIFT"]),
+    ("Move", lambda: Move("LEFT-ARC"), ValueError, ["Move", "LEFT-ARC", "label", "None"]),
+    ("Move", lambda: Move("SHIFT", "det"), ValueError, ["Move", "SHIFT", "no label", "'det'"]),
+    ("moves_for", lambda: moves_for(["det"]), ValueError, ["moves_for", "'root'", "['det']"]),
+    ("moves_for", lambda: moves_for("root"), ValueError, ["moves_for", "list of labels"]),
+    ("Configuration", lambda: Configuration(["dogs"]), TypeError, ["Configuration", "Sentence", "list"]),
+    (
+        "Configuration.apply",
+        lambda: Configuration(dogs_bark()).apply("SHIFT"),
+        TypeError,
+        ["Configuration.apply", "Move", "str"],
+    ),
+    (
+        "Configuration.apply",
+        lambda: Configuration(dogs_bark()).apply(Move("RIGHT-ARC", "root")),
+        ValueError,
+        ["RIGHT-ARC(root) is not legal here", "two words on the stack"],
+    ),
+    ("oracle", lambda: oracle("dogs bark"), TypeError, ["oracle", "Sentence", "str"]),
+    ("oracle", lambda: oracle(Sentence(["a"], ["X"])), ValueError, ["oracle", "'a'", "no gold tree"]),
+    (
+        "replay",
+        lambda: replay(dogs_bark(), [Move("SHIFT")]),
+        ValueError,
+        ["replay", "1 moves", "a tree needs 4"],
+    ),
+    ("Vocabulary", lambda: Vocabulary("abc", [], ["root"]), TypeError, ["Vocabulary", "words", "'abc'"]),
+    ("Vocabulary", lambda: Vocabulary([], [], ["det"]), ValueError, ["Vocabulary", "'root'", "['det']"]),
+    (
+        "Vocabulary.from_sentences",
+        lambda: Vocabulary.from_sentences([Sentence(["a"], ["X"])]),
+        TypeError,
+        ["Vocabulary.from_sentences", "entry 0", "with a tree"],
+    ),
+    (
+        "Vocabulary.from_sentences",
+        lambda: Vocabulary.from_sentences(dogs_bark()),
+        TypeError,
+        ["Vocabulary.from_sentences", "list of Sentence"],
+    ),
+    (
+        "Vocabulary.from_dict",
+        lambda: Vocabulary.from_dict({}),
+        ValueError,
+        ["Vocabulary.from_dict", "lexicon"],
+    ),
+    (
+        "tag_words",
+        lambda: tag_words("dogs bark", dep_parser().vocab),
+        TypeError,
+        ["tag_words", "split", "str"],
+    ),
+    ("tag_words", lambda: tag_words([1], dep_parser().vocab), TypeError, ["tag_words", "1"]),
+    (
+        "feature_positions",
+        lambda: feature_positions(dogs_bark()),
+        TypeError,
+        ["feature_positions", "Configuration", "Sentence"],
+    ),
+    (
+        "extract_features",
+        lambda: extract_features(Configuration(dogs_bark()), None),
+        TypeError,
+        ["extract_features", "Vocabulary", "NoneType"],
+    ),
+    ("Parser", lambda: Parser("vocab"), TypeError, ["Parser", "Vocabulary", "str"]),
+    ("Parser", lambda: Parser(dep_parser().vocab, hidden=0), ValueError, ["Parser", "hidden", "0"]),
+    (
+        "Parser",
+        lambda: Parser(dep_parser().vocab, activation="tanh"),
+        ValueError,
+        ["Parser", "'tanh'", "cube"],
+    ),
+    ("Parser", lambda: dep_parser()([1, 2, 3]), ValueError, [PARSER_NAME, "24 feature ids", "[1, 2, 3]"]),
+    ("Parser", lambda: dep_parser()([0] * 24, [9]), ValueError, [PARSER_NAME, "legal move 9", "0..4"]),
+    ("Parser", lambda: dep_parser()([0] * 24, []), ValueError, [PARSER_NAME, "non-empty list", "legal"]),
+    ("Parser", lambda: dep_parser()([99] + [0] * 23), ValueError, ["Embedding(5, 8)", "token id 99"]),
+    (
+        "Parser.loss",
+        lambda: dep_parser().loss([0] * 24, [0], 2),
+        ValueError,
+        [PARSER_NAME, ".loss", "2", "[0]"],
+    ),
+    ("Parser.parse", lambda: dep_parser().parse("dogs bark"), TypeError, [PARSER_NAME, ".parse", "Sentence"]),
+    (
+        "Parser.parse_steps",
+        lambda: list(dep_parser().parse_steps(["dogs"])),
+        TypeError,
+        [PARSER_NAME, ".parse", "list"],
+    ),
+    (
+        "training_examples",
+        lambda: training_examples(dep_parser(), dogs_bark()),
+        TypeError,
+        ["training_examples", "list of Sentence"],
+    ),
+    (
+        "training_examples",
+        lambda: training_examples(dep_parser(), [dogs_bark()], unk_rate=1.0),
+        ValueError,
+        ["training_examples", "unk_rate", "1.0"],
+    ),
+    ("batch_loss", lambda: batch_loss(dep_parser(), []), ValueError, ["batch_loss", "empty"]),
+    (
+        "attachment_scores",
+        lambda: attachment_scores([dogs_bark()], []),
+        ValueError,
+        ["attachment_scores", "1 gold", "0 predicted"],
+    ),
+    (
+        "attachment_scores",
+        lambda: attachment_scores(dogs_bark(), [dogs_bark()]),
+        TypeError,
+        ["attachment_scores", "gold", "list of Sentence"],
+    ),
+    (
+        "attachment_scores",
+        lambda: attachment_scores([dogs_bark()], [Sentence(["dogs", "bark"], ["NOUN", "VERB"])]),
+        ValueError,
+        ["attachment_scores", "sentence 0", "tree on both sides"],
+    ),
+    (
+        "baseline_uas",
+        lambda: baseline_uas(["dogs bark"]),
+        TypeError,
+        ["baseline_uas", "entry 0", "'dogs bark'"],
+    ),
+    # ------------------------------------------------------------- datasets
     ("CharTokenizer", lambda: CharTokenizer(123), TypeError, ["CharTokenizer", "int"]),
     (
         "CharTokenizer",
@@ -867,6 +1067,21 @@ CASES = [
     ("choose_renderer", lambda: viz.choose_renderer("svg"), ValueError, ["renderer must be one of", "'svg'"]),
     ("render_bytes", lambda: viz.render_bytes(x2(), "jpeg"), ValueError, ["format must be one of", "'jpeg'"]),
     ("render", lambda: viz.render(x2(), "graph.bmp"), ValueError, ["render", "'bmp'", ".svg"]),
+    ("draw_tree", lambda: viz.draw_tree("dogs bark"), TypeError, ["draw_tree", "Sentence", "str"]),
+    (
+        "draw_tree",
+        lambda: viz.draw_tree(Sentence(["a"], ["X"])),
+        ValueError,
+        ["draw_tree", "'a'", "no tree", "parse it first"],
+    ),
+    (
+        "draw_tree",
+        lambda: viz.draw_tree(dogs_bark(), gold=Sentence(["a"], ["X"], [0], ["root"])),
+        ValueError,
+        ["draw_tree", "gold", "same words"],
+    ),
+    ("draw_tree", lambda: viz.draw_tree(dogs_bark(), renderer="png"), ValueError, ["draw_tree", "renderer"]),
+    ("draw_tree", lambda: viz.draw_tree(dogs_bark(), title=3), TypeError, ["draw_tree", "title", "int"]),
     ("render", lambda: viz.render(x2(), "graph.svg", timeout=0), ValueError, ["render", "timeout", "0"]),
     (
         "render_bytes",
@@ -905,6 +1120,10 @@ CHECKED_ELSEWHERE = {
     "RenderTimeout": "an exception class",
     "DEFAULT_TIMEOUT": "a constant",
     "DEFAULT_MAX_NODES": "a constant",
+    "LABELS": "a constant: the treebank's label set",
+    "FEATURES": "a constant: the names of the parser's 24 features",
+    "load_handwritten": "takes no arguments",
+    "read_conllu": "takes a path: open() raises FileNotFoundError naming it; bad lines: test_parser.py",
 }
 
 
@@ -919,9 +1138,10 @@ def public_names() -> set[str]:
             and (inspect.isfunction(obj) or inspect.isclass(obj))
             and obj.__module__ == module.__name__
         }
-    for module in (nn, word2vec, datasets, viz, stepping):
+    for module in (nn, word2vec, parser, datasets, treebank, viz, stepping):
         names |= set(module.__all__)
-    dataclasses = {"BackwardStep", "ForwardStep", "GradUpdate"}  # what backward_steps yields: not called
+    # What backward_steps and Parser.parse_steps yield: read, not called.
+    dataclasses = {"BackwardStep", "ForwardStep", "GradUpdate", "ParseStep"}
     return names - dataclasses
 
 

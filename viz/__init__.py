@@ -11,7 +11,8 @@
 
 `draw_dot` builds the picture, `render` writes it (system ``dot`` or the
 in-process WebAssembly Graphviz), `stepping_page` makes one self-contained
-HTML file that plays the forward and the backward pass node by node. The
+HTML file that plays the forward and the backward pass node by node;
+`draw_tree` draws a dependency tree (tinygrad_edu.models.parser). The
 command line has both: ``tinygrad-edu draw`` and ``tinygrad-edu step``.
 Nothing here imports graphviz until a graph is drawn.
 """
@@ -26,6 +27,7 @@ from .rendering import (
     render,
     render_bytes,
 )
+from .tree import draw_tree
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -35,6 +37,7 @@ __all__ = [
     "assign_modules",
     "choose_renderer",
     "draw_dot",
+    "draw_tree",
     "format_number",
     "grad_color",
     "render",
