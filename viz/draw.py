@@ -46,10 +46,13 @@ Values do not record which module made them, so `assign_modules` infers it:
    constant such as the 2 in ``x * 2``, or the max that softmax subtracts)
    takes no part in rule 3, so constants do not tear an attention head
    apart; a labelled one (data you named, like a target ``y``) does, and
-   pulls the op that reads it out of every module.
-
-So a loss computed from a model's output and an *unlabelled* target is
-drawn inside the module that produced the output: label your targets.
+   pulls the op that reads it out of every module;
+5. what is computed after the model's output belongs to no module: an op
+   from which no op that reads a parameter can be reached (the loss, its
+   ``-`` and ``**2``, ``F.mse``'s sum) sits outside every box, whether the
+   target is labelled or not. The one exception is an activation (relu,
+   tanh, sigmoid) applied straight to an op that reads parameters: that is
+   the last neuron's own activation.
 """
 
 from __future__ import annotations
@@ -363,7 +366,30 @@ def assign_modules(
         for p in voters[1:]:  # rule 3
             common = tree.common(common, where.get(p))
         where[v] = common
+    for v in _after_the_model(order, tree):  # rule 5
+        where[v] = None
     return where
+
+
+_ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+def _after_the_model(order: Sequence[Value], tree: _ModuleTree) -> list[Value]:
+    """The ops computed after the model's output: no op that reads a
+    parameter can be reached from them (rule 5 of the module docstring)."""
+    reads_param = {v for v in order if any(p in tree.owner for p in v.parents)}
+    leads_to_model: set[Value] = set()  # an op reading a parameter is downstream
+    for v in reversed(order):  # every consumer comes before its parents here
+        if v in reads_param or v in leads_to_model:
+            leads_to_model.update(v.parents)
+    return [
+        v
+        for v in order
+        if v.parents
+        and v not in reads_param
+        and v not in leads_to_model
+        and not (v.op in _ACTIVATIONS and v.parents[0] in reads_param)  # the last neuron's activation
+    ]
 
 
 def _place_constants(order: Sequence[Value], owner: dict, tree: _ModuleTree) -> dict:
