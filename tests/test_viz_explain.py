@@ -62,7 +62,10 @@ def test_the_text_names_each_user_and_the_numbers():
     text = str(viz.explain_grad(L.parents[0], L))
     lines = text.splitlines()
     assert lines[0].startswith(f"#{plus}.grad = 0.00134095, the sum over the 1 place #{plus} is used")
-    assert lines[1].startswith("  from L (tanh, as a): 1.0 x 0.00134095 = 0.00134095")
+    assert lines[1] == (
+        f"  from L (tanh(#{plus})): 1.0 x 0.00134095 = 0.00134095"
+        f"   [d(tanh(#{plus}))/d#{plus} = 1 - tanh(#{plus})**2 = 1 - L**2]"
+    )
     assert lines[-1] == "  total: 0.00134095"
     assert str(viz.explain_grad(L, L)) == "L.grad = 1.0: it is the output, dL/dL = 1"
     assert viz.explain_grad(L, L).total == 1.0

@@ -21,9 +21,9 @@ topological order).
     >>> why = explain_grad(x, y)
     >>> print(why)
     x.grad = 1.78645, the sum over the 3 places x is used of (that node's grad x its local derivative):
-      from #2 (tanh, as a): 1.0 x 0.786448 = 0.786448   [d(tanh(a))/da = 1 - tanh(a)**2 = 1 - out**2]
-      from #1 (a*b, as a): 1.0 x 0.5 = 0.5   [d(a*b)/da = b]
-      from #1 (a*b, as b): 1.0 x 0.5 = 0.5   [d(a*b)/db = a]
+      from #2 (tanh(x)): 1.0 x 0.786448 = 0.786448   [d(tanh(x))/dx = 1 - tanh(x)**2 = 1 - #2**2]
+      from #1 (x*x, operand 1): 1.0 x 0.5 = 0.5   [d(x*x)/dx = x]
+      from #1 (x*x, operand 2): 1.0 x 0.5 = 0.5   [d(x*x)/dx = x]
       total: 1.78645
     >>> why.total == x.grad   # added in backward()'s order: the same number to the last bit
     True
@@ -34,7 +34,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinygrad_edu.engine import Value, _fmt
-from tinygrad_edu.stepping import expression, operand_names, reference, rule_text
+from tinygrad_edu.stepping import (
+    _substitute,
+    formula_name,
+    named_expression,
+    operand_names,
+    reference,
+    rule_text,
+)
 
 __all__ = ["Contribution", "GradExplanation", "explain_grad"]
 
@@ -48,21 +55,21 @@ class Contribution:
     user_name: str  # its label, or '#i'
     position: int  # which operand of the user the node is
     operand: str  # that operand's name in the user's formula: 'a', 'b', 'w3', ...
-    rule: str  # the local derivative as text, e.g. 'b' or '1 - out**2'
+    rule: str  # the local derivative over the real names, e.g. 'y' or '1 - #2**2'
     user_grad: float
     local_grad: float
+    formula: str  # the user's formula over its operands' real names: 'x*y', 'tanh(x)'
+    derivative: str  # the local derivative with those names: 'd(x*y)/dx = y'
+    which: str = ""  # ', operand 2' when the user reads the node more than once (x*x)
 
     @property
     def value(self) -> float:
         return self.local_grad * self.user_grad  # the product backward() computes
 
     def __str__(self) -> str:
-        n = len(self.user.parents)
-        expr = expression(self.user.op, n)
         return (
-            f"from {self.user_name} ({_short_op(expr)}, as {self.operand}): "
-            f"{_fmt(self.user_grad)} x {_fmt(self.local_grad)} = {_fmt(self.value)}"
-            f"   [d({expr})/d{self.operand} = {self.rule}]"
+            f"from {self.user_name} ({self.formula}{self.which}): "
+            f"{_fmt(self.user_grad)} x {_fmt(self.local_grad)} = {_fmt(self.value)}   [{self.derivative}]"
         )
 
 
@@ -142,29 +149,33 @@ def users_of(node: Value, order: list[Value], index: dict[Value, int]) -> list[C
     found = []
     for user in reversed(order):
         parents = user.parents
-        if not parents:
+        if node not in parents:  # by identity: Value has no __eq__
             continue
+        generic = operand_names(user.op, len(parents))
+        names = {g: formula_name(p, index[p]) for g, p in zip(generic, parents)}
+        names["out"] = formula_name(user, index[user])
+        formula = named_expression(user.op, [names[g] for g in generic])
         for position, (parent, local_grad) in enumerate(zip(parents, user.local_grads)):
-            if parent is node:
-                found.append(
-                    Contribution(
-                        user=user,
-                        user_index=index[user],
-                        user_name=reference(user, index[user]),
-                        position=position,
-                        operand=operand_names(user.op, len(parents))[position],
-                        rule=rule_text(user.op, position, len(parents)),
-                        user_grad=user.grad,
-                        local_grad=local_grad,
-                    )
+            if parent is not node:
+                continue
+            rule = _substitute(rule_text(user.op, position, len(parents)), names)
+            derivative = f"d({formula})/d{names[generic[position]]} = {rule}"
+            found.append(
+                Contribution(
+                    user=user,
+                    user_index=index[user],
+                    user_name=reference(user, index[user]),
+                    position=position,
+                    operand=generic[position],
+                    rule=rule,
+                    user_grad=user.grad,
+                    local_grad=local_grad,
+                    formula=formula,
+                    derivative=derivative,
+                    which=f", operand {position + 1}" if parents.count(node) > 1 else "",
                 )
+            )
     return found
-
-
-def _short_op(expr: str) -> str:
-    """'tanh(a)' -> 'tanh', 'a*b' stays: the op as the issue's example prints it."""
-    head, paren, _ = expr.partition("(")
-    return head if paren and head.isidentifier() else expr
 
 
 def _d(name: str) -> str:
