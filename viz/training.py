@@ -58,8 +58,9 @@ import html
 import math
 import os
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
-from operator import mul
+from operator import add, mul
 from pathlib import Path
 from typing import Any
 
@@ -111,12 +112,20 @@ class TrainingRecorder:
         self.score = score if self.points else None
         self.grid_x, self.grid_y = _grid_axes(self.points, resolution) if self.points else ([], [])
         self.frames: list[dict[str, Any]] = []
+        self.seconds = 0.0  # time spent recording, so a demo can report its training time without it
         self._pending: tuple[dict[str, Any], list[float]] | None = None  # the last frame and its raw values
 
     def record(self, step: int, loss: float, **metrics: float) -> None:
         """Snapshot step `step`: call after ``loss.backward()`` and before
         ``optimizer.step()``, on every step. `metrics` (say accuracy=0.97)
         are shown beside the loss; those in 0..1 are drawn too."""
+        start = time.perf_counter()
+        try:
+            self._record(step, loss, metrics)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def _record(self, step: int, loss: float, metrics: dict[str, float]) -> None:
         if isinstance(step, bool) or not isinstance(step, int):
             raise TypeError(f"TrainingRecorder.record: step must be an int, got {step!r}")
         loss = _finite(loss, "loss")
@@ -212,11 +221,14 @@ def mlp_grid_scores(model: Any) -> Scorer:
 
     def score(xs: Sequence[float], ys: Sequence[float]) -> list[list[float]]:
         layers = [
-            ([[w.data for w in n.weight] for n in layer.neurons], [n.bias.data for n in layer.neurons], layer)
+            (
+                [[w.data for w in n.weight] for n in layer.neurons],
+                [n.bias.data for n in layer.neurons],
+                layer.neurons[0].activation,
+            )
             for layer in model.layers
         ]
-        (w1, b1, layer1), rest = layers[0], layers[1:]
-        f1 = _ACTIVATIONS[layer1.neurons[0].activation]
+        (w1, b1, act1), rest = layers[0], layers[1:]
         # Layer 1 reads (x, y): w.x = wx*x + wy*y, so the x and y parts are
         # computed once per column and once per row instead of per point.
         x_part = [[w[0] * x for w in w1] for x in xs]
@@ -225,10 +237,9 @@ def mlp_grid_scores(model: Any) -> Scorer:
             y_part = [w[1] * y + b for w, b in zip(w1, b1)]
             row = []
             for xp in x_part:
-                h = [f1(a + c) for a, c in zip(xp, y_part)]
-                for weights, biases, layer in rest:
-                    f = _ACTIVATIONS[layer.neurons[0].activation]
-                    h = [f(sum(map(mul, w, h)) + b) for w, b in zip(weights, biases)]
+                h = _activate(act1, list(map(add, xp, y_part)))
+                for weights, biases, act in rest:
+                    h = _activate(act, [sum(map(mul, w, h), b) for w, b in zip(weights, biases)])
                 row.append(h[0])
             rows.append(row)
         return rows
@@ -254,15 +265,19 @@ def grid_letters(rows: Sequence[Sequence[float]]) -> str:
 
 
 # ------------------------------------------------------------------ helpers
-def _relu(x: float) -> float:
-    return x if x > 0.0 else 0.0
+def _activate(name: str, zs: list[float]) -> list[float]:
+    if name == "relu":  # inline: a function call per number would double the cost
+        return [z if z > 0.0 else 0.0 for z in zs]
+    if name == "linear":
+        return zs
+    return [_ACTIVATIONS[name](z) for z in zs]
 
 
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
 
 
-_ACTIVATIONS = {"relu": _relu, "tanh": math.tanh, "sigmoid": _sigmoid, "linear": lambda x: x}
+_ACTIVATIONS = {"tanh": math.tanh, "sigmoid": _sigmoid}
 
 
 def _round(x: float, digits: int = 3) -> float:
