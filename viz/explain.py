@@ -146,21 +146,29 @@ def explain_grad(node: Value, root: Value) -> GradExplanation:
 
 def users_of(node: Value, order: list[Value], index: dict[Value, int]) -> list[Contribution]:
     """Every (user, operand slot) that reads `node`, in backward()'s order."""
-    found = []
+    return _contributions(order, index, only=node).get(node, [])
+
+
+def contributions_by_node(order: list[Value], index: dict[Value, int]) -> dict[Value, list[Contribution]]:
+    """`users_of` for every node of the graph at once, in one pass over its edges."""
+    return _contributions(order, index, only=None)
+
+
+def _contributions(order, index, only: Value | None) -> dict[Value, list[Contribution]]:
+    found: dict[Value, list[Contribution]] = {}
     for user in reversed(order):
         parents = user.parents
-        if node not in parents:  # by identity: Value has no __eq__
+        if not parents or (only is not None and only not in parents):  # by identity: no Value.__eq__
             continue
         generic = operand_names(user.op, len(parents))
         names = {g: formula_name(p, index[p]) for g, p in zip(generic, parents)}
         names["out"] = formula_name(user, index[user])
         formula = named_expression(user.op, [names[g] for g in generic])
         for position, (parent, local_grad) in enumerate(zip(parents, user.local_grads)):
-            if parent is not node:
+            if only is not None and parent is not only:
                 continue
             rule = _substitute(rule_text(user.op, position, len(parents)), names)
-            derivative = f"d({formula})/d{names[generic[position]]} = {rule}"
-            found.append(
+            found.setdefault(parent, []).append(
                 Contribution(
                     user=user,
                     user_index=index[user],
@@ -171,8 +179,8 @@ def users_of(node: Value, order: list[Value], index: dict[Value, int]) -> list[C
                     user_grad=user.grad,
                     local_grad=local_grad,
                     formula=formula,
-                    derivative=derivative,
-                    which=f", operand {position + 1}" if parents.count(node) > 1 else "",
+                    derivative=f"d({formula})/d{names[generic[position]]} = {rule}",
+                    which=f", operand {position + 1}" if parents.count(parent) > 1 else "",
                 )
             )
     return found
