@@ -64,7 +64,9 @@ class Browser:
         os.close(r)
         os.close(w)
         target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self._session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self._session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -93,7 +95,9 @@ class Browser:
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page."""
-        reply = self._call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=True)
+        reply = self._call(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=True
+        )
         if "exceptionDetails" in reply:
             raise RuntimeError(f"chromium: {expression!r} raised {reply['exceptionDetails']}")
         return reply["result"].get("value")

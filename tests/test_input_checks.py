@@ -581,6 +581,89 @@ CASES = [
     ("choose_renderer", lambda: viz.choose_renderer("svg"), ValueError, ["renderer must be one of", "'svg'"]),
     ("render_bytes", lambda: viz.render_bytes(x2(), "jpeg"), ValueError, ["format must be one of", "'jpeg'"]),
     ("render", lambda: viz.render(x2(), "graph.bmp"), ValueError, ["render", "'bmp'", ".svg"]),
+    (
+        "stepping_page",
+        lambda: viz.stepping_page(x2(), quiz="yes"),
+        TypeError,
+        ["stepping_page", "quiz", "'yes'"],
+    ),
+    ("explain_grad", lambda: viz.explain_grad("x", x2()), TypeError, ["explain_grad", "node", "str"]),
+    (
+        "explain_grad",
+        lambda: viz.explain_grad(Value(1.0, label="w"), x2()),
+        ValueError,
+        ["explain_grad", "'w'", "not in the graph"],
+    ),
+    ("TrainingRecorder", lambda: viz.TrainingRecorder("w"), TypeError, ["TrainingRecorder", "params", "str"]),
+    ("TrainingRecorder", lambda: viz.TrainingRecorder([]), ValueError, ["TrainingRecorder", "empty"]),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([1.0]),
+        TypeError,
+        ["TrainingRecorder", "Values", "1.0"],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([Value(1.0)], every=0),
+        ValueError,
+        ["TrainingRecorder", "every", "0"],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([Value(1.0)], points=[(0.0, 1.0)]),
+        ValueError,
+        ["TrainingRecorder", "labels="],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([Value(1.0)], points=[(0.0, 1.0)], labels=[1]),
+        ValueError,
+        ["TrainingRecorder", "score=", "nn.MLP"],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder(MLP(2, [2, 1]), points=[(0.0, 1.0, 2.0)], labels=[1]),
+        ValueError,
+        ["TrainingRecorder", "pair (x, y)"],
+    ),
+    (
+        "TrainingRecorder.record",
+        lambda: viz.TrainingRecorder([Value(1.0)]).record("0", 1.0),
+        TypeError,
+        ["TrainingRecorder.record", "step", "'0'"],
+    ),
+    (
+        "TrainingRecorder.record",
+        lambda: viz.TrainingRecorder([Value(1.0)]).record(0, math.nan),
+        ValueError,
+        ["TrainingRecorder.record", "loss", "nan", "diverged"],
+    ),
+    (
+        "TrainingRecorder.record",
+        lambda: viz.TrainingRecorder([Value(1.0)]).record(0, 1.0, accuracy="high"),
+        TypeError,
+        ["TrainingRecorder.record", "accuracy", "'high'"],
+    ),
+    (
+        "TrainingRecorder.page",
+        lambda: viz.TrainingRecorder([Value(1.0)]).page(),
+        ValueError,
+        ["TrainingRecorder", "nothing recorded", "record()"],
+    ),
+    (
+        "mlp_grid_scores",
+        lambda: viz.mlp_grid_scores(Linear(2, 1)),
+        TypeError,
+        ["mlp_grid_scores", "nn.MLP", "Linear"],
+    ),
+    (
+        "mlp_grid_scores",
+        lambda: viz.mlp_grid_scores(MLP(3, [1])),
+        ValueError,
+        ["mlp_grid_scores", "2 inputs"],
+    ),
+    ("grid_letters", lambda: viz.training.grid_letters(["ab"]), TypeError, ["grid_letters", "'ab'"]),
+    ("grid_letters", lambda: viz.training.grid_letters([[math.nan]]), TypeError, ["grid_letters", "nan"]),
 ]
 
 # Public names whose inputs are checked in another test file, or that take
@@ -617,9 +700,10 @@ def public_names() -> set[str]:
             and (inspect.isfunction(obj) or inspect.isclass(obj))
             and obj.__module__ == module.__name__
         }
-    for module in (nn, word2vec, datasets, viz, stepping):
+    for module in (nn, word2vec, datasets, viz, stepping, viz.training, viz.explain):
         names |= set(module.__all__)
-    dataclasses = {"BackwardStep", "ForwardStep", "GradUpdate"}  # what backward_steps yields: not called
+    # What backward_steps and explain_grad return: read, not called.
+    dataclasses = {"BackwardStep", "ForwardStep", "GradUpdate", "Contribution", "GradExplanation"}
     return names - dataclasses
 
 

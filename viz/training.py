@@ -258,7 +258,11 @@ def grid_letters(rows: Sequence[Sequence[float]]) -> str:
     """
     out = []
     for row in rows:
+        if isinstance(row, (str, bytes)) or not isinstance(row, Iterable):
+            raise TypeError(f"grid_letters: expected rows of numbers, got a row {row!r:.40}")
         for s in row:
+            if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s):
+                raise TypeError(f"grid_letters: expected rows of finite numbers, got {s!r:.40}")
             letter = "abcdefghijk"[min(10, int(abs(s) * 10))]
             out.append(letter.upper() if s > 0 else letter)
     return "".join(out)
