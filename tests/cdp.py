@@ -22,6 +22,18 @@ import tempfile
 import time
 from typing import Any
 
+# The flags every headless run in the tests uses: no GPU, no sandbox (root in
+# CI), and nothing that reaches out to the network on its own.
+HEADLESS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 
 class Browser:
     """One headless Chromium with one page, driven over the DevTools pipe."""
@@ -37,13 +49,7 @@ class Browser:
         self._from_browser, from_browser_w = os.pipe()
 
         args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *HEADLESS,
             f"--user-data-dir={self._profile.name}",
             "--remote-debugging-pipe",
             "about:blank",

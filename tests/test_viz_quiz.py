@@ -96,6 +96,7 @@ def test_typing_a_right_and_a_wrong_answer(tmp_path):
         assert browser.evaluate("document.activeElement.id") == "quiz-answer-0"  # ready to type
         assert browser.text("explain") == ""  # the rule and the numbers are not shown yet
         assert browser.text(f"grad-n{n - 2}") == "0.0000"  # nor the grad L hands to its parent
+        assert browser.text(f"grad-n{n - 1}") == "1.0000"  # L's own grad is known before its step
 
         browser.type(f"{local:.3g}")  # 0.00134: right, within 1%
         browser.press("Enter")

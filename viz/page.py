@@ -358,8 +358,10 @@ _SCRIPT = r"""(function () {
     var grads = [], colors = [], i;
     for (i = 0; i < n; i++) { grads.push(data.zero); colors.push(data.white); }
     for (i = n; i <= current; i++) {  // replay the backward steps up to this one
-      if (hooks.hidden(i)) { continue; }
-      frames[i].set.forEach(function (change) { grads[change[0]] = change[1]; colors[change[0]] = change[2]; });
+      var held = hooks.hidden(i);  // then only the node's own grad (the first change) is shown
+      frames[i].set.forEach(function (change, j) {
+        if (j === 0 || !held) { grads[change[0]] = change[1]; colors[change[0]] = change[2]; }
+      });
     }
     var frame = current >= 0 ? frames[current] : null;
     for (i = 0; i < n; i++) {
