@@ -24,6 +24,13 @@ and 100% (keys f, -, +, 0) zoom it, and the pane can be dragged taller. A
 value shows its number only once the forward pass has computed it: before
 that its box and its table row say ``?``.
 
+Click a value (or Tab to its row and press Enter) and "Why this grad?"
+shows its grad as the sum of the terms the values it feeds hand back
+(`viz.explain_grad`), as far as the current step has got. With
+``quiz=True`` the page asks, before each backward step, for the local
+derivative of every edge; an answer within 1% (or 0.0001) is right; the
+step is shown once answered, and the score is kept to the end.
+
 A graph of more than ``max_nodes`` values is refused before any work is done
 (the steps of a million-node chain would take minutes to write down).
 
