@@ -664,6 +664,19 @@ CASES = [
     ),
     ("grid_letters", lambda: viz.training.grid_letters(["ab"]), TypeError, ["grid_letters", "'ab'"]),
     ("grid_letters", lambda: viz.training.grid_letters([[math.nan]]), TypeError, ["grid_letters", "nan"]),
+    ("render", lambda: viz.render(x2(), "graph.svg", timeout=0), ValueError, ["render", "timeout", "0"]),
+    (
+        "render_bytes",
+        lambda: viz.render_bytes(x2(), timeout=math.inf),
+        ValueError,
+        ["timeout", "finite", "inf"],
+    ),
+    (
+        "draw_dot",
+        lambda: viz.draw_dot(x2(), group=Linear(1, 1), collapse="Nope"),
+        ValueError,
+        ["draw_dot", "collapse='Nope'", "its modules are Linear"],
+    ),
 ]
 
 # Public names whose inputs are checked in another test file, or that take
@@ -685,6 +698,8 @@ CHECKED_ELSEWHERE = {
     "reference": "a text helper for drawings",
     "rule_text": "a text helper for drawings: an unknown op says so in the text",
     "RendererUnavailable": "an exception class",
+    "RenderTimeout": "an exception class",
+    "DEFAULT_TIMEOUT": "a constant",
     "DEFAULT_MAX_NODES": "a constant",
 }
 

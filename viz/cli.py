@@ -6,8 +6,9 @@
 
 `tinygrad_edu.cli` hands the arguments after the subcommand to `draw_main` /
 `step_main`, which return the exit code: 0 on success, 2 for a refused
-expression, a bad option or a file that cannot be written (with the reason
-on stderr, never a traceback), 1 when no renderer is available.
+expression, a bad option, a file that cannot be written or a graph too big
+to lay out in time (with the reason on stderr, never a traceback), 1 when
+no renderer is available.
 
 An expression may start with a minus sign (``draw "-a*b" --set a=1 b=2``):
 anything starting with ``-`` that is not one of the options is taken for
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .expr import FUNCTIONS, ExpressionError, build_expression, parse_assignments
+from .rendering import DEFAULT_TIMEOUT
 
 __all__ = ["draw_main", "step_main"]
 
@@ -57,7 +59,25 @@ def _parser(command: str, description: str) -> argparse.ArgumentParser:
         default="auto",
         help="Graphviz's dot, or the in-process WebAssembly Graphviz (default: dot if on PATH)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="stop a layout that takes longer than this (default: %(default)g)",
+    )
     return parser
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (0 < x < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return x
 
 
 def draw_main(argv: Sequence[str] | None = None) -> int:
@@ -73,6 +93,8 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-data", action="store_true", help="hide the values")
     parser.add_argument("--no-legend", action="store_true", help="leave out the key to the styles")
     args = parser.parse_args(_expression_first(parser, argv))
+    if Path(args.out).is_dir():  # say so, rather than "cannot tell the format" of a folder
+        return _file_error("draw", args.out, IsADirectoryError(21, "it is a directory: give a file name"))
     root = _build(args, "draw")
     if root is None:
         return 2
@@ -80,7 +102,7 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         root.backward()
 
     from .draw import draw_dot
-    from .rendering import RendererUnavailable, choose_renderer, render
+    from .rendering import RendererUnavailable, RenderTimeout, choose_renderer, render
 
     try:
         dot = draw_dot(
@@ -88,11 +110,11 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         )
         suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         which = choose_renderer(args.renderer, suffix) if suffix in ("svg", "png", "pdf") else "none"
-        path = render(dot, args.out, renderer=args.renderer)
+        path = render(dot, args.out, renderer=args.renderer, timeout=args.timeout)
     except RendererUnavailable as error:
         print(f"tinygrad-edu draw: {error}", file=sys.stderr)
         return 1
-    except ValueError as error:
+    except (ValueError, RenderTimeout) as error:
         print(f"tinygrad-edu draw: {error}", file=sys.stderr)
         return 2
     except OSError as error:
@@ -145,14 +167,16 @@ def step_main(argv: Sequence[str] | None = None) -> int:
 def _write_page(root, args: argparse.Namespace) -> int:
     """Write the stepping page (or the quiz) to --html, and say so."""
     from .page import write_stepping_page
-    from .rendering import RendererUnavailable
+    from .rendering import RendererUnavailable, RenderTimeout
 
     try:
-        path = write_stepping_page(root, args.html, renderer=args.renderer, quiz=args.quiz)
+        path = write_stepping_page(
+            root, args.html, renderer=args.renderer, timeout=args.timeout, quiz=args.quiz
+        )
     except RendererUnavailable as error:
         print(f"tinygrad-edu step: {error}", file=sys.stderr)
         return 1
-    except ValueError as error:
+    except (ValueError, RenderTimeout) as error:
         print(f"tinygrad-edu step: {error}", file=sys.stderr)
         return 2
     except OSError as error:

@@ -53,7 +53,7 @@ from tinygrad_edu.engine import Value
 from tinygrad_edu.stepping import backward_steps, forward_steps, reference
 
 from .draw import DEFAULT_MAX_NODES, check_options, draw_dot, format_number, grad_color, grad_scale
-from .rendering import render_bytes, svg_element
+from .rendering import DEFAULT_TIMEOUT, render_bytes, svg_element
 
 __all__ = ["stepping_page", "write_stepping_page"]
 
@@ -65,13 +65,15 @@ def stepping_page(
     title: str | None = None,
     renderer: str = "auto",
     max_nodes: int = DEFAULT_MAX_NODES,
+    timeout: float = DEFAULT_TIMEOUT,
     quiz: bool = False,
 ) -> str:
     """The HTML text of the stepping page for the graph of `root`.
 
     The backward pass shown starts from zero grads; the graph's own grads are
     put back as they were afterwards. `params` (a Module or Values) marks the
-    parameters, as in `draw_dot`. ``quiz=True`` asks for each local
+    parameters, as in `draw_dot`. `max_nodes` refuses a bigger graph;
+    `timeout` is the seconds the layout may take (`viz.render`). ``quiz=True`` asks for each local
     derivative before a backward step is shown (see `_QUIZ_SCRIPT`).
     """
     if not isinstance(root, Value):
@@ -102,7 +104,7 @@ def stepping_page(
         # Drawn with the final grads, so the boxes are wide enough for them;
         # the script shows each step's grads in their place.
         dot = draw_dot(root, params=param_list, max_nodes=max_nodes, renderer=renderer)
-        svg = svg_element(render_bytes(dot, "svg", renderer=renderer))
+        svg = svg_element(render_bytes(dot, "svg", renderer=renderer, timeout=timeout))
     finally:
         for v, grad in zip(order, saved):
             v.grad = grad
@@ -151,7 +153,8 @@ def stepping_page(
     }
     # One pass, so that text put in (a label saying "@SVG@") is never replaced again.
     page = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], _TEMPLATE)
-    return page
+    # A lone surrogate in a label has no UTF-8: write it as the text \udxxx.
+    return page.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def write_stepping_page(root: Value, path: str | os.PathLike, **options: Any) -> Path:
