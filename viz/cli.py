@@ -111,14 +111,8 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         which = choose_renderer(args.renderer, suffix) if suffix in ("svg", "png", "pdf") else "none"
         path = render(dot, args.out, renderer=args.renderer, timeout=args.timeout)
-    except RendererUnavailable as error:
-        print(f"tinygrad-edu draw: {error}", file=sys.stderr)
-        return 1
-    except (ValueError, RenderTimeout) as error:
-        print(f"tinygrad-edu draw: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        return _file_error("draw", args.out, error)
+    except (RendererUnavailable, RenderTimeout, ValueError, OSError) as error:
+        return _failed("draw", args.out, error)
     how = f" (rendered with {which})" if which != "none" else ""
     print(f"wrote {path}{how}: {len(root.topological_order())} values, output {root.data:.6g}")
     return 0
@@ -173,14 +167,8 @@ def _write_page(root, args: argparse.Namespace) -> int:
         path = write_stepping_page(
             root, args.html, renderer=args.renderer, timeout=args.timeout, quiz=args.quiz
         )
-    except RendererUnavailable as error:
-        print(f"tinygrad-edu step: {error}", file=sys.stderr)
-        return 1
-    except (ValueError, RenderTimeout) as error:
-        print(f"tinygrad-edu step: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        return _file_error("step", args.html, error)
+    except (RendererUnavailable, RenderTimeout, ValueError, OSError) as error:
+        return _failed("step", args.html, error)
     if args.quiz:
         n = sum(len(v.parents) for v in root.topological_order())
         print(
@@ -213,6 +201,17 @@ def _expression_first(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
         if arg.startswith("-") and option not in options and not re.fullmatch(r"--[a-z][a-z-]*", option):
             args[k] = " " + arg
     return args
+
+
+def _failed(command: str, path: str, error: Exception) -> int:
+    """The message and exit code for a drawing or page that could not be
+    written: 1 when no renderer is installed, 2 for everything else."""
+    from .rendering import RendererUnavailable
+
+    if isinstance(error, OSError):
+        return _file_error(command, path, error)
+    print(f"tinygrad-edu {command}: {error}", file=sys.stderr)
+    return 1 if isinstance(error, RendererUnavailable) else 2
 
 
 def _file_error(command: str, path: str, error: OSError) -> int:
