@@ -154,9 +154,14 @@ def test_selecting_a_value_shows_its_grad_as_a_sum_so_far(tmp_path):
         text = browser.text("why")
         y.backward()
         assert "still to come" not in text and f"total: {viz.format_number(x.grad)}" in text
-        assert "classList" and "selected" in browser.evaluate(
-            f"document.getElementById('row-n{xi}').className"
-        )
+        assert "selected" in browser.evaluate(f"document.getElementById('row-n{xi}').className")
+        # From the keyboard: a row takes the focus (Tab) and Enter selects it.
+        root_row = f"row-n{n - 1}"
+        assert browser.evaluate(f"document.getElementById('{root_row}').tabIndex") == 0
+        browser.evaluate(f"document.getElementById('{root_row}').focus()")
+        browser.press("Enter")
+        assert browser.text("why").startswith("y.grad is 1.0000")
+        assert "it is the output" in browser.text("why")
 
 
 @needs_chromium
