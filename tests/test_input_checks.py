@@ -145,10 +145,24 @@ CASES = [
     ("AdamW", lambda: optim.AdamW(3), TypeError, ["AdamW", "int"]),
     ("SGD", lambda: optim.SGD([[Value(1.0)]], lr=0.1), TypeError, ["SGD", "Values", "list"]),
     (
+        "SGD",
+        lambda: optim.SGD([Value(2.0), p := Value(1.0), p]),  # stepped twice: a tied weight listed twice
+        ValueError,
+        ["SGD", "parameter 2", "parameter 1", "same Value", "once"],
+    ),
+    ("Adam", lambda: optim.Adam([Value(1.0)] * 2), ValueError, ["Adam", "parameter 1", "same Value"]),
+    (
         "clip_grad_norm_",
         lambda: optim.clip_grad_norm_(Value(1.0), 1.0),
         TypeError,
         ["clip_grad_norm_", "Value"],
+    ),
+    ("SGD", lambda: optim.SGD([Value(1.0)], lr=10**400), ValueError, ["SGD", "lr", "about 401 digits"]),
+    (
+        "clip_grad_norm_",
+        lambda: optim.clip_grad_norm_([Value(1.0)], 10**400),
+        ValueError,
+        ["clip_grad_norm_", "max_norm", "about 401 digits"],
     ),
     (
         "clip_grad_norm_",
@@ -181,12 +195,101 @@ CASES = [
     ("Linear", lambda: Linear(3, 2)([1.0, None, 3.0]), TypeError, ["Linear(in_features=3", "None"]),
     ("Linear", lambda: Linear(3, 2)(True), TypeError, ["Linear(in_features=3", "3", "bool"]),
     ("MLP", lambda: MLP(2, 16), TypeError, ["MLP", "nouts", "16", "[16, 16, 1]"]),
+    # a NaN or an infinity in the input: the engine finds it, the module the user called is named first
+    ("Linear", lambda: Linear(2, 1)([math.nan, 1.0]), ValueError, ["Linear(in_features=2", "nan"]),
+    ("MLP", lambda: MLP(2, [3, 1])([1.0, math.inf]), ValueError, ["MLP(2 -> 3 -> 1", "Layer(2 -> 3", "inf"]),
+    ("Neuron", lambda: Neuron(2)([math.nan, 1.0]), ValueError, ["Neuron(2, relu)", "nan"]),
+    ("LayerNorm", lambda: LayerNorm(2)([math.nan, 1.0]), ValueError, ["LayerNorm(2", "nan"]),
+    ("RMSNorm", lambda: RMSNorm(2)([1.0, -math.inf]), ValueError, ["RMSNorm(2", "inf"]),
+    ("LSTMCell", lambda: LSTMCell(2, 2)([math.nan, 1.0]), ValueError, ["LSTMCell(2, 2)", "nan"]),
+    (
+        "AttentionHead",
+        lambda: AttentionHead(2, 2)([[math.nan, 1.0]]),
+        ValueError,
+        ["AttentionHead(d_model=2", "nan"],
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: MultiHeadAttention(2, 1)([[math.nan, 1.0]]),
+        ValueError,
+        ["MultiHeadAttention(", "nan"],
+    ),
+    (
+        "FeedForward",
+        lambda: FeedForward(2)([[math.nan, 1.0]]),
+        ValueError,
+        ["FeedForward(2 -> 8 -> 2", "nan"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(2, 1)([[math.nan, 1.0]]),
+        ValueError,
+        ["TransformerBlock(", "nan"],
+    ),
+    ("AddNorm", lambda: AddNorm(2)([[math.nan, 1.0]], [[1.0, 1.0]]), ValueError, ["AddNorm(2)", "nan"]),
+    (
+        "PositionalEmbedding",
+        lambda: PositionalEmbedding(2, 2)([[math.nan, 1.0]]),
+        ValueError,
+        ["PositionalEmbedding(2, 2)", "nan"],
+    ),
+    (
+        "SinusoidalPositionalEncoding",
+        lambda: SinusoidalPositionalEncoding(2, 2)([[math.nan, 1.0]]),
+        ValueError,
+        ["SinusoidalPositionalEncoding(2, 2)", "nan"],
+    ),
     ("MLP", lambda: MLP(2, "16"), TypeError, ["MLP", "nouts", "'16'"]),
     ("MLP", lambda: MLP(0, [1]), ValueError, ["MLP", "nin", "0"]),
     ("MLP", lambda: MLP(2, [4, 0]), ValueError, ["MLP", "nouts[1]", "0"]),
     ("MLP", lambda: MLP(2, [4, True]), ValueError, ["MLP", "nouts[1]", "True"]),
     ("MLP", lambda: MLP(2, [4, 1], activations=["relu", "gelu"]), ValueError, ["MLP", "'gelu'", "tanh"]),
     ("MLP", lambda: MLP(2, [4, 1], activations=3), TypeError, ["MLP", "activations", "3"]),
+    # one layer leaves the hidden activation unused: still a typo to report
+    ("MLP", lambda: MLP(2, [1], activations="Relu"), ValueError, ["MLP", "'Relu'", "lowercase", "'relu'"]),
+    ("Neuron", lambda: Neuron(2, activation="ReLU"), ValueError, ["Neuron", "'ReLU'", "lowercase", "'tanh'"]),
+    # switches: bias="no" is a non-empty str, so Python would read it as True
+    ("GPT", lambda: GPT(5, 4, 1, 4, 2, bias="no"), TypeError, ["GPT", "bias", "'no'", "True or False"]),
+    ("Linear", lambda: Linear(2, 2, bias="False"), TypeError, ["Linear", "bias", "'False'", "str"]),
+    ("Linear", lambda: Linear(2, 2, bias=0), TypeError, ["Linear", "bias", "0", "an int"]),
+    (
+        "AttentionHead",
+        lambda: AttentionHead(4, 2, causal="no"),
+        TypeError,
+        ["AttentionHead", "causal", "'no'"],
+    ),
+    ("AttentionHead", lambda: AttentionHead(4, 2, bias=None), TypeError, ["AttentionHead", "bias", "None"]),
+    (
+        "MultiHeadAttention",
+        lambda: MultiHeadAttention(4, 2, causal="yes"),
+        TypeError,
+        ["MultiHeadAttention", "causal", "'yes'"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(4, 2, norm_first="post"),
+        TypeError,
+        ["TransformerBlock", "norm_first", "'post'"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(4, 2, causal="no"),
+        TypeError,
+        ["TransformerBlock", "causal"],
+    ),
+    ("FeedForward", lambda: FeedForward(4, bias="no"), TypeError, ["FeedForward", "bias", "'no'"]),
+    ("AddNorm", lambda: AddNorm(4, bias=[]), TypeError, ["AddNorm", "bias", "[]"]),
+    (
+        "LayerNorm",
+        lambda: LayerNorm(4, elementwise_affine="no"),
+        TypeError,
+        ["LayerNorm", "elementwise_affine"],
+    ),
+    ("LayerNorm", lambda: LayerNorm(4, bias=1.0), TypeError, ["LayerNorm", "bias", "1.0"]),
+    ("RMSNorm", lambda: RMSNorm(4, elementwise_affine="no"), TypeError, ["RMSNorm", "elementwise_affine"]),
+    ("RNNCell", lambda: RNNCell(2, 2, bias="no"), TypeError, ["RNNCell", "bias", "'no'"]),
+    ("GRUCell", lambda: GRUCell(2, 2, bias="no"), TypeError, ["GRUCell", "bias"]),
+    ("LSTMCell", lambda: LSTMCell(2, 2, bias="no"), TypeError, ["LSTMCell", "bias"]),
     # ------------------------------------------------ embeddings and positions
     ("Embedding", lambda: Embedding(3, 2)([[0, 1]]), TypeError, ["Embedding(3, 2)", "[0, 1]", "ints"]),
     ("Embedding", lambda: Embedding(3, 2)(2), TypeError, ["Embedding(3, 2)", "token ids", "int"]),
@@ -426,6 +529,13 @@ CASES = [
         ["cosine_similarity", "[1.0]"],
     ),
     ("cosine_similarity", lambda: cosine_similarity("ab", "cd"), TypeError, ["cosine_similarity", "str"]),
+    (
+        "cosine_similarity",
+        lambda: cosine_similarity([1.0, math.inf], [1.0, 1.0]),
+        ValueError,
+        ["cosine_similarity", "finite", "inf"],
+    ),
+    ("pca_2d", lambda: pca_2d([[1.0, 2.0], [10**400, 1.0]]), ValueError, ["pca_2d", "finite", "1000"]),
     ("log_sigmoid", lambda: log_sigmoid("x"), TypeError, ["log_sigmoid", "'x'", "str"]),
     ("sgns_loss", lambda: sgns_loss(w2v(), 7, [0], [[1]]), ValueError, ["sgns_loss", "center", "7", "0..2"]),
     ("sgns_loss", lambda: sgns_loss(w2v(), -1, [0], [[1]]), ValueError, ["sgns_loss", "center", "-1"]),
@@ -776,7 +886,7 @@ def test_a_saved_file_that_is_not_text_or_is_nested_absurdly_deep_is_a_clear_err
         layer.load(binary)
     for depth, message in [
         (500, "'weight' holds lists nested too deeply"),
-        (100_000, "JSON nested too deeply"),
+        (20_000, "JSON nested too deeply"),  # 40 KB: under the size limit, so json parses it
     ]:
         deep = tmp_path / f"deep{depth}.json"
         nested = "[" * depth + "1" + "]" * depth
@@ -787,3 +897,21 @@ def test_a_saved_file_that_is_not_text_or_is_nested_absurdly_deep_is_a_clear_err
         with pytest.raises(ValueError, match=message):
             layer.load(deep)
     assert [p.data for p in layer.parameters()] == before
+
+
+def test_cosine_similarity_of_huge_and_tiny_vectors_is_right():
+    """Squaring first made [1e200, 1e200] with itself inf / inf = nan, and 1e-200 a zero vector."""
+    assert cosine_similarity([1e200, 1e200], [1e200, 1e200]) == pytest.approx(1.0, rel=1e-15)
+    assert cosine_similarity([1e308, -1e308], [-1e308, 1e308]) == pytest.approx(-1.0, rel=1e-15)
+    assert cosine_similarity([1e-200, 0.0], [1e-200, 1e-200]) == pytest.approx(math.sqrt(0.5), rel=1e-15)
+    assert cosine_similarity([5e-324], [1e300]) == 1.0
+    rng = random.Random(0)
+    for _ in range(200):  # the same vector: never a hair above 1
+        v = [rng.uniform(-1, 1) for _ in range(7)]
+        assert cosine_similarity(v, v) <= 1.0
+    model = Word2Vec(["a", "b"], dim=2, rng=random.Random(0))
+    for row, scale in zip(model.word_vectors, (1e200, 3e200)):
+        for p in row:
+            p.data = scale
+    [(word, similarity)] = model.nearest("a", k=1)
+    assert word == "b" and similarity == pytest.approx(1.0, rel=1e-15)
