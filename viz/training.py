@@ -27,7 +27,9 @@ its score on a coarse grid (40 x 40 by default), computed with plain floats
 (a graph of Values for 1,600 forward passes a step would cost seconds).
 Numbers are stored to 3 significant digits and the grid as one letter per
 point (`grid_letters`), so the page stays small (the moons demo: 337
-parameters, 100 steps, about 1 MB).
+parameters, 100 steps, about 1 MB). The page grows with parameters x recorded
+steps (about 25 bytes each, plus 1,600 for a grid), so for a long run or a
+big model keep every k-th step with ``every=k``.
 
     >>> from tinygrad_edu import Value
     >>> w = Value(3.0, label="w")
