@@ -13,6 +13,8 @@ Workloads:
       N = 1,000,000 on tinygrad_edu; where micrograd's recursive sort fails.
 * W3  bytes per graph node (tracemalloc) for single op nodes.
 * W4  one training step of a tiny GPT (benchmarks/w4_gpt.py, if present).
+* W5  one training step of the digits CNN on 16 images, beside PyTorch
+      float32 on the same model (benchmarks/w5_cnn.py; PyTorch skipped if absent).
 
 Each (workload, engine) runs in a fresh process, and the processes take turns
 (tinygrad_edu, micrograd, tinygrad_edu, micrograd, ...) so that whatever else
@@ -291,11 +293,19 @@ def run_w4(engine: str, quick: bool) -> dict:
     return {"seconds": statistics.median(times[warmup:]), "positions": positions, "nodes": nodes}
 
 
+# ================================================= W5: the digits CNN's step
+def run_w5(engine: str, quick: bool) -> dict:
+    import w5_cnn
+
+    return w5_cnn.run(engine, quick)
+
+
 WORKLOADS = {
     "W1": (run_w1, (TE, MG, PLAIN)),
     "W2": (run_w2, (TE, MG)),
     "W3": (run_w3, (TE, MG)),
     "W4": (run_w4, (TE,)),
+    "W5": (run_w5, (TE, "pytorch float32")),
 }
 
 
@@ -415,6 +425,12 @@ def report(results: dict, quick: bool) -> list[str]:
                 f"| <= 2 ms | {verdict(per_position <= 2e-3)} |"
             )
             notes.append(f"W4: step time {spread(runs, 'seconds', 1e3, 'ms')} per process.")
+    if "W5" in results:
+        import w5_cnn
+
+        w5_rows, w5_notes = w5_cnn.report(results["W5"], median_of, spread)
+        rows += w5_rows
+        notes += w5_notes
     return rows, notes
 
 
@@ -440,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds' run, to check the script works")
     parser.add_argument("--repeats", type=int, default=None, help="processes per engine and workload")
-    parser.add_argument("--only", default="W1,W2,W3,W4", help="workloads to run (default: %(default)s)")
+    parser.add_argument("--only", default="W1,W2,W3,W4,W5", help="workloads to run (default: %(default)s)")
     parser.add_argument("--worker", nargs=2, metavar=("WORKLOAD", "ENGINE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 

@@ -51,3 +51,14 @@ def test_plain_floats_gradient_of_one_neuron_by_hand():
     loss, grads = plain_floats.loss_and_grads([([[0.5, -1.0]], [0.25])], [(1.0, 2.0)], [1], alpha=0.0)
     assert loss == 2.25
     assert grads == [([[-1.0, -2.0]], [-1.0])]
+
+
+def test_w5_pytorch_runs_the_same_cnn_from_the_same_weights():
+    pytest.importorskip("torch")
+    import w5_cnn
+
+    step, images, drift = w5_cnn.make_torch_step(seed=0)
+    assert images == 16 and drift < 1e-5  # float32 against our float64
+    ours, _, _ = w5_cnn.make_cnn_step(seed=0)
+    for _ in range(2):  # and both follow the same Adam trajectory
+        assert step() == pytest.approx(ours(), rel=1e-4)

@@ -75,14 +75,20 @@ from tinygrad_edu.nn import (
     MLP,
     AddNorm,
     AttentionHead,
+    AvgPool2d,
     Collapse,
+    Conv1d,
+    Conv2d,
     Embedding,
     FeedForward,
+    Flatten,
     GRUCell,
     Layer,
     LayerNorm,
     Linear,
     LSTMCell,
+    MaxPool1d,
+    MaxPool2d,
     MultiHeadAttention,
     Neuron,
     PositionalEmbedding,
@@ -414,6 +420,125 @@ CASES = [
         ValueError,
         ["MultiHeadAttention", "n_head", "True"],
     ),
+    # ---------------------------------------------------- convolution, pooling
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 3)([0.0] * 64),
+        TypeError,
+        ["Conv2d(1, 2, kernel_size=(3, 3)", "[C][H][W]", "a flat list of 64 numbers"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 3)([[0.0] * 8] * 8),
+        TypeError,
+        ["Conv2d(1, 2", "[C][H][W]", "shape (8, 8)"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 3)([[[0.0] * 4] * 4] * 3),
+        ValueError,
+        ["Conv2d(1, 2", "expected 1 input channel(s), got 3"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 5, padding=1)([[[0.0] * 2] * 2]),
+        ValueError,
+        ["Conv2d(1, 2", "kernel (5 along the height)", "padded input (2 + 2*1 = 4)"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, (1, 4))([[[0.0] * 3] * 3]),
+        ValueError,
+        ["Conv2d(1, 2", "kernel (4 along the width)", "(3 + 2*0 = 3)"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 3)([[[[0.0] * 8] * 8]] * 16),
+        TypeError,
+        ["Conv2d(1, 2", "[C][H][W]", "shape (16, 1, 8, 8)", "no batch axis"],
+    ),
+    ("Conv2d", lambda: Conv2d(1, 2, 0), ValueError, ["Conv2d", "kernel_size", "positive int", "0"]),
+    ("Conv2d", lambda: Conv2d(1, 2, (3, -1)), ValueError, ["Conv2d", "kernel_size", "(3, -1)"]),
+    ("Conv2d", lambda: Conv2d(1, 2, 3, stride=0), ValueError, ["Conv2d", "stride", "0"]),
+    ("Conv2d", lambda: Conv2d(1, 2, 3, padding=-1), ValueError, ["Conv2d", "padding", "int >= 0", "-1"]),
+    ("Conv2d", lambda: Conv2d(0, 2, 3), ValueError, ["Conv2d", "in_channels", "0"]),
+    ("Conv2d", lambda: Conv2d(1, 2, (3, 3, 3)), ValueError, ["Conv2d", "kernel_size", "pair"]),
+    ("Conv2d", lambda: Conv2d(1, 2, 2.0), ValueError, ["Conv2d", "kernel_size", "2.0"]),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 1, 2)([[[0.0, 1.0], [1.0]]]),
+        ValueError,
+        ["Conv2d(1, 1", "ragged", "W is 2"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 1, 1)([[["a"]]]),
+        TypeError,
+        ["Conv2d(1, 1", "Value(data)", "'a'"],
+    ),
+    (
+        "Conv1d",
+        lambda: Conv1d(2, 1, 3)([0.0] * 5),
+        TypeError,
+        ["Conv1d(2, 1, kernel_size=(3,)", "[C][L]", "a flat list of 5 numbers"],
+    ),
+    (
+        "Conv1d",
+        lambda: Conv1d(2, 1, 3)([[0.0] * 5]),
+        ValueError,
+        ["Conv1d(2, 1", "2 input channel(s), got 1"],
+    ),
+    (
+        "Conv1d",
+        lambda: Conv1d(1, 1, 6)([[0.0] * 5]),
+        ValueError,
+        ["Conv1d(1, 1", "kernel (6 along the length)", "(5 + 2*0 = 5)"],
+    ),
+    ("Conv1d", lambda: Conv1d(1, 1, (3, 3)), ValueError, ["Conv1d", "kernel_size", "(3, 3)"]),
+    ("Conv1d", lambda: Conv1d(1, 1, 3, stride=0), ValueError, ["Conv1d", "stride", "0"]),
+    (
+        "MaxPool2d",
+        lambda: MaxPool2d(2)([[0.0] * 4] * 4),
+        TypeError,
+        ["MaxPool2d(kernel_size=(2, 2)", "[C][H][W]", "shape (4, 4)"],
+    ),
+    (
+        "MaxPool2d",
+        lambda: MaxPool2d(3)([[[0.0] * 2] * 2]),
+        ValueError,
+        ["MaxPool2d(kernel_size=(3, 3)", "window (3 along the height)", "input (2)"],
+    ),
+    ("MaxPool2d", lambda: MaxPool2d(0), ValueError, ["MaxPool2d", "kernel_size", "0"]),
+    ("MaxPool2d", lambda: MaxPool2d(2, stride=-1), ValueError, ["MaxPool2d", "stride", "-1"]),
+    (
+        "MaxPool2d",
+        lambda: MaxPool2d(1)([[["a"]]]),
+        TypeError,
+        ["MaxPool2d(kernel_size=(1, 1)", "'max'", "'a'"],
+    ),
+    ("AvgPool2d", lambda: AvgPool2d((2, 0)), ValueError, ["AvgPool2d", "kernel_size", "(2, 0)"]),
+    (
+        "AvgPool2d",
+        lambda: AvgPool2d(2)([[[0.0] * 3]]),
+        ValueError,
+        ["AvgPool2d(kernel_size=(2, 2)", "window (2 along the height)", "input (1)"],
+    ),
+    ("MaxPool1d", lambda: MaxPool1d(0), ValueError, ["MaxPool1d", "kernel_size", "0"]),
+    ("MaxPool1d", lambda: MaxPool1d(2, stride=0), ValueError, ["MaxPool1d", "stride", "0"]),
+    (
+        "MaxPool1d",
+        lambda: MaxPool1d(4)([[0.0] * 3]),
+        ValueError,
+        ["MaxPool1d(kernel_size=4, stride=4)", "window (4 along the length)", "input (3)"],
+    ),
+    (
+        "MaxPool1d",
+        lambda: MaxPool1d(2)([0.0] * 4),
+        TypeError,
+        ["MaxPool1d(kernel_size=2", "[C][L]", "flat list"],
+    ),
+    ("Flatten", lambda: Flatten()(3.0), TypeError, ["Flatten()", "a float"]),
+    ("Flatten", lambda: Flatten()([[1.0, 2.0], [3.0]]), ValueError, ["Flatten()", "ragged"]),
     # ------------------------------------------------------------- Collapse
     ("Collapse", lambda: Collapse("cls"), ValueError, ["Collapse", "'cls'", "'first'"]),
     ("Collapse", lambda: Collapse(None), ValueError, ["Collapse", "None", "'mean'"]),
@@ -788,6 +913,26 @@ CASES = [
     ("sense_corpus", lambda: sense_corpus(seed="a"), TypeError, ["sense_corpus", "seed", "'a'"]),
     ("sense_corpus", lambda: sense_corpus(size=5), ValueError, ["sense_corpus", "size", "5"]),
     ("sense_corpus", lambda: sense_corpus(held_out=1.0), ValueError, ["sense_corpus", "held_out", "1.0"]),
+    # -------------------------------------------------------------- datasets
+    ("split_digits", lambda: datasets.split_digits("digits"), TypeError, ["split_digits", "str"]),
+    (
+        "split_digits",
+        lambda: datasets.split_digits([1, 2, 3], n_test=3),
+        ValueError,
+        ["split_digits", "1..2", "3"],
+    ),
+    (
+        "split_digits",
+        lambda: datasets.split_digits([1, 2], n_test=0),
+        ValueError,
+        ["split_digits", "n_test", "0"],
+    ),
+    (
+        "split_digits",
+        lambda: datasets.split_digits([1, 2], seed="0"),
+        TypeError,
+        ["split_digits", "seed", "'0'"],
+    ),
     # -------------------------------------------------------------- treebank
     (
         "Sentence",
@@ -1066,6 +1211,89 @@ CASES = [
     ),
     ("draw_tree", lambda: viz.draw_tree(dogs_bark(), renderer="png"), ValueError, ["draw_tree", "renderer"]),
     ("draw_tree", lambda: viz.draw_tree(dogs_bark(), title=3), TypeError, ["draw_tree", "title", "int"]),
+    (
+        "stepping_page",
+        lambda: viz.stepping_page(x2(), quiz="yes"),
+        TypeError,
+        ["stepping_page", "quiz", "'yes'"],
+    ),
+    ("explain_grad", lambda: viz.explain_grad("x", x2()), TypeError, ["explain_grad", "node", "str"]),
+    (
+        "explain_grad",
+        lambda: viz.explain_grad(Value(1.0, label="w"), x2()),
+        ValueError,
+        ["explain_grad", "'w'", "not in the graph"],
+    ),
+    ("TrainingRecorder", lambda: viz.TrainingRecorder("w"), TypeError, ["TrainingRecorder", "params", "str"]),
+    ("TrainingRecorder", lambda: viz.TrainingRecorder([]), ValueError, ["TrainingRecorder", "empty"]),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([1.0]),
+        TypeError,
+        ["TrainingRecorder", "Values", "1.0"],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([Value(1.0)], every=0),
+        ValueError,
+        ["TrainingRecorder", "every", "0"],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([Value(1.0)], points=[(0.0, 1.0)]),
+        ValueError,
+        ["TrainingRecorder", "labels="],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([Value(1.0)], points=[(0.0, 1.0)], labels=[1]),
+        ValueError,
+        ["TrainingRecorder", "score=", "nn.MLP"],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder(MLP(2, [2, 1]), points=[(0.0, 1.0, 2.0)], labels=[1]),
+        ValueError,
+        ["TrainingRecorder", "pair (x, y)"],
+    ),
+    (
+        "TrainingRecorder.record",
+        lambda: viz.TrainingRecorder([Value(1.0)]).record("0", 1.0),
+        TypeError,
+        ["TrainingRecorder.record", "step", "'0'"],
+    ),
+    (
+        "TrainingRecorder.record",
+        lambda: viz.TrainingRecorder([Value(1.0)]).record(0, math.nan),
+        ValueError,
+        ["TrainingRecorder.record", "loss", "nan", "diverged"],
+    ),
+    (
+        "TrainingRecorder.record",
+        lambda: viz.TrainingRecorder([Value(1.0)]).record(0, 1.0, accuracy="high"),
+        TypeError,
+        ["TrainingRecorder.record", "accuracy", "'high'"],
+    ),
+    (
+        "TrainingRecorder.page",
+        lambda: viz.TrainingRecorder([Value(1.0)]).page(),
+        ValueError,
+        ["TrainingRecorder", "nothing recorded", "record()"],
+    ),
+    (
+        "mlp_grid_scores",
+        lambda: viz.mlp_grid_scores(Linear(2, 1)),
+        TypeError,
+        ["mlp_grid_scores", "nn.MLP", "Linear"],
+    ),
+    (
+        "mlp_grid_scores",
+        lambda: viz.mlp_grid_scores(MLP(3, [1])),
+        ValueError,
+        ["mlp_grid_scores", "2 inputs"],
+    ),
+    ("grid_letters", lambda: viz.training.grid_letters(["ab"]), TypeError, ["grid_letters", "'ab'"]),
+    ("grid_letters", lambda: viz.training.grid_letters([[math.nan]]), TypeError, ["grid_letters", "nan"]),
     ("render", lambda: viz.render(x2(), "graph.svg", timeout=0), ValueError, ["render", "timeout", "0"]),
     (
         "render_bytes",
@@ -1091,6 +1319,7 @@ CHECKED_ELSEWHERE = {
     "Optimizer": "the base class: its checks run in the SGD/Adam/AdamW rows (and test_optim.py)",
     "Module": "load_state_dict: test_nn_core.py (bad_states); save/load: test_save_load.py and below",
     "load_names": "takes no arguments",
+    "load_digits": "takes no arguments",
     "read_sentences": "takes a path: open() raises FileNotFoundError naming it",
     "backward_steps": "test_stepping.py (expected a Value; zero_grad must be a bool)",
     "formula_name": "a text helper for drawings: any Value and index give a name",
@@ -1127,10 +1356,17 @@ def public_names() -> set[str]:
             and (inspect.isfunction(obj) or inspect.isclass(obj))
             and obj.__module__ == module.__name__
         }
-    for module in (nn, word2vec, bert, corpus_module, parser, datasets, treebank, viz, stepping):
+    for module in (nn, word2vec, bert, corpus_module, parser, datasets, treebank, viz, stepping, viz.training, viz.explain):
         names |= set(module.__all__)
-    # What backward_steps and Parser.parse_steps yield: read, not called.
-    dataclasses = {"BackwardStep", "ForwardStep", "GradUpdate", "ParseStep"}
+    # What backward_steps, Parser.parse_steps and explain_grad yield or return: read, not called.
+    dataclasses = {
+        "BackwardStep",
+        "ForwardStep",
+        "GradUpdate",
+        "ParseStep",
+        "Contribution",
+        "GradExplanation",
+    }
     return names - dataclasses
 
 

@@ -73,7 +73,7 @@ DERIVATIVE_RULES: dict[str, tuple[str, ...]] = {
     "sqrt": ("1/(2*sqrt(a)) = 1/(2*out)",),
     "sum": ("1",),  # the same for every operand
     "dot": ("the matching entry of the other vector; 1 for the bias",),  # d(w.x+b)/dw_i = x_i
-    "max": ("1 if a_i is the first maximal operand else 0",),  # the same rule for every operand
+    "max": ("1 for the first operand equal to the max, 0 for the others",),  # the same for every operand
 }
 
 

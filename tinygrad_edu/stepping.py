@@ -318,9 +318,9 @@ def named_expression(op: str, names: Sequence[str]) -> str:
         return f"{names[0]}{op}"
     if op == "neg":
         return f"-{names[0]}"
-    if op == "sum":
+    if op in ("sum", "max"):
         shown = names if len(names) <= 5 else [*names[:2], "...", names[-1]]
-        return f"sum({', '.join(shown)})"
+        return f"{op}({', '.join(shown)})"
     if op == "dot":
         half = len(names) // 2
         terms = [f"{w}*{x}" for w, x in zip(names[:half], names[half : 2 * half])]
