@@ -16,8 +16,8 @@
    because the context words differ: the question is what pretraining
    adds); and a nearest-neighbour sense classifier (the sense of the most
    similar training occurrence).
-4. Fine-tune a sentence classifier (Collapse + Linear: the topic of the
-   sentence) on a few labelled sentences per topic, from the pretrained
+4. Fine-tune a sentence classifier (Collapse("mean") + Linear: the topic
+   of the sentence) on a few labelled sentences per topic, from the pretrained
    encoder and from a fresh one, and compare their held-out accuracy.
 
 Pictures: each ambiguous word's contextual vectors on their first two
@@ -28,6 +28,7 @@ sense around it); the bidirectional attention maps of one sentence.
 
 from __future__ import annotations
 
+import argparse
 import random
 import time
 from collections import Counter
@@ -93,7 +94,7 @@ SENSE_WORDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = demo_parser("bert", __doc__.splitlines()[0])
     parser.add_argument(
-        "--steps", type=positive_int, default=5000, help="pretraining steps (default: %(default)s)"
+        "--steps", type=positive_int, default=7000, help="pretraining steps (default: %(default)s)"
     )
     parser.add_argument(
         "--batch", type=positive_int, default=2, help="sentences per step (default: %(default)s)"
@@ -107,6 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--lr", type=positive_float, default=1e-2, help="Adam's step size (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--tie-weights",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the MLM head shares the token embedding table (default: %(default)s)",
     )
     parser.add_argument(
         "--labelled",
@@ -135,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     max_len = 2 + max(len(s.words) for s in corpus.train + corpus.held_out)  # [CLS] ... [SEP]
     # The head shares the token table (tie_weights): half the word parameters,
     # and a word is read in and scored out by the same vector.
-    config = dict(n_layer=args.layers, d_model=args.d_model, n_head=args.heads, tie_weights=True)
+    config = dict(n_layer=args.layers, d_model=args.d_model, n_head=args.heads, tie_weights=args.tie_weights)
     model = BERT(tokenizer.vocab_size, max_len=max_len, **config)
     print(
         f"corpus: {len(train_set)} training sentences, {len(corpus.held_out)} held out"
@@ -226,11 +233,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     scratch = BERT(tokenizer.vocab_size, max_len=max_len, **config)
     accuracy = {}
     for name, encoder in (("pretrained", model), ("scratch", scratch)):
-        classifier = BERTClassifier(encoder, len(TOPICS), pool="first")
+        # The mean of the word vectors, not [CLS]: BERT's [CLS] vector is trained by
+        # next-sentence prediction, which this pretraining does not do.
+        classifier = BERTClassifier(encoder, len(TOPICS), pool="mean")
         finetune(classifier, tokenizer, labelled, finetune_steps, args.lr, random.Random(args.seed))
         accuracy[name] = topic_accuracy(classifier, tokenizer, held_out)
     print(
-        f"fine-tuned a topic classifier ([CLS] + Linear, {len(TOPICS)} topics) on {len(labelled)} labelled "
+        f"fine-tuned a topic classifier (Collapse('mean') + Linear, {len(TOPICS)} topics) on {len(labelled)} labelled "
         f"sentences for {finetune_steps} steps: held-out accuracy {accuracy['pretrained']:.3f} from the "
         f"pretrained encoder, {accuracy['scratch']:.3f} from scratch (chance {1 / len(TOPICS):.2f})"
     )

@@ -1356,7 +1356,19 @@ def public_names() -> set[str]:
             and (inspect.isfunction(obj) or inspect.isclass(obj))
             and obj.__module__ == module.__name__
         }
-    for module in (nn, word2vec, bert, corpus_module, parser, datasets, treebank, viz, stepping, viz.training, viz.explain):
+    for module in (
+        nn,
+        word2vec,
+        bert,
+        corpus_module,
+        parser,
+        datasets,
+        treebank,
+        viz,
+        stepping,
+        viz.training,
+        viz.explain,
+    ):
         names |= set(module.__all__)
     # What backward_steps, Parser.parse_steps and explain_grad yield or return: read, not called.
     dataclasses = {

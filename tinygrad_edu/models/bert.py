@@ -233,8 +233,8 @@ class BERT(Module):
     (4 * d_model), `n_segments` (0: no segment embeddings; 2 for sentence
     pairs, as BERT's token types), `tie_weights` (the head's weight *is* the
     token embedding table), `norm_first` (pre-norm blocks, as GPT-2; False is
-    the original post-norm), `activation` ('relu'; BERT used 'gelu'-like
-    squashes, which this library does not have).
+    the original post-norm), `activation` ('relu'; BERT used GELU, which
+    this library does not have).
 
     Calls:
 
