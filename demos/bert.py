@@ -418,7 +418,7 @@ def plot_attention(model, tokenizer, out: Path) -> Path:
     plt = pyplot()
     cols = model.n_head
     rows = len(model.blocks)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 3.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 4.2 * rows), squeeze=False)
     for b, h, weights in maps:
         ax = axes[b][h]
         ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=max(max(row) for row in weights))
