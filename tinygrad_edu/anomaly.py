@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from . import engine
+from .engine import _operands
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -62,20 +63,6 @@ class AnomalyChecker:
             )
 
 
-def _operands(edges: tuple) -> str:
-    """The operands' numbers: all of them for a small op; for a long dot or
-    sum the first few, and every one that is not finite, by position."""
-    numbers = tuple(p.data for p in edges[: len(edges) // 2])
-    if len(numbers) <= _SHOWN:
-        return repr(numbers)
-    head = ", ".join(map(repr, numbers[:_SHOWN]))
-    bad = [f"#{i}={x!r}" for i, x in enumerate(numbers) if i >= _SHOWN and not math.isfinite(x)]
-    return f"({head}, ... {len(numbers)} in all{'; ' + ', '.join(bad[:_SHOWN]) if bad else ''})"
-
-
-_SHOWN = 6  # operands shown in a message
-
-
 def _caller_outside_package() -> str:
     """file:line of the innermost frame that is not tinygrad_edu's own code."""
     frame = sys._getframe(1)
@@ -90,7 +77,9 @@ def _caller_outside_package() -> str:
 
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise FloatingPointError at the first op or gradient that is NaN or infinite."""
+    """Raise FloatingPointError at the first op or gradient that is NaN or infinite.
+
+    Like `no_grad()`, it is a switch of the calling thread only."""
     previous = engine._state.anomaly
     engine._state.anomaly = AnomalyChecker()
     try:

@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 
-from .engine import Value
+from .engine import Value, check_positive
 
 
 class Optimizer:
@@ -32,13 +33,11 @@ class Optimizer:
         for p in self.params:
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__}")
-        if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-            raise ValueError(f"{name}: lr must be a positive number, got {lr!r}")
-        self.lr = float(lr)
+        self.lr = check_positive(lr, name, "lr")
 
     def _check_setting(self, setting: str, value: float, low: float, high: float) -> float:
         """A setting in [low, high): a bad one fails here, not deep inside step()."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < high:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value < high:
             raise ValueError(f"{type(self).__name__}: {setting} must be in [{low}, {high}), got {value!r}")
         return float(value)
 
