@@ -21,6 +21,7 @@ import random
 
 import pytest
 
+import tinygrad_edu
 from tinygrad_edu import Value, detect_anomaly, engine, gradcheck
 from tinygrad_edu import functional as tf
 from tinygrad_edu.models.word2vec import log_sigmoid
@@ -323,3 +324,66 @@ def test_an_anomaly_in_a_long_dot_shows_the_culprit_not_every_operand():
     assert message.startswith(
         "'dot' produced nan from operands (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, ... 20 in all; #8=nan)"
     )
+
+
+# ------------------------------------------------------------ overflow is refused at the op (issue 10)
+OVERFLOWS = {
+    "+": lambda: Value(1e308) + Value(1e308),
+    "-": lambda: Value(1e308) - Value(-1e308),
+    "*": lambda: Value(1e200) * Value(1e200),
+    "sum": lambda: Value.sum([Value(1e308), 1e308]),
+    "dot": lambda: Value.dot([Value(1e200)], [1e200]),
+    "dot (inf - inf)": lambda: Value.linear([[Value(1e200), Value(1e200)]], [1e200, -1e200])[0],
+    "**-10000": lambda: Value(0.9318) ** -10000,  # finite (about 1e306), but its slope is not
+}
+
+
+@pytest.mark.parametrize("name", list(OVERFLOWS))
+def test_every_op_refuses_to_overflow_and_anomaly_mode_still_names_the_line(name):
+    make = OVERFLOWS[name]
+    with pytest.raises(OverflowError, match="overflows a float"):
+        make()
+    with pytest.raises(OverflowError), tinygrad_edu.no_grad():  # the numbers are checked without a graph too
+        make()
+    with pytest.raises(FloatingPointError, match=rf"created at .*{HERE}"), detect_anomaly():
+        make()
+
+
+def test_layernorm_and_rmsnorm_of_huge_vectors_are_those_of_the_same_vector_scaled_down():
+    huge = [1e155, -1e155]
+    assert [y.data for y in LayerNorm(2)(huge)] == pytest.approx([1.0, -1.0], rel=1e-12)
+    xs = [3e200, -1e200, 5e199, 1e160]
+    scale = 2.0**-655  # exact: the same vector near 1e3, where eps is as negligible as for the huge one
+    for norm in (LayerNorm(4), RMSNorm(4)):
+        big = values(xs)
+        small = values([x * scale for x in xs])
+        out_big, out_small = norm(big), norm(small)
+        assert [y.data for y in out_big] == pytest.approx([y.data for y in out_small], rel=1e-9)
+        Value.dot(out_big, [1.0, -2.0, 0.5, 3.0]).backward()
+        Value.dot(out_small, [1.0, -2.0, 0.5, 3.0]).backward()
+        # y(x) = y(s x): dy/dx = s * dy/d(sx)
+        assert [x.grad for x in big] == pytest.approx([x.grad * scale for x in small], rel=1e-9)
+
+
+def test_layernorm_of_huge_values_matches_torch():
+    torch = pytest.importorskip("torch")
+    xs = [1e155, -2e155, 5e154]
+    ours = [y.data for y in LayerNorm(3, elementwise_affine=False)(xs)]
+    t = torch.tensor(xs, dtype=torch.float64) * 2.0**-520  # torch overflows too, so compare the scaled vector
+    ref = torch.nn.functional.layer_norm(t, (3,), eps=1e-5 * 2.0**-1040).tolist()
+    assert ours == pytest.approx(ref, rel=1e-12)
+
+
+def test_gradcheck_is_never_ok_with_a_nan_wherever_it_sits():
+    from tinygrad_edu.gradcheck import GradcheckReport, InputCheck
+
+    fine = InputCheck(0, 1.0, 1.0)
+    for bad in (
+        InputCheck(1, math.nan, 1.0),
+        InputCheck(1, 1.0, math.nan),
+        InputCheck(1, math.inf, math.inf),
+    ):
+        for inputs in ((fine, bad), (bad, fine)):
+            report = GradcheckReport(inputs, 1e-5)
+            assert not report.ok, report
+            assert math.isnan(report.worst) and "FAILED" in str(report)

@@ -1,10 +1,11 @@
 """Anomaly mode: stop at the first op that produces a NaN or an infinity.
 
-Without it, a NaN born deep inside a model shows up steps later as a NaN
-loss, with no hint of where it came from. Inside `detect_anomaly()` every op
-checks its output and its local derivatives as it is made, and `backward`
-checks every gradient it passes on, so the error names the op, its operands
-and the line of *your* code that created it.
+Every op refuses a result beyond a float (an OverflowError naming the op),
+but it cannot say which line of *your* code ran it, and `backward` does not
+check the gradients it passes on. Inside `detect_anomaly()` every op also
+checks its local derivatives and records where it was created, and
+`backward` checks every gradient, so the error names the op, its operands
+and the line of your code that created it.
 
     >>> from tinygrad_edu import Value, detect_anomaly
     >>> x = Value(1e200)
@@ -14,7 +15,7 @@ and the line of *your* code that created it.
     ...
     FloatingPointError: '*' produced inf from operands (1e+200, 1e+200), created at ...
 
-Outside the mode the engine pays one attribute check per op.
+Outside the mode the engine pays one attribute check per op for it.
 """
 
 from __future__ import annotations

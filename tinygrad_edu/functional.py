@@ -108,16 +108,27 @@ def l2(parameters: Sequence[Value]) -> Value:
 
 def _scaled(logits: Sequence[Value], temperature: float, where: str) -> list[Value]:
     values = _values(logits, where)
-    temperature = check_positive(temperature, where, "temperature")
-    if temperature == 1.0:
+    inverse = inverse_temperature(temperature, where)
+    if inverse == 1.0:
         return values
+    return [z * inverse for z in values]
+
+
+def inverse_temperature(temperature: float, where: str = "softmax") -> float:
+    """1 / temperature, after checking the temperature is a positive number
+    whose inverse is a float (1e-320 is positive, but 1/1e-320 is not a float).
+
+        >>> inverse_temperature(0.5)
+        2.0
+    """
+    temperature = check_positive(temperature, where, "temperature")
     inverse = 1.0 / temperature
     if inverse == math.inf:
         raise ValueError(
             f"{where}: temperature {temperature!r} is too small: 1/temperature is beyond a float "
-            "(a temperature above 5.6e-309 is needed)"
+            "(it needs to be above about 5.6e-309)"
         )
-    return [z * inverse for z in values]
+    return inverse
 
 
 def _max_logit(values: list[Value], where: str) -> float:

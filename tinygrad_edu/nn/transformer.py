@@ -47,8 +47,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 
-from ..engine import Operand, Value, check_positive, no_grad
-from ..functional import cross_entropy, softmax
+from ..engine import Operand, Value, no_grad
+from ..functional import cross_entropy, inverse_temperature, softmax
 from .attention import MultiHeadAttention
 from .embedding import (
     Embedding,
@@ -337,7 +337,7 @@ class GPT(Module):
         ids = list(prompt_ids)
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"GPT.generate: n must be a non-negative int, got {n!r}")
-        temperature = check_positive(temperature, "GPT.generate", "temperature")
+        inverse_temperature(temperature, "GPT.generate")  # checked here, to name generate
         # top_k above vocab_size keeps every token, as nanoGPT's min(top_k, vocab_size).
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"GPT.generate: top_k must be a positive int or None, got {top_k!r}")
