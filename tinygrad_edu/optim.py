@@ -107,14 +107,17 @@ class Adam(Optimizer):
         b1, b2, lr, eps, wd = self.beta1, self.beta2, self.lr, self.eps, self.weight_decay
         correction1 = 1.0 - b1**self.t
         correction2 = 1.0 - b2**self.t
+        # The loop runs once per parameter: constants and math.sqrt are looked
+        # up once, and m[i], v[i] are read once (the same arithmetic, to the bit).
+        one_minus_b1, one_minus_b2, sqrt = 1.0 - b1, 1.0 - b2, math.sqrt
         m, v = self.m, self.v
         for i, p in enumerate(self.params):
             g = p.grad
-            m[i] = b1 * m[i] + (1.0 - b1) * g
-            v[i] = b2 * v[i] + (1.0 - b2) * g * g
+            m_i = m[i] = b1 * m[i] + one_minus_b1 * g
+            v_i = v[i] = b2 * v[i] + one_minus_b2 * g * g
             if wd:
                 p.data -= lr * wd * p.data
-            p.data -= lr * (m[i] / correction1) / (math.sqrt(v[i] / correction2) + eps)
+            p.data -= lr * (m_i / correction1) / (sqrt(v_i / correction2) + eps)
 
 
 class AdamW(Adam):
