@@ -617,6 +617,19 @@ CASES = [
     ("choose_renderer", lambda: viz.choose_renderer("svg"), ValueError, ["renderer must be one of", "'svg'"]),
     ("render_bytes", lambda: viz.render_bytes(x2(), "jpeg"), ValueError, ["format must be one of", "'jpeg'"]),
     ("render", lambda: viz.render(x2(), "graph.bmp"), ValueError, ["render", "'bmp'", ".svg"]),
+    ("render", lambda: viz.render(x2(), "graph.svg", timeout=0), ValueError, ["render", "timeout", "0"]),
+    (
+        "render_bytes",
+        lambda: viz.render_bytes(x2(), timeout=math.inf),
+        ValueError,
+        ["timeout", "finite", "inf"],
+    ),
+    (
+        "draw_dot",
+        lambda: viz.draw_dot(x2(), group=Linear(1, 1), collapse="Nope"),
+        ValueError,
+        ["draw_dot", "collapse='Nope'", "its modules are Linear"],
+    ),
 ]
 
 # Public names whose inputs are checked in another test file, or that take
@@ -630,12 +643,16 @@ CHECKED_ELSEWHERE = {
     "Module": "load_state_dict: test_nn_core.py (bad_states); save/load: test_save_load.py and below",
     "load_names": "takes no arguments",
     "read_sentences": "takes a path: open() raises FileNotFoundError naming it",
-    "backward_steps": "test_stepping.py (expected a Value)",
+    "backward_steps": "test_stepping.py (expected a Value; zero_grad must be a bool)",
+    "formula_name": "a text helper for drawings: any Value and index give a name",
+    "named_expression": "a text helper for drawings: any op name gives a text",
     "expression": "a text helper for drawings: any op name gives a text",
     "operand_names": "a text helper for drawings",
     "reference": "a text helper for drawings",
     "rule_text": "a text helper for drawings: an unknown op says so in the text",
     "RendererUnavailable": "an exception class",
+    "RenderTimeout": "an exception class",
+    "DEFAULT_TIMEOUT": "a constant",
     "DEFAULT_MAX_NODES": "a constant",
 }
 

@@ -255,7 +255,7 @@ def test_layer_linear_and_mlp_always_return_a_list():
     x = [0.5, -1.0]
     for module in (Layer(2, 1), Linear(2, 1), MLP(2, [1]), MLP(2, [4, 1])):
         out = module(x)
-        assert type(out) is list and len(out) == 1 and type(out[0]) is Value, module
+        assert isinstance(out, list) and len(out) == 1 and type(out[0]) is Value, module
     assert type(Neuron(2)(x)) is Value
 
 
@@ -342,3 +342,21 @@ def test_layer_passes_gradients_to_value_inputs():
     x = [Value(0.5), Value(-0.5)]
     Value.sum(layer(x)).backward()
     assert all(v.grad != 0.0 for v in x)
+
+
+def test_an_mlp_returns_a_list_and_backward_on_it_says_to_take_an_entry():
+    """model(x).backward() is the first habit a micrograd user brings."""
+    random.seed(0)
+    model = MLP(2, [4, 1])
+    out = model([0.5, -1.0])
+    assert isinstance(out, list) and len(out) == 1 and out == [out[0]]
+    with pytest.raises(
+        AttributeError, match=r"MLP returns a list of 1 output Value: .*model\(x\)\[0\]\.backward\(\)"
+    ):
+        out.backward()
+    with pytest.raises(AttributeError, match=r"model\(x\)\[0\]\.data"):
+        out.data  # noqa: B018
+    with pytest.raises(AttributeError, match="'list' object has no attribute 'nonsense'"):
+        out.nonsense  # noqa: B018
+    out[0].backward()  # the entry is the Value
+    assert any(p.grad != 0.0 for p in model.parameters())

@@ -18,10 +18,19 @@ Nothing here imports graphviz until a graph is drawn.
 
 from .draw import DEFAULT_MAX_NODES, assign_modules, draw_dot, format_number, grad_color
 from .page import stepping_page, write_stepping_page
-from .rendering import RendererUnavailable, choose_renderer, render, render_bytes
+from .rendering import (
+    DEFAULT_TIMEOUT,
+    RendererUnavailable,
+    RenderTimeout,
+    choose_renderer,
+    render,
+    render_bytes,
+)
 
 __all__ = [
     "DEFAULT_MAX_NODES",
+    "DEFAULT_TIMEOUT",
+    "RenderTimeout",
     "RendererUnavailable",
     "assign_modules",
     "choose_renderer",

@@ -5,8 +5,13 @@
 >>> model
 MLP(2 -> 16 -> 16 -> 1, activations=relu, relu, linear)
 >>> out = model([0.5, -1.0])
->>> type(out), len(out)  # always a list, even of one output
-(<class 'list'>, 1)
+>>> isinstance(out, list), len(out)  # always a list, even of one output
+(True, 1)
+>>> loss = out[0]           # micrograd returns the Value itself; here take it out
+>>> out.backward()          # the first habit of a micrograd user
+Traceback (most recent call last):
+...
+AttributeError: MLP returns a list of 1 output Value: call .backward on one of them, e.g. model(x)[0].backward()
 """
 
 from __future__ import annotations
@@ -115,9 +120,51 @@ class Layer(Module):
         return f"Layer({self.extra_repr()})"
 
 
+class Outputs(list):
+    """What an MLP returns: a plain list of its output Values. Its one
+    difference from a list is the error for a Value's attribute (``.backward``,
+    ``.data``...), which says to take an entry first. `__getattr__` runs only
+    when normal lookup fails, so this costs nothing on the hot path."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):
+        if name in _VALUE_ATTRIBUTES:
+            n = len(self)
+            raise AttributeError(
+                f"MLP returns a list of {n} output Value{'s' if n != 1 else ''}: call .{name} on one of "
+                f"them, e.g. model(x)[0].{name}{'()' if name in ('backward', 'backward_steps') else ''}"
+            )
+        raise AttributeError(f"'list' object has no attribute {name!r}")
+
+
+_VALUE_ATTRIBUTES = frozenset(
+    [
+        "backward",
+        "backward_steps",
+        "data",
+        "grad",
+        "label",
+        "op",
+        "parents",
+        "local_grads",
+        "topological_order",
+    ]
+    + ["tanh", "relu", "sigmoid", "exp", "log", "abs", "sqrt"]
+)
+
+
 class MLP(Module):
     """A stack of Layers. `activations` is one name for every hidden layer (the
-    last layer is then linear) or a list with one name per layer."""
+    last layer is then linear) or a list with one name per layer.
+
+    Calling it returns a list of the last layer's outputs, even of one, unlike
+    micrograd's MLP, which returns the bare Value when there is one output:
+
+        >>> model = MLP(2, [4, 1])
+        >>> out = model([0.5, -1.0])[0]   # the one output Value
+        >>> out.backward()
+    """
 
     def __init__(self, nin: int, nouts: Sequence[int], activations: str | Sequence[str] = "relu") -> None:
         _check_size(nin, "MLP", "nin")
@@ -140,10 +187,11 @@ class MLP(Module):
         sizes = [nin, *nouts]
         self.layers = [Layer(sizes[i], sizes[i + 1], activations[i]) for i in range(len(nouts))]
 
-    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+    def __call__(self, x: Sequence[Operand]) -> Outputs:
+        """The outputs as a list, even of one (``model(x)[0]`` is the Value)."""
         for layer in self.layers:
             x = layer(x)
-        return x
+        return Outputs(x)
 
     def extra_repr(self) -> str:
         sizes = [len(self.layers[0].neurons[0].weight)] + [len(layer.neurons) for layer in self.layers]
