@@ -43,8 +43,6 @@ import operator
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
-from itertools import filterfalse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -412,7 +410,6 @@ class Value:
         order: list[Value] = []
         visited: set[Value] = set()
         stack: list[Value | None] = [self]
-        unvisited = partial(filterfalse, visited.__contains__)
         while stack:
             node = stack.pop()
             if node is None:  # its parents are done
@@ -424,17 +421,7 @@ class Value:
             stack.append(node)
             stack.append(None)
             edges = node._edges
-            parents = edges[len(edges) // 2 - 1 :: -1]  # last first: the first pops first
-            if len(parents) > _WIDE:
-                # A wide node (a neuron's dot): push its unvisited parents with
-                # filter and filterfalse, which loop in C. Most of its edges
-                # lead to leaves (the weights), and this test per edge was
-                # most of the sort. (Callgrind: W1 -NN% instructions.)
-                if not include_leaves:
-                    parents = filter(_edges_of, parents)  # a leaf's edges are (): false
-                stack.extend(unvisited(parents))
-                continue
-            for parent in parents:  # one or two: a loop costs less than two iterators
+            for parent in edges[len(edges) // 2 - 1 :: -1]:  # parents, last first: the first pops first
                 if (include_leaves or parent._edges) and parent not in visited:
                     stack.append(parent)
         return order
@@ -456,10 +443,6 @@ Operand = Value | int | float
 
 # --------------------------------------------------------------------- helpers
 _new_value = object.__new__
-_edges_of = operator.attrgetter("_edges")
-_WIDE = 4  # topological_order: parents beyond this many are tested in C
-_data_of = operator.attrgetter("data")
-_JUST_VALUES = {Value}
 
 
 def _node(data: float, op: str, edges: tuple) -> Value:
@@ -554,10 +537,10 @@ def _values_and_data(xs: Sequence[Operand], op: str) -> tuple[list[Value], list[
     reads the numbers and checks the types: a short result means some entries
     were not Values, and the careful path wraps or reports them.
     """
-    # Two loops in C (the set of the entries' types, then their .data) cost less
-    # than one in Python. (Callgrind: W1 -NN%, W4 -NN% instructions.)
-    if type(xs) is list and set(map(type, xs)) == _JUST_VALUES:
-        return xs, list(map(_data_of, xs))
+    if type(xs) is list:
+        data = [x.data for x in xs if type(x) is Value]
+        if len(data) == len(xs):
+            return xs, data
     values = _as_values(xs, op)
     return values, [v.data for v in values]
 
