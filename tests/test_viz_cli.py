@@ -240,7 +240,10 @@ def test_a_file_that_cannot_be_written_is_a_message_and_exit_code_2(tmp_path, ca
     blocked = tmp_path / "a-file"
     blocked.write_text("x")
     option = "--html" if command == "step" else "--out"
-    for path in [folder, blocked / ("p.html" if command == "step" else "p.svg")]:
+    paths = [folder, blocked / ("p.html" if command == "step" else "p.svg")]
+    if command == "draw":
+        paths.append(tmp_path)  # a folder with no suffix at all
+    for path in paths:
         assert main([command, "a*b", "--set", "a=1", "b=2", option, str(path)]) == 2
         err = capsys.readouterr().err
         assert f"tinygrad-edu {command}: cannot write {str(path)!r}" in err and "Traceback" not in err

@@ -593,7 +593,7 @@ def _finite_float(x: numbers.Real, where: str, expected: str) -> float:
         x = float(x)
     except OverflowError:
         digits = int(x.bit_length() * math.log10(2)) + 1  # str() of a huge int is refused too
-        raise ValueError(f"{where} {expected}, got an int of about {digits} digits: beyond a float") from None
+        raise ValueError(f"{where} {expected}, got an int of about {digits} digits, beyond a float") from None
     if not math.isfinite(x):
         raise ValueError(f"{where} {expected}, got {x!r}")
     return x

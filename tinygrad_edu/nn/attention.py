@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from ..engine import Operand, Value
 from ..functional import softmax
 from .embedding import check_sequence
-from .linear import Linear, _check_size, in_module
+from .linear import INPUT_ERRORS, Linear, _check_flag, _check_size, in_module
 from .module import Module
 
 __all__ = ["AttentionHead", "MultiHeadAttention", "causal_mask"]
@@ -82,6 +82,8 @@ class AttentionHead(Module):
     def __init__(self, d_model: int, d_head: int, causal: bool = False, bias: bool = False) -> None:
         _check_size(d_model, "AttentionHead", "d_model")
         _check_size(d_head, "AttentionHead", "d_head")
+        _check_flag(causal, "AttentionHead", "causal")
+        _check_flag(bias, "AttentionHead", "bias")
         self.query = Linear(d_model, d_head, bias=bias)
         self.key = Linear(d_model, d_head, bias=bias)
         self.value = Linear(d_model, d_head, bias=bias)
@@ -100,7 +102,7 @@ class AttentionHead(Module):
         scale = 1.0 / math.sqrt(self.d_head)
         try:
             qs = [[q * scale for q in self.query(x)] for x in xs]  # (T, d_head)
-        except TypeError as error:  # an entry of x that is not a number
+        except INPUT_ERRORS as error:  # an entry of x that is not a number
             raise in_module(self, error) from None
         ks = [self.key(x) for x in xs]  # (T, d_head)
         vs = [self.value(x) for x in xs]  # (T, d_head)
@@ -141,6 +143,8 @@ class MultiHeadAttention(Module):
     def __init__(self, d_model: int, n_head: int, causal: bool = False, bias: bool = False) -> None:
         _check_size(d_model, "MultiHeadAttention", "d_model")
         _check_size(n_head, "MultiHeadAttention", "n_head")
+        _check_flag(causal, "MultiHeadAttention", "causal")
+        _check_flag(bias, "MultiHeadAttention", "bias")
         if d_model % n_head:
             raise ValueError(
                 f"MultiHeadAttention: d_model={d_model} must be divisible by n_head={n_head} "
@@ -156,7 +160,7 @@ class MultiHeadAttention(Module):
         check_sequence(xs, self.d_model, self)
         try:
             xs = [[x if isinstance(x, Value) else Value(x) for x in vec] for vec in xs]  # wrap numbers once
-        except TypeError as error:  # an entry that is not a number
+        except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
         per_head = [head(xs) for head in self.heads]  # n_head x (T, d_head)
         concat = [[v for head_out in per_head for v in head_out[t]] for t in range(len(xs))]  # (T, d_model)

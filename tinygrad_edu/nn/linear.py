@@ -52,16 +52,22 @@ def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
         raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
 
 
-def in_module(module: Module, error: TypeError) -> TypeError:
+# What the engine raises for an input entry it cannot use: a str or a nested
+# list (TypeError), a NaN or an infinity (ValueError), a sum beyond a float
+# (OverflowError).
+INPUT_ERRORS = (TypeError, ValueError, OverflowError)
+
+
+def in_module(module: Module, error: Exception) -> Exception:
     """`error`, raised inside a module's call, with the module named first.
 
     check_vector only looks at the length (that is cheap); a wrong entry (a
-    str, a nested list) is then found by the engine, which names its op. A
-    module catches that TypeError and re-raises it through here, so the
-    message starts with the module the user called: the check costs nothing
-    until something is wrong.
+    str, a nested list, a NaN) is then found by the engine, which names its
+    op. A module catches that error (one of INPUT_ERRORS) and re-raises it
+    through here, of the same type, so the message starts with the module
+    the user called: the check costs nothing until something is wrong.
     """
-    return TypeError(f"{type(module).__name__}({module.extra_repr()}): {error}")
+    return type(error)(f"{type(module).__name__}({module.extra_repr()}): {error}")
 
 
 class Neuron(Module):
@@ -86,7 +92,7 @@ class Neuron(Module):
         check_vector(x, len(self.weight), self)
         try:
             z = Value.dot(self.weight, x, self.bias)
-        except TypeError as error:
+        except INPUT_ERRORS as error:
             raise in_module(self, error) from None
         return activate(z, self.activation)
 
@@ -108,7 +114,7 @@ class Layer(Module):
         neurons = self.neurons
         try:
             zs = Value.linear([n.weight for n in neurons], x, [n.bias for n in neurons])
-        except TypeError as error:
+        except INPUT_ERRORS as error:
             raise in_module(self, error) from None
         return [activate(z, n.activation) for z, n in zip(zs, neurons)]
 
@@ -175,6 +181,7 @@ class MLP(Module):
         for i, n in enumerate(nouts):
             _check_size(n, "MLP", f"nouts[{i}]")
         if isinstance(activations, str):
+            _check_activation(activations, "MLP")  # even when one layer leaves it unused
             activations = [activations] * (len(nouts) - 1) + ["linear"]
         if not isinstance(activations, Sequence):
             raise TypeError(f"MLP: activations must be a name or a list of names, got {activations!r}")
@@ -189,8 +196,11 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Operand]) -> Outputs:
         """The outputs as a list, even of one (``model(x)[0]`` is the Value)."""
-        for layer in self.layers:
-            x = layer(x)
+        try:
+            for layer in self.layers:
+                x = layer(x)
+        except INPUT_ERRORS as error:  # the layer named itself; name the model the user called
+            raise in_module(self, error) from None
         return Outputs(x)
 
     def extra_repr(self) -> str:
@@ -215,6 +225,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         _check_size(in_features, "Linear", "in_features")
         _check_size(out_features, "Linear", "out_features")
+        _check_flag(bias, "Linear", "bias")
         bound = 1.0 / math.sqrt(in_features)
         self.weight = [
             [Value(random.uniform(-bound, bound)) for _ in range(in_features)] for _ in range(out_features)
@@ -227,7 +238,7 @@ class Linear(Module):
         check_vector(x, self.in_features, self)
         try:
             return Value.linear(self.weight, x, self.bias)
-        except TypeError as error:
+        except INPUT_ERRORS as error:
             raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
@@ -243,4 +254,19 @@ def _check_size(n: int, module: str, name: str) -> None:
 
 def _check_activation(activation: str, module: str) -> None:
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ValueError(f"{module}: unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+        hint = (
+            " (names are lowercase)"
+            if isinstance(activation, str) and activation.lower() in ACTIVATIONS
+            else ""
+        )
+        raise ValueError(f"{module}: unknown activation {activation!r}{hint}; expected one of {ACTIVATIONS}")
+
+
+def _check_flag(value: bool, module: str, name: str) -> None:
+    """A switch like bias= or causal= must be a bool: bias="no" is a
+    non-empty str, which Python counts as True."""
+    if not isinstance(value, bool):
+        hint = ": a str counts as True however it reads" if isinstance(value, str) else ""
+        kind = type(value).__name__
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise TypeError(f"{module}: {name} must be True or False, got {value!r:.40} ({article} {kind}){hint}")
