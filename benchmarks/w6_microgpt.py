@@ -102,7 +102,12 @@ class MicroValue:
                     visit(child)
                 order.append(v)
 
-        visit(self)
+        limit = sys.getrecursionlimit()  # the recursive sort goes as deep as the graph
+        sys.setrecursionlimit(max(limit, 20_000))
+        try:
+            visit(self)
+        finally:
+            sys.setrecursionlimit(limit)
         self.grad = 1
         for v in reversed(order):
             for child, local_grad in zip(v._children, v._local_grads):
@@ -195,6 +200,3 @@ def make_step(value_class, seed: int = 0) -> tuple[Callable[[], float], int]:
         return loss.data
 
     return step, n
-
-
-sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))  # MicroValue's recursive sort
