@@ -14,6 +14,8 @@ Workloads:
       N = 1,000,000 on tinygrad_edu; where micrograd's recursive sort fails.
 * W3  bytes per graph node (tracemalloc) for single op nodes.
 * W4  one training step of a tiny GPT (benchmarks/w4_gpt.py, if present).
+* W5  one training step of the digits CNN on 16 images, beside PyTorch
+      float32 on the same model (benchmarks/w5_cnn.py; PyTorch skipped if absent).
 * W6  the scalar GPT a learner writes by hand (microgpt's design, unfused),
       run on tinygrad_edu's Value and on a microgpt-style Value
       (benchmarks/w6_microgpt.py): one training step, ms per position.
@@ -300,6 +302,13 @@ def run_w4(engine: str, quick: bool) -> dict:
     return {"seconds": statistics.median(times[warmup:]), "positions": positions, "nodes": nodes}
 
 
+# ================================================= W5: the digits CNN's step
+def run_w5(engine: str, quick: bool) -> dict:
+    import w5_cnn
+
+    return w5_cnn.run(engine, quick)
+
+
 # ========================================= W6: microgpt's hand-written GPT, two engines
 def make_step_w6(engine: str):
     import w6_microgpt
@@ -325,6 +334,7 @@ WORKLOADS = {
     "W2": (run_w2, (TE, MG)),
     "W3": (run_w3, (TE, MG)),
     "W4": (run_w4, (TE,)),
+    "W5": (run_w5, (TE, "pytorch float32")),
     "W6": (run_w6, (TE, MICRO)),
 }
 
@@ -518,6 +528,12 @@ def report(results: dict, quick: bool) -> list[str]:
                 f"| <= 1.6 ms | {verdict(per_position <= 1.6e-3)} |"
             )
             notes.append(f"W4: step time {spread(runs, 'seconds', 1e3, 'ms')} per process.")
+    if "W5" in results:
+        import w5_cnn
+
+        w5_rows, w5_notes = w5_cnn.report(results["W5"], median_of, spread)
+        rows += w5_rows
+        notes += w5_notes
     if "W6" in results:
         report_w6(results["W6"], rows, notes)
     return rows, notes
@@ -562,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds' run, to check the script works")
     parser.add_argument("--repeats", type=int, default=None, help="processes per engine and workload")
-    parser.add_argument("--only", default="W1,W2,W3,W4,W6", help="workloads to run (default: %(default)s)")
+    parser.add_argument("--only", default="W1,W2,W3,W4,W5,W6", help="workloads to run (default: %(default)s)")
     parser.add_argument(
         "--instructions",
         action="store_true",

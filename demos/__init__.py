@@ -15,5 +15,6 @@ DEMOS: dict[str, tuple[str, str]] = {
     ),
     "attention": ("demos.attention", "one attention head learns where to look; heat maps of its weights"),
     "gpt": ("demos.gpt", "a character-level GPT (microgpt-sized) makes up first names"),
+    "digits": ("demos.digits", "a small CNN reads handwritten 8x8 digits; its kernels and feature maps"),
     "parse": ("demos.parse", "a neural dependency parser: stack, buffer, moves; UAS/LAS and the tree drawn"),
 }

@@ -53,6 +53,17 @@ def test_plain_floats_gradient_of_one_neuron_by_hand():
     assert grads == [([[-1.0, -2.0]], [-1.0])]
 
 
+def test_w5_pytorch_runs_the_same_cnn_from_the_same_weights():
+    pytest.importorskip("torch")
+    import w5_cnn
+
+    step, images, drift = w5_cnn.make_torch_step(seed=0)
+    assert images == 16 and drift < 1e-5  # float32 against our float64
+    ours, _, _ = w5_cnn.make_cnn_step(seed=0)
+    for _ in range(2):  # and both follow the same Adam trajectory
+        assert step() == pytest.approx(ours(), rel=1e-4)
+
+
 def test_w6_runs_the_same_hand_written_gpt_on_both_engines():
     """W6 compares engines, so both must do the same arithmetic: the same losses, step after step."""
     import w6_microgpt

@@ -7,7 +7,7 @@ repr.
 oracle in test_engine_torch.py iterate over it, and
 `test_every_public_op_is_in_OPS` fails when `Value` grows an op that has no
 entry. The functions in it are written with operators and methods only (plus
-`fused_sum`/`fused_dot`), so the very same function runs on Values and on
+`fused_sum`/`fused_dot`/`fused_max`), so the very same function runs on Values and on
 torch tensors.
 """
 
@@ -42,6 +42,16 @@ def fused_sum(xs: list):
     import torch
 
     return torch.stack([torch.as_tensor(x, dtype=torch.float64) for x in xs]).sum()
+
+
+def fused_max(xs: list):
+    """`Value.max` for Values; for torch tensors ``torch.max(x, dim=0)``, whose
+    gradient goes to the first maximal entry on a tie, as ours does."""
+    if any(isinstance(x, Value) for x in xs):
+        return Value.max(xs)
+    import torch
+
+    return torch.stack([torch.as_tensor(x, dtype=torch.float64) for x in xs]).max(dim=0).values
 
 
 def fused_dot(ws: list, xs: list, bias=None):
@@ -124,6 +134,11 @@ OPS: dict[str, tuple[Callable, list[tuple[float, ...]]]] = {
     "sqrt": (lambda a: a.sqrt(), [(0.3,), (4.0,)]),
     "sum": (lambda a, b, c: fused_sum([a, b, 2.0, c, a]), [(0.3, -1.7, 2.0)]),
     "dot": (lambda a, b, c, d: fused_dot([a, b], [c, d]), [(0.3, -1.7, 2.0, 0.5)]),
+    # No ties here (finite differences see a kink there): c wins, then a, then the constant.
+    "max": (
+        lambda a, b, c: fused_max([a, b, 0.5, c]) * a,
+        [(0.3, -1.7, 2.0), (1.2, 0.9, -0.4), (0.1, -1.0, 0.2)],
+    ),
     "dot(numbers)": (lambda a, b: fused_dot([a, 3.0], [-2.0, b]), [(0.3, -1.7)]),
     "dot(shared)": (lambda a, b: fused_dot([a, a, b], [b, a, 2.0]), [(0.3, -1.7)]),
     "dot(bias)": (lambda a, b, c: fused_dot([a, b], [c, 2.0], a), [(0.3, -1.7, 0.9)]),
@@ -211,7 +226,7 @@ def test_every_op_in_a_graph_has_a_derivative_rule(name):
         key = "**k" if re.fullmatch(r"\*\*-?[0-9.e+-]+", node.op) else node.op
         assert key in engine.DERIVATIVE_RULES, f"no DERIVATIVE_RULES entry for op {node.op!r}"
         rules = engine.DERIVATIVE_RULES[key]
-        if key not in ("sum", "dot"):  # the n-ary ops have one rule for all operands
+        if key not in ("sum", "dot", "max"):  # the n-ary ops have one rule for all operands
             assert len(rules) == len(node.parents), (node.op, rules, node.parents)
         assert len(node.local_grads) == len(node.parents)
 
@@ -256,6 +271,31 @@ def test_kink_conventions_relu_and_abs_have_derivative_zero_at_zero():
         x = Value(0.0)
         getattr(x, op)().backward()
         assert x.grad == 0.0, op
+
+
+def test_max_sends_the_whole_gradient_to_the_first_maximal_operand_on_a_tie():
+    a, b, c, d = Value(1.0), Value(3.0), Value(3.0), Value(-2.0)
+    top = Value.max([a, b, c, d])
+    assert (top.data, top.op, len(top.parents)) == (3.0, "max", 4)
+    top.backward()
+    assert [v.grad for v in (a, b, c, d)] == [0.0, 1.0, 0.0, 0.0]
+    shared = Value(2.0)  # the same Value twice: both slots tie, the first gets the 1
+    Value.max([shared, shared]).backward()
+    assert shared.grad == 1.0
+    assert Value.max([Value(-1.5)]).data == -1.5  # one operand is its own max
+
+
+def test_max_explains_itself_in_the_stepper():
+    a, b = Value(1.0, label="a"), Value(4.0, label="b")
+    top = Value.max([a, b, 2.0])
+    text = str(next(iter(top.backward_steps())))
+    rule = engine.DERIVATIVE_RULES["max"][0]
+    assert "max(a, b, #2) = 4.0" in text
+    assert f"d(max(a, b, #2))/db = {rule} = 1.0" in text
+    assert f"d(max(a, b, #2))/da = {rule} = 0.0" in text
+    assert (a.grad, b.grad) == (0.0, 1.0)
+    window = Value.max([Value(float(i)) for i in range(9)])  # a 3x3 pooling window, shortened
+    assert "max(#0, #1, ..., #8)" in str(next(iter(window.backward_steps())))
 
 
 def test_pow_edge_cases():
@@ -745,6 +785,9 @@ ERRORS = [
     ("Value.dot([1.0, 2.0], (3.0,))", ValueError, ["'dot'", "got 2 and 1"]),
     ("Value.dot([], [])", ValueError, ["'dot'", "empty"]),
     ("Value.sum([])", ValueError, ["'sum'", "empty"]),
+    ("Value.max([])", ValueError, ["'max'", "empty"]),
+    ("Value.max(Value(1.0))", TypeError, ["'max'", "Value"]),
+    ('Value.max([Value(1.0), "a"])', TypeError, ["'max'", "'a'", "str"]),
     ("Value.sum(iter([]))", ValueError, ["'sum'", "empty"]),
     ("Value.sum(Value(1.0))", TypeError, ["'sum'", "Value"]),
     ('Value.sum("abc")', TypeError, ["'sum'", "str"]),

@@ -79,6 +79,7 @@ DERIVATIVE_RULES: dict[str, tuple[str, ...]] = {
     "sqrt": ("1/(2*sqrt(a)) = 1/(2*out)",),
     "sum": ("1",),  # the same for every operand
     "dot": ("the matching entry of the other vector; 1 for the bias",),  # d(w.x+b)/dw_i = x_i
+    "max": ("1 for the first operand equal to the max, 0 for the others",),  # the same for every operand
 }
 
 
@@ -302,6 +303,29 @@ class Value:
             raise ValueError("'sum': needs at least one value, got an empty sequence")
         ones = [1.0] * len(operands)  # d(sum)/dv = 1 for every operand v
         return _node(sum([v.data for v in operands]), "sum", (*operands, *ones))
+
+    @staticmethod
+    def max(values: Iterable[Operand]) -> Value:
+        """The largest of many values as ONE node (max-pooling's op).
+
+        The derivative is 1 for one maximal operand and 0 for the rest: the
+        output moves with the winner alone. On a tie the FIRST maximal
+        operand wins, which is where ``torch.max(x, dim=0)`` and
+        ``max_pool2d`` send the gradient (not ``amax``, which splits it).
+
+        >>> a, b, c = Value(1.0), Value(3.0), Value(3.0)
+        >>> top = Value.max([a, b, c])
+        >>> top.data, top.op, top.local_grads  # b and c tie: the first, b, wins
+        (3.0, 'max', (0.0, 1.0, 0.0))
+        """
+        operands = _as_values(values, "max")
+        if not operands:
+            raise ValueError("'max': needs at least one value, got an empty sequence")
+        data = [v.data for v in operands]
+        best = max(data)
+        local = [0.0] * len(operands)  # d(max)/dv = 0 for every operand but the winner
+        local[data.index(best)] = 1.0  # index() finds the first maximal operand
+        return _node(best, "max", (*operands, *local))
 
     @staticmethod
     def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:

@@ -326,9 +326,9 @@ def named_expression(op: str, names: Sequence[str]) -> str:
         return f"{names[0]}{op}"
     if op == "neg":
         return f"-{names[0]}"
-    if op == "sum":
+    if op in ("sum", "max"):
         shown = names if len(names) <= 5 else [*names[:2], "...", names[-1]]
-        return f"sum({', '.join(shown)})"
+        return f"{op}({', '.join(shown)})"
     if op == "dot":
         half = len(names) // 2
         terms = [f"{w}*{x}" for w, x in zip(names[:half], names[half : 2 * half])]
@@ -360,7 +360,7 @@ def operand_names(op: str, n: int) -> list[str]:
     >>> operand_names("dot", 5)  # w.x + b: an odd count means a bias at the end
     ['w0', 'w1', 'x0', 'x1', 'b']
     """
-    if op == "sum":
+    if op in ("sum", "max"):
         return [f"a{i}" for i in range(n)]
     if op == "dot":
         half = n // 2
@@ -381,8 +381,8 @@ def expression(op: str, n: int) -> str:
         return f"a{op}"
     if op == "neg":
         return "-a"
-    if op == "sum":
-        return f"sum(a0..a{n - 1})"
+    if op in ("sum", "max"):
+        return f"{op}(a0..a{n - 1})"
     if op == "dot":
         return "w.x + b" if n % 2 else "w.x"
     return f"{op}({', '.join(operand_names(op, n))})"
@@ -406,7 +406,7 @@ def rule_text(op: str, position: int, n: int) -> str:
     rules = DERIVATIVE_RULES.get(op)
     if not rules:
         return f"(no rule text for op {op!r})"
-    return rules[min(position, len(rules) - 1)]  # 'sum': one rule for every operand
+    return rules[min(position, len(rules) - 1)]  # 'sum', 'max': one rule for every operand
 
 
 def _apply(op: str, args: list[str]) -> str:
