@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -626,6 +627,87 @@ def test_no_grad_restores_recording_after_an_error_and_when_nested():
         assert not is_grad_enabled()  # the inner exit restores the outer state
     assert is_grad_enabled()
     assert (Value(1.0) * 2).parents != ()
+
+
+# ------------------------------------------------------------ no_grad is per thread (as PyTorch)
+def run_in_thread(target) -> None:
+    """Run `target` in a new thread; re-raise what it raised, here."""
+    errors = []
+
+    def wrapped():
+        try:
+            target()
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            errors.append(error)
+
+    thread = threading.Thread(target=wrapped)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the thread did not finish"
+    if errors:
+        raise errors[0]
+
+
+def test_a_thread_inside_no_grad_does_not_switch_off_the_training_thread():
+    # A generating thread sits inside no_grad while this thread trains.
+    inside, done = threading.Event(), threading.Event()
+
+    def generate():
+        with no_grad():
+            inside.set()
+            assert done.wait(timeout=30)
+            assert not is_grad_enabled()  # still off in its own thread
+
+    thread = threading.Thread(target=generate)
+    thread.start()
+    try:
+        assert inside.wait(timeout=30)
+        w = Value(3.0)
+        for _ in range(5):
+            loss = w * w
+            assert loss.parents == (w, w)  # recorded
+            loss.backward()
+        assert w.grad == 30.0
+    finally:
+        done.set()
+        thread.join(timeout=30)
+
+
+def test_interleaved_no_grad_blocks_in_two_threads_leave_recording_on():
+    # A enters, B enters, A leaves, B leaves: a process-wide switch would be
+    # left off for good (B restores the 'off' it saw when it entered).
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    after = {}
+
+    def thread_a():
+        with no_grad():
+            a_in.set()
+            assert b_in.wait(timeout=30)
+        a_out.set()
+        after["a"] = is_grad_enabled()
+
+    def thread_b():
+        assert a_in.wait(timeout=30)
+        with no_grad():
+            b_in.set()
+            assert a_out.wait(timeout=30)
+        after["b"] = is_grad_enabled()
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert after == {"a": True, "b": True}
+    assert is_grad_enabled()
+    run_in_thread(lambda: None if is_grad_enabled() else pytest.fail("a new thread starts recording"))
+
+
+def test_a_new_thread_starts_recording_even_when_started_inside_no_grad():
+    seen = []
+    with no_grad():
+        run_in_thread(lambda: seen.append((is_grad_enabled(), (Value(1.0) * 2).parents != ())))
+    assert seen == [(True, True)]
 
 
 # ------------------------------------------------------------ memory: freed by refcounting

@@ -182,6 +182,22 @@ CASES = [
     ("Value.max", lambda: Value.max([[1.0, 2.0]]), TypeError, ["'max'", "[1.0, 2.0]", "list"]),
     ("Value.max", lambda: Value.max(iter([])), ValueError, ["'max'", "empty"]),
     ("Value.sum", lambda: Value.sum([[1.0], [2.0]]), TypeError, ["'sum'", "[1.0]", "list"]),
+    # Beyond a float (issue 10): an int too big for one, and every op whose result overflows.
+    ("Value", lambda: Value(10**400), ValueError, ["Value(data)", "401 digits", "beyond a float"]),
+    ("Value", lambda: Value(1.0) + 10**400, ValueError, ["'+'", "401 digits"]),
+    ("Value", lambda: Value(1e308) + Value(1e308), OverflowError, ["'+'", "overflows", "(1e+308, 1e+308)"]),
+    ("Value", lambda: Value(1e308) - Value(-1e308), OverflowError, ["'-'", "overflows", "inf"]),
+    ("Value", lambda: Value(1e200) * 1e200, OverflowError, ["'*'", "overflows", "1e+200"]),
+    ("Value", lambda: Value(0.9318) ** -10000, OverflowError, ["'**-10000.0'", "derivative", "0.9318"]),
+    ("Value", lambda: Value(5e-324).log(), OverflowError, ["'log'", "derivative 1/a", "5e-324"]),
+    ("Value.sum", lambda: Value.sum([1e308, 1e308]), OverflowError, ["'sum'", "overflows", "1e+308"]),
+    ("Value.dot", lambda: Value.dot([1e200], [1e200]), OverflowError, ["'dot'", "overflows", "inf"]),
+    (
+        "Value.linear",
+        lambda: Value.linear([[1e200, 1e200]], [1e200, -1e200]),  # inf + -inf: NaN
+        OverflowError,
+        ["'dot'", "overflows", "nan"],
+    ),
     # ------------------------------------------------------------ functional
     ("softmax", lambda: functional.softmax(["a", "b"]), TypeError, ["softmax", "'a'", "str"]),
     ("softmax", lambda: functional.softmax([[1.0, 2.0]]), TypeError, ["softmax", "flat list", "[1.0, 2.0]"]),
@@ -193,6 +209,25 @@ CASES = [
         ["log_softmax", "flat list", "[1.0]"],
     ),
     ("logsumexp", lambda: functional.logsumexp([1.0, math.nan]), ValueError, ["logsumexp", "nan"]),
+    (
+        "softmax",
+        lambda: functional.softmax([1.0], temperature=1e-320),
+        ValueError,
+        ["softmax", "temperature 1e-320", "too small"],
+    ),
+    (
+        "inverse_temperature",
+        lambda: functional.inverse_temperature(10**400, "log_softmax"),
+        ValueError,
+        ["log_softmax", "temperature", "401 digits"],
+    ),
+    ("inverse_temperature", lambda: functional.inverse_temperature("1"), ValueError, ["softmax", "'1'"]),
+    (
+        "cross_entropy",
+        lambda: functional.cross_entropy([1.0, 2.0], 1.0),  # a float is not an index, even 1.0
+        ValueError,
+        ["cross_entropy", "class index", "1.0"],
+    ),
     (
         "cross_entropy",
         lambda: functional.cross_entropy([[1.0, 2.0]], 0),
@@ -1425,6 +1460,26 @@ def test_what_the_checks_let_through_still_works():
     assert optim.SGD(p for p in [Value(1.0)]).params  # a generator of parameters
     assert activate("anything", "linear") == "anything"  # the identity does not look at x
     assert CharTokenizer.from_texts(("ab", "ba")).vocab_size == 3
+
+
+def test_numpy_scalars_are_numbers_and_indices_like_their_python_kin():
+    """np.float32 passes wherever np.float64 (a float subclass) does; np.int64 is an index."""
+    np = pytest.importorskip("numpy")
+    for number in (np.float32(0.5), np.float64(0.5), np.int64(2)):
+        assert optim.SGD([Value(1.0)], lr=number).lr == float(number)
+        assert optim.Adam([Value(1.0)], lr=number, betas=(np.float32(0.5), 0.9)).beta1 == 0.5
+        assert functional.softmax([1.0, 2.0], temperature=number)[0].data == pytest.approx(
+            functional.softmax([1.0, 2.0], temperature=float(number))[0].data
+        )
+        assert gpt().generate([0], 1, temperature=number, seed=0)
+    for index in (np.int64(1), np.int32(1), np.uint8(1)):
+        assert (
+            functional.cross_entropy([1.0, 2.0], index).data == functional.cross_entropy([1.0, 2.0], 1).data
+        )
+    with pytest.raises(ValueError, match="cross_entropy: target must be a class index"):
+        functional.cross_entropy([1.0, 2.0], np.float64(1.0))
+    with pytest.raises(ValueError, match="GPT.generate: temperature 1e-320 is too small"):
+        gpt().generate([0], 1, temperature=np.float64(1e-320))
 
 
 def test_a_saved_file_that_is_not_text_or_is_nested_absurdly_deep_is_a_clear_error(tmp_path):

@@ -135,6 +135,12 @@ class BackwardStep:
         names = {u.operand: formula_name(u.parent, u.parent_index) for u in self.updates}
         names["out"] = formula_name(self.node, self.node_index)
         expr = named_expression(self.node.op, [names[u.operand] for u in self.updates])
+        if self.grad == 0.0:  # an inactive relu, a point past the margin: backward() skips it
+            parents = ", ".join(dict.fromkeys(_parent_name(u) for u in self.updates))
+            lines.append(
+                f"node {self.name} ({expr} = {_fmt(self.node.data)}) has grad 0, nothing to pass to {parents}"
+            )
+            return lines
         head = f"node {self.name} ({expr} = {_fmt(self.node.data)}) passes grad {_fmt(self.grad)}"
         repeats = [u.parent for u in self.updates]
         for u in self.updates:
@@ -205,9 +211,11 @@ def _backward_steps(root: Value, zero_grad: bool) -> Iterator[BackwardStep]:
         parents = node.parents
         names = operand_names(node.op, len(parents))
         updates = []
+        passes = grad != 0.0 or check  # as backward(): a grad of 0 adds nothing, its edges are skipped
         for position, (parent, local_grad) in enumerate(zip(parents, node.local_grads)):
             before = parent.grad
-            parent.grad += local_grad * grad  # the chain rule, exactly as in backward()
+            if passes:
+                parent.grad += local_grad * grad  # the chain rule, exactly as in backward()
             updates.append(
                 GradUpdate(
                     parent=parent,
