@@ -924,7 +924,7 @@ CASES = [
         "fill_mask",
         lambda: fill_mask(bert_model(), word_tok(), "zebra [MASK]"),
         ValueError,
-        ["WordTokenizer.encode", "'zebra'", "vocabulary"],
+        ["fill_mask: WordTokenizer.encode", "'zebra'", "vocabulary"],
     ),
     ("BERTClassifier", lambda: BERTClassifier("m", 3), TypeError, ["BERTClassifier", "BERT", "str"]),
     (

@@ -407,7 +407,10 @@ def fill_mask(model: BERT, tokenizer: WordTokenizer, text: str, k: int = 5) -> l
     n_masks = text.split().count("[MASK]")
     if n_masks != 1:
         raise ValueError(f"fill_mask: text must hold exactly one [MASK], got {n_masks} in {text!r:.60}")
-    ids = tokenizer.encode(text, strict=True)
+    try:
+        ids = tokenizer.encode(text, strict=True)
+    except ValueError as error:  # a word the model never saw: say so, do not guess for [UNK]
+        raise ValueError(f"fill_mask: {error}") from None
     with no_grad():
         logits = model(ids)[ids.index(tokenizer.mask)]  # (vocab_size,)
         probs = [p.data for p in softmax(logits)]
