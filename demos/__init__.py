@@ -15,4 +15,8 @@ DEMOS: dict[str, tuple[str, str]] = {
     ),
     "attention": ("demos.attention", "one attention head learns where to look; heat maps of its weights"),
     "gpt": ("demos.gpt", "a character-level GPT (microgpt-sized) makes up first names"),
+    "translate": (
+        "demos.translate",
+        "a toy French -> English translator: a GRU encoder-decoder with attention vs without",
+    ),
 }

@@ -5,18 +5,19 @@
 MLP(2 -> 4 -> 1, activations=relu, linear)
 """
 
-from .attention import AttentionHead, MultiHeadAttention, causal_mask
+from .attention import AttentionHead, CrossAttention, MultiHeadAttention, causal_mask
 from .embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding, sinusoidal_table
 from .linear import MLP, Layer, Linear, Neuron, activate
 from .module import Module, shape_of
 from .norm import LayerNorm, RMSNorm
 from .recurrent import GRUCell, LSTMCell, RNNCell, run_sequence
-from .transformer import GPT, AddNorm, FeedForward, TransformerBlock
+from .transformer import GPT, AddNorm, FeedForward, TransformerBlock, TransformerDecoderBlock
 
 __all__ = [
     "GPT",
     "AddNorm",
     "AttentionHead",
+    "CrossAttention",
     "Embedding",
     "FeedForward",
     "LayerNorm",
@@ -25,6 +26,7 @@ __all__ = [
     "RMSNorm",
     "SinusoidalPositionalEncoding",
     "TransformerBlock",
+    "TransformerDecoderBlock",
     "causal_mask",
     "sinusoidal_table",
     "MLP",
