@@ -223,7 +223,8 @@ def pick_crossings(pairs, greedy: Sequence[str], n: int = 3) -> list[int]:
     crossing = [i for i, (f, _) in enumerate(pairs) if post & set(f.split())]
     right = sorted((i for i in crossing if greedy[i] == pairs[i][1]), key=lambda i: len(pairs[i][0].split()))
     chosen = right[:1] + [i for i in right[1:] if len(pairs[i][0].split()) >= 5][: n - 1]
-    return (chosen + [i for i in crossing + list(range(len(pairs))) if i not in chosen])[:n]
+    others = [i for i in crossing + list(range(len(pairs))) if i not in chosen and greedy[i]]
+    return list(dict.fromkeys(chosen + others))[:n]  # (an empty translation has no map to draw)
 
 
 def plot_alignments(model: Seq2Seq, pairs, greedy, src_vocab: Vocab, tgt_vocab: Vocab, out: Path) -> Path:
@@ -242,7 +243,7 @@ def plot_alignments(model: Seq2Seq, pairs, greedy, src_vocab: Vocab, tgt_vocab: 
     for ax, i in zip(list(axes) if len(chosen) > 1 else [axes], chosen):
         french, _ = pairs[i]
         english = greedy[i].split()
-        weights = model.alignment(src_vocab.encode(french), tgt_vocab.encode(greedy[i]) if english else [])
+        weights = model.alignment(src_vocab.encode(french), tgt_vocab.encode(greedy[i]))
         image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0)
         ax.set_xticks(range(len(french.split())), french.split(), rotation=60, fontsize=8)
         ax.set_yticks(range(len(english) + 1), english + ["<eos>"], fontsize=8)

@@ -28,7 +28,8 @@ The grammar::
 
 That makes sentences of 2 to 14 words (`make_corpus` keeps those up to
 `max_words`, 12 by default). The French words carry no accents, so a
-sentence is easy to type in a shell.
+sentence is easy to type in a shell, and there is no elision ("le oiseau",
+where French writes "l'oiseau"): one word, one token.
 
 The held-out sets (`make_corpus`):
 
