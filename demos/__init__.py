@@ -19,4 +19,5 @@ DEMOS: dict[str, tuple[str, str]] = {
         "demos.translate",
         "a toy French -> English translator: a GRU encoder-decoder with attention vs without",
     ),
+    "parse": ("demos.parse", "a neural dependency parser: stack, buffer, moves; UAS/LAS and the tree drawn"),
 }

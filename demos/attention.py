@@ -34,7 +34,17 @@ from tinygrad_edu.functional import cross_entropy
 from tinygrad_edu.nn import AttentionHead, Embedding, Linear, Module, PositionalEmbedding
 from tinygrad_edu.optim import Adam
 
-from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
+from .common import (
+    demo_parser,
+    positive_int,
+    progress,
+    pyplot,
+    report_outputs,
+    save_figure,
+    setup,
+    train_loop,
+    write_results,
+)
 
 
 @dataclass(frozen=True)
@@ -159,28 +169,28 @@ def evaluate(model: OneHead, task: Task, seqs: Sequence[Sequence[int]]) -> dict[
 
 def train(model: OneHead, task: Task, steps: int, batch_size: int, rng: random.Random, lr: float = 0.02):
     """Adam with a linearly decaying step size; yields (step, loss)."""
-    optimizer = Adam(model.parameters(), lr=lr)
-    for step in range(steps):
-        loss = batch_loss(model, task, [sample(task, rng) for _ in range(batch_size)])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.lr = lr * (1.0 - step / steps)
-        optimizer.step()
-        yield step, loss.data
+    return train_loop(
+        Adam(model.parameters(), lr=lr),
+        lambda step: batch_loss(model, task, [sample(task, rng) for _ in range(batch_size)]),
+        steps,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = demo_parser("attention", __doc__.splitlines()[0])
     parser.add_argument(
-        "--steps", type=int, default=300, help="training steps per task (default: %(default)s)"
+        "--steps", type=positive_int, default=300, help="training steps per task (default: %(default)s)"
     )
-    parser.add_argument("--batch", type=int, default=8, help="sequences per step (default: %(default)s)")
+    parser.add_argument(
+        "--batch", type=positive_int, default=8, help="sequences per step (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     out = setup(args)
     steps = 40 if args.quick else args.steps
     rng = random.Random(args.seed)
 
-    paths = []
+    paths, figures = [], {}
+    total_start = time.perf_counter()
     for task in TASKS.values():
         model = OneHead(task)
         print(
@@ -202,8 +212,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{scores['attention_on_target']:.1%} of the attention on the right position "
             f"(evenly spread attention: {scores['uniform_on_target']:.1%})"
         )
+        figures[f"{task.name}_accuracy"] = scores["token_accuracy"]
+        figures[f"{task.name}_sequence_accuracy"] = scores["sequence_accuracy"]
+        figures[f"{task.name}_attention_on_target"] = scores["attention_on_target"]
+        figures[f"{task.name}_uniform_on_target"] = scores["uniform_on_target"]
         paths.append(plot_attention(model, task, test[:3], out))
         paths.append(plot_loss(history, task, out))
+    seconds = time.perf_counter() - total_start
+    paths.append(write_results(out, args, seconds, steps=steps, batch=args.batch, **figures))
     report_outputs(paths)
     return 0
 
@@ -214,8 +230,7 @@ def plot_attention(model: OneHead, task: Task, examples: Sequence[Sequence[int]]
     read. Under the causal mask the future is grey: masked, not learned."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(examples), figsize=(3.3 * len(examples) + 1.0, 3.6), layout="constrained")
-    cmap = plt.get_cmap("viridis").copy()
-    cmap.set_bad("lightgrey")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
     for k, (ax, ids) in enumerate(zip(axes, examples)):
         with no_grad():
             model(ids)

@@ -55,6 +55,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def positive_ints(text: str) -> list[int]:
+    """An argparse type: comma-separated whole numbers >= 1, like 2,5,10."""
+    try:
+        return [positive_int(part) for part in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers >= 1 separated by commas, got {text!r}"
+        ) from None
+
+
 def output_folder(text: str) -> str:
     """An argparse type: a folder that exists or can be made (not a file,
     not inside a file, not in a folder we cannot write to)."""
@@ -120,7 +130,7 @@ def demo_parser(name: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
-def setup(args: argparse.Namespace) -> Path:
+def setup(args: argparse.Namespace, quick_notice: str = QUICK_NOTICE) -> Path:
     """Seed the random module, make the output folder and return it; say
     once, first, when the run is a --quick smoke test."""
     random.seed(args.seed)
@@ -130,7 +140,7 @@ def setup(args: argparse.Namespace) -> Path:
     except OSError as error:  # raced, or a read-only file system output_folder could not see
         fail(args, f"cannot make the output folder {args.out!r}: {error.strerror}")
     if args.quick:
-        print(QUICK_NOTICE)
+        print(quick_notice)
     return out
 
 
@@ -154,20 +164,21 @@ def train_loop(
     batch_loss: Callable[[int], object],
     steps: int,
     *,
-    decay: bool = True,
+    decay_to: float = 0.0,
     clip: float | None = None,
 ) -> Iterator[tuple[int, float]]:
     """The training loop every demo runs: for each step, build the loss
     (`batch_loss(step)` returns a Value), zero the grads, backpropagate,
-    optionally clip the gradient's length, and step. With `decay` the
-    learning rate falls linearly from its start to 0 over `steps` (big steps
-    first, then settle). Yields (step, loss as a float).
+    optionally clip the gradient's length, and step. The learning rate falls
+    linearly from its start to `decay_to` times it over `steps` (big steps
+    first, then settle; `decay_to=1.0` keeps it constant). Yields (step, loss
+    as a float).
 
         >>> from tinygrad_edu import Value
         >>> from tinygrad_edu.optim import SGD
         >>> w = Value(3.0)
         >>> opt = SGD([w], lr=0.1)
-        >>> [round(loss, 3) for _, loss in train_loop(opt, lambda step: w * w, 3, decay=False)]
+        >>> [round(loss, 3) for _, loss in train_loop(opt, lambda step: w * w, 3, decay_to=1.0)]
         [9.0, 5.76, 3.686]
     """
     from tinygrad_edu.optim import clip_grad_norm_
@@ -179,8 +190,7 @@ def train_loop(
         loss.backward()
         if clip is not None:
             clip_grad_norm_(optimizer.params, clip)
-        if decay:
-            optimizer.lr = lr * (1.0 - step / steps)
+        optimizer.lr = lr * (1.0 - (1.0 - decay_to) * step / steps)
         optimizer.step()
         yield step, loss.data
     optimizer.lr = lr

@@ -31,7 +31,17 @@ from tinygrad_edu.datasets import CharTokenizer, load_names
 from tinygrad_edu.nn import GPT
 from tinygrad_edu.optim import Adam
 
-from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
+from .common import (
+    demo_parser,
+    positive_int,
+    progress,
+    pyplot,
+    report_outputs,
+    save_figure,
+    setup,
+    train_loop,
+    write_results,
+)
 
 
 def make_model(vocab_size: int) -> GPT:
@@ -68,29 +78,29 @@ def bigram_loss(train_docs: Sequence[Sequence[int]], docs: Sequence[Sequence[int
 def train(model: GPT, docs: Sequence[Sequence[int]], steps: int, rng: random.Random, lr: float = 1e-2):
     """One document per step, Adam (microgpt's betas), step size decaying
     linearly to 0; yields (step, loss)."""
-    optimizer = Adam(model.parameters(), lr=lr, betas=(0.85, 0.99))
     order: list[int] = []
-    for step in range(steps):
+
+    def next_name_loss(step: int):
         if not order:  # a fresh shuffle each pass over the data
-            order = list(range(len(docs)))
+            order.extend(range(len(docs)))
             rng.shuffle(order)
         doc = docs[order.pop()]
-        loss = model.loss(doc[:-1], doc[1:])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.lr = lr * (1.0 - step / steps)
-        optimizer.step()
-        yield step, loss.data
+        return model.loss(doc[:-1], doc[1:])
+
+    return train_loop(Adam(model.parameters(), lr=lr, betas=(0.85, 0.99)), next_name_loss, steps)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = demo_parser("gpt", __doc__.splitlines()[0])
     parser.add_argument(
-        "--steps", type=int, default=3000, help="training steps, one name each (default: %(default)s)"
+        "--steps",
+        type=positive_int,
+        default=3000,
+        help="training steps, one name each (default: %(default)s)",
     )
     parser.add_argument(
         "--samples",
-        type=int,
+        type=positive_int,
         default=None,
         help="names to generate per temperature (default: 10; 5 with --quick)",
     )
@@ -98,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = setup(args)
     steps = 100 if args.quick else args.steps
     rng = random.Random(args.seed)
+    run_start = time.perf_counter()
 
     names = load_names()
     tokenizer = CharTokenizer.from_texts(names)
@@ -143,6 +154,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     known = set(names)
+    figures = {
+        "steps": steps,
+        "parameters": model.num_parameters(),
+        "train_seconds": round(seconds, 2),
+        "heldout_loss": round(val_loss, 4),
+        "unigram_loss": round(unigram, 4),
+        "bigram_loss": round(bigram, 4),
+        "samples": {},
+    }
     for temperature in (0.5, 1.0):
         samples = []
         for k in range(args.samples or (5 if args.quick else 10)):
@@ -151,11 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             samples.append(tokenizer.decode(ids))
         new = sum(s not in known for s in samples)
+        figures["samples"][str(temperature)] = samples
         print(
             f"samples at temperature {temperature}: {', '.join(samples)}  ({new}/{len(samples)} not in the list)"
         )
 
-    report_outputs([plot_loss(history, val_history, unigram, bigram, out)])
+    results = write_results(out, args, time.perf_counter() - run_start, **figures)
+    report_outputs([plot_loss(history, val_history, unigram, bigram, out), results])
     return 0
 
 

@@ -46,7 +46,18 @@ from tinygrad_edu.functional import cross_entropy
 from tinygrad_edu.nn import AttentionHead, Embedding, Linear, LSTMCell, Module, RNNCell, run_sequence
 from tinygrad_edu.optim import Adam, clip_grad_norm_
 
-from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
+from .common import (
+    comma_list,
+    demo_parser,
+    positive_int,
+    positive_ints,
+    progress,
+    pyplot,
+    report_outputs,
+    save_figure,
+    setup,
+    write_results,
+)
 
 SIGNALS = ["A", "B", "C", "D"]
 DISTRACTORS = ["w", "x", "y", "z"]
@@ -189,14 +200,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = demo_parser("long-range", __doc__.splitlines()[0])
     parser.add_argument(
         "--distances",
-        type=lambda s: [int(x) for x in s.split(",")],
+        type=positive_ints,
         default=[2, 5, 10, 20, 40],
         help="comma-separated distances (default: 2,5,10,20,40)",
     )
-    parser.add_argument("--steps", type=int, default=1000, help="most training steps per model and distance")
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated, from rnn,lstm,attention")
     parser.add_argument(
-        "--test", type=int, default=200, help="test sequences per distance (default: %(default)s)"
+        "--steps", type=positive_int, default=1000, help="most training steps per model and distance"
+    )
+    parser.add_argument(
+        "--models",
+        type=comma_list(MODELS),
+        default=list(MODELS),
+        help="comma-separated, from rnn,lstm,attention",
+    )
+    parser.add_argument(
+        "--test", type=positive_int, default=200, help="test sequences per distance (default: %(default)s)"
     )
     parser.add_argument(
         "--no-forget-bias", action="store_true", help="keep PyTorch's LSTM init (no open forget gate)"
@@ -206,11 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     distances = [2, 10] if args.quick else args.distances
     steps = 60 if args.quick else args.steps
     n_test = 50 if args.quick else args.test
-    kinds = [k.strip() for k in args.models.split(",") if k.strip()]
-    for kind in kinds:
-        build_model(kind)  # fail on an unknown name before any training
-    if any(d < 1 for d in distances):
-        parser.error("distances must be positive")
+    kinds = args.models
+    run_start = time.perf_counter()
 
     print("task: signal, D distractors, '?' -> the signal; e.g.", end=" ")
     ids, answer = make_example(5, random.Random(args.seed))
@@ -236,7 +251,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.setdefault(kind, {})[distance] = (acc, used, seconds, grad)
 
     print_table(results, kinds, distances)
-    report_outputs(plot(results, kinds, distances, out))
+    figures = {
+        "steps": steps,
+        "distances": distances,
+        # model -> distance -> the share of test sequences answered right
+        "accuracy": {kind: {str(d): results[kind][d][0] for d in distances} for kind in kinds},
+        "steps_used": {kind: {str(d): results[kind][d][1] for d in distances} for kind in kinds},
+        "grad_at_signal": {kind: {str(d): results[kind][d][3] for d in distances} for kind in kinds},
+        "chance": 1 / len(SIGNALS),
+    }
+    seconds = time.perf_counter() - run_start
+    report_outputs([*plot(results, kinds, distances, out), write_results(out, args, seconds, **figures)])
     return 0
 
 

@@ -19,7 +19,17 @@ from tinygrad_edu.functional import hinge, l2
 from tinygrad_edu.nn import MLP
 from tinygrad_edu.optim import SGD
 
-from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
+from .common import (
+    demo_parser,
+    positive_int,
+    progress,
+    pyplot,
+    report_outputs,
+    save_figure,
+    setup,
+    train_loop,
+    write_results,
+)
 
 
 def make_moons(n: int = 100, noise: float = 0.1, rng: random.Random | None = None):
@@ -57,20 +67,24 @@ def loss_and_accuracy(model: MLP, points: Sequence, labels: Sequence[int], alpha
 
 
 def train(model: MLP, points, labels, steps: int):
-    """Full-batch SGD; yields (step, loss, accuracy) as it goes."""
-    optimizer = SGD(model.parameters(), lr=1.0)
-    for step in range(steps):
+    """Full-batch SGD, the step size falling linearly from 1 (big steps
+    first, then settle); yields (step, loss, accuracy) as it goes."""
+    accuracies = []
+
+    def batch_loss(step: int):
         loss, accuracy = loss_and_accuracy(model, points, labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.lr = 1.0 - 0.9 * step / steps  # anneal: big steps first, then settle
-        optimizer.step()
-        yield step, loss.data, accuracy
+        accuracies.append(accuracy)
+        return loss
+
+    for step, loss in train_loop(SGD(model.parameters(), lr=1.0), batch_loss, steps, decay_to=0.1):
+        yield step, loss, accuracies[-1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = demo_parser("moons", __doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=100, help="training steps (default: %(default)s)")
+    parser.add_argument(
+        "--steps", type=positive_int, default=100, help="training steps (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     out = setup(args)
     steps = 20 if args.quick else args.steps
@@ -91,7 +105,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"after {steps} steps ({seconds:.1f} s, {1000 * seconds / steps:.0f} ms/step): "
         f"loss {final_loss.data:.4f}, training accuracy {final_accuracy:.0%}"
     )
-    report_outputs([plot_history(history, out), plot_boundary(model, points, labels, out)])
+    results = write_results(
+        out,
+        args,
+        seconds,
+        steps=steps,
+        parameters=model.num_parameters(),
+        final_loss=round(final_loss.data, 6),
+        train_accuracy=final_accuracy,
+    )
+    report_outputs([plot_history(history, out), plot_boundary(model, points, labels, out), results])
     return 0
 
 

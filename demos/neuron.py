@@ -18,11 +18,12 @@ Runs backward one node at a time, prints every step, and writes the graph
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from tinygrad_edu import Value
 
-from .common import demo_parser, progress, report_outputs, setup
+from .common import demo_parser, progress, report_outputs, setup, write_results
 
 
 def build_neuron() -> tuple[Value, list[Value]]:
@@ -48,11 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--renderer", choices=("auto", "dot", "wasm"), default="auto", help="Graphviz's dot or the wasm one"
     )
-    args = parser.parse_args(argv)  # --quick changes nothing: the demo is one neuron
-    out = setup(args)
+    args = parser.parse_args(argv)
+    out = setup(args, quick_notice="--quick: nothing to shorten here; one neuron runs in full")
 
     import viz
 
+    start = time.perf_counter()
     o, params = build_neuron()
     print(f"forward: o = tanh(x1*w1 + x2*w2 + b) = {o.data:.4f}\n")
     print("backward, one node at a time:")
@@ -63,5 +65,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     graph = viz.render(o, out / "neuron.svg", renderer=args.renderer, params=params, legend=True)
     page = viz.write_stepping_page(o, out / "neuron.html", params=params, renderer=args.renderer)
-    report_outputs([graph, page])
+    leaves = [v for v in o.topological_order() if not v.op]
+    results = write_results(
+        out,
+        args,
+        time.perf_counter() - start,
+        output=o.data,
+        grads={v.label: v.grad for v in leaves},  # do/d(each input, weight and the bias)
+    )
+    report_outputs([graph, page, results])
     return 0

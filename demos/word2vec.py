@@ -19,7 +19,19 @@ from pathlib import Path
 
 from tinygrad_edu.models.word2vec import Word2Vec, pca_2d, read_sentences, train
 
-from .common import demo_parser, progress, pyplot, report_outputs, save_figure, setup
+from .common import (
+    demo_parser,
+    existing_file,
+    fail,
+    positive_float,
+    positive_int,
+    progress,
+    pyplot,
+    report_outputs,
+    save_figure,
+    setup,
+    write_results,
+)
 
 CORPUS = Path(__file__).parent / "data" / "corpus.txt"
 
@@ -63,26 +75,31 @@ MAP_PAIRS = [
 def main(argv: Sequence[str] | None = None) -> int:
     parser = demo_parser("word2vec", __doc__.splitlines()[0])
     parser.add_argument(
-        "--epochs", type=int, default=40, help="passes over the corpus (default: %(default)s)"
+        "--epochs", type=positive_int, default=40, help="passes over the corpus (default: %(default)s)"
     )
-    parser.add_argument("--dim", type=int, default=24, help="vector size (default: %(default)s)")
+    parser.add_argument("--dim", type=positive_int, default=24, help="vector size (default: %(default)s)")
     parser.add_argument(
-        "--window", type=int, default=3, help="context words each side (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--negatives", type=int, default=5, help="noise words per pair (default: %(default)s)"
+        "--window", type=positive_int, default=3, help="context words each side (default: %(default)s)"
     )
     parser.add_argument(
-        "--lr", type=float, default=0.05, help="starting learning rate (default: %(default)s)"
+        "--negatives", type=positive_int, default=5, help="noise words per pair (default: %(default)s)"
     )
     parser.add_argument(
-        "--corpus", default=str(CORPUS), help="one sentence per line (default: the shipped one)"
+        "--lr", type=positive_float, default=0.05, help="starting learning rate (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--corpus",
+        type=existing_file,
+        default=str(CORPUS),
+        help="one sentence per line (default: the shipped one)",
     )
     args = parser.parse_args(argv)
     out = setup(args)
     epochs = 3 if args.quick else args.epochs
 
     sentences = read_sentences(args.corpus)
+    if not any(len(s) > 1 for s in sentences):
+        fail(args, f"--corpus {args.corpus!r} has no sentence of two or more words to learn from")
     model = Word2Vec.from_sentences(sentences, dim=args.dim, rng=random.Random(args.seed))
     tokens = sum(len(s) for s in sentences)
     print(
@@ -127,11 +144,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = ", ".join(f"{w} {s:.2f}" for w, s in answers)
         print(f"  {'ok ' if hit else '-- '}{a} - {b} + {c} = {shown}   (expected {expected})")
     print(f"  {right} of {len(asked)} analogies right")
+    results = write_results(
+        out,
+        args,
+        time.perf_counter() - start,
+        epochs=epochs,
+        vocabulary=len(model.words),
+        parameters=model.num_parameters(),
+        train_seconds=round(seconds, 2),
+        first_loss=round(history[0], 4),
+        final_loss=round(history[-1], 4),
+        analogies_right=right,
+        analogies_total=len(asked),
+    )
 
     paths = [
         *plot_map(model, out),
         plot_loss(history, out),
         write_vectors(model, out / "vectors.txt"),
+        results,
     ]
     report_outputs(paths)
     return 0

@@ -30,9 +30,35 @@ import pytest
 
 import tinygrad_edu
 import viz
-from tinygrad_edu import Value, data_translation, datasets, functional, gradcheck, nn, optim, stepping
+from tinygrad_edu import (
+    Value,
+    data_translation,
+    datasets,
+    functional,
+    gradcheck,
+    nn,
+    optim,
+    stepping,
+    treebank,
+)
 from tinygrad_edu.datasets import CharTokenizer
-from tinygrad_edu.models import translate, word2vec
+from tinygrad_edu.models import parser, translate, word2vec
+from tinygrad_edu.models.parser import (
+    Configuration,
+    Move,
+    Parser,
+    Vocabulary,
+    attachment_scores,
+    baseline_uas,
+    batch_loss,
+    extract_features,
+    feature_positions,
+    moves_for,
+    oracle,
+    replay,
+    tag_words,
+    training_examples,
+)
 from tinygrad_edu.models.translate import (
     Seq2Seq,
     Vocab,
@@ -81,6 +107,14 @@ from tinygrad_edu.nn import (
     shape_of,
     sinusoidal_table,
 )
+from tinygrad_edu.treebank import (
+    Sentence,
+    format_conllu,
+    generate_treebank,
+    parse_conllu,
+    split_treebank,
+    write_conllu,
+)
 
 GPT_NAME = "GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2"
 
@@ -94,6 +128,19 @@ def gpt() -> GPT:
 @functools.cache
 def w2v() -> Word2Vec:
     return Word2Vec(["a", "b", "c"], dim=2, rng=random.Random(0))
+
+
+def dogs_bark() -> Sentence:
+    return Sentence(["dogs", "bark"], ["NOUN", "VERB"], [2, 0], ["nsubj", "root"])
+
+
+@functools.cache
+def dep_parser() -> Parser:
+    random.seed(0)
+    return Parser(Vocabulary.from_sentences([dogs_bark()]), hidden=2)
+
+
+PARSER_NAME = "Parser(words=5, tags=5, labels=3, moves=5, hidden=2, relu)"
 
 
 @functools.cache
@@ -167,10 +214,24 @@ CASES = [
     ("AdamW", lambda: optim.AdamW(3), TypeError, ["AdamW", "int"]),
     ("SGD", lambda: optim.SGD([[Value(1.0)]], lr=0.1), TypeError, ["SGD", "Values", "list"]),
     (
+        "SGD",
+        lambda: optim.SGD([Value(2.0), p := Value(1.0), p]),  # stepped twice: a tied weight listed twice
+        ValueError,
+        ["SGD", "parameter 2", "parameter 1", "same Value", "once"],
+    ),
+    ("Adam", lambda: optim.Adam([Value(1.0)] * 2), ValueError, ["Adam", "parameter 1", "same Value"]),
+    (
         "clip_grad_norm_",
         lambda: optim.clip_grad_norm_(Value(1.0), 1.0),
         TypeError,
         ["clip_grad_norm_", "Value"],
+    ),
+    ("SGD", lambda: optim.SGD([Value(1.0)], lr=10**400), ValueError, ["SGD", "lr", "about 401 digits"]),
+    (
+        "clip_grad_norm_",
+        lambda: optim.clip_grad_norm_([Value(1.0)], 10**400),
+        ValueError,
+        ["clip_grad_norm_", "max_norm", "about 401 digits"],
     ),
     (
         "clip_grad_norm_",
@@ -203,12 +264,101 @@ CASES = [
     ("Linear", lambda: Linear(3, 2)([1.0, None, 3.0]), TypeError, ["Linear(in_features=3", "None"]),
     ("Linear", lambda: Linear(3, 2)(True), TypeError, ["Linear(in_features=3", "3", "bool"]),
     ("MLP", lambda: MLP(2, 16), TypeError, ["MLP", "nouts", "16", "[16, 16, 1]"]),
+    # a NaN or an infinity in the input: the engine finds it, the module the user called is named first
+    ("Linear", lambda: Linear(2, 1)([math.nan, 1.0]), ValueError, ["Linear(in_features=2", "nan"]),
+    ("MLP", lambda: MLP(2, [3, 1])([1.0, math.inf]), ValueError, ["MLP(2 -> 3 -> 1", "Layer(2 -> 3", "inf"]),
+    ("Neuron", lambda: Neuron(2)([math.nan, 1.0]), ValueError, ["Neuron(2, relu)", "nan"]),
+    ("LayerNorm", lambda: LayerNorm(2)([math.nan, 1.0]), ValueError, ["LayerNorm(2", "nan"]),
+    ("RMSNorm", lambda: RMSNorm(2)([1.0, -math.inf]), ValueError, ["RMSNorm(2", "inf"]),
+    ("LSTMCell", lambda: LSTMCell(2, 2)([math.nan, 1.0]), ValueError, ["LSTMCell(2, 2)", "nan"]),
+    (
+        "AttentionHead",
+        lambda: AttentionHead(2, 2)([[math.nan, 1.0]]),
+        ValueError,
+        ["AttentionHead(d_model=2", "nan"],
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: MultiHeadAttention(2, 1)([[math.nan, 1.0]]),
+        ValueError,
+        ["MultiHeadAttention(", "nan"],
+    ),
+    (
+        "FeedForward",
+        lambda: FeedForward(2)([[math.nan, 1.0]]),
+        ValueError,
+        ["FeedForward(2 -> 8 -> 2", "nan"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(2, 1)([[math.nan, 1.0]]),
+        ValueError,
+        ["TransformerBlock(", "nan"],
+    ),
+    ("AddNorm", lambda: AddNorm(2)([[math.nan, 1.0]], [[1.0, 1.0]]), ValueError, ["AddNorm(2)", "nan"]),
+    (
+        "PositionalEmbedding",
+        lambda: PositionalEmbedding(2, 2)([[math.nan, 1.0]]),
+        ValueError,
+        ["PositionalEmbedding(2, 2)", "nan"],
+    ),
+    (
+        "SinusoidalPositionalEncoding",
+        lambda: SinusoidalPositionalEncoding(2, 2)([[math.nan, 1.0]]),
+        ValueError,
+        ["SinusoidalPositionalEncoding(2, 2)", "nan"],
+    ),
     ("MLP", lambda: MLP(2, "16"), TypeError, ["MLP", "nouts", "'16'"]),
     ("MLP", lambda: MLP(0, [1]), ValueError, ["MLP", "nin", "0"]),
     ("MLP", lambda: MLP(2, [4, 0]), ValueError, ["MLP", "nouts[1]", "0"]),
     ("MLP", lambda: MLP(2, [4, True]), ValueError, ["MLP", "nouts[1]", "True"]),
     ("MLP", lambda: MLP(2, [4, 1], activations=["relu", "gelu"]), ValueError, ["MLP", "'gelu'", "tanh"]),
     ("MLP", lambda: MLP(2, [4, 1], activations=3), TypeError, ["MLP", "activations", "3"]),
+    # one layer leaves the hidden activation unused: still a typo to report
+    ("MLP", lambda: MLP(2, [1], activations="Relu"), ValueError, ["MLP", "'Relu'", "lowercase", "'relu'"]),
+    ("Neuron", lambda: Neuron(2, activation="ReLU"), ValueError, ["Neuron", "'ReLU'", "lowercase", "'tanh'"]),
+    # switches: bias="no" is a non-empty str, so Python would read it as True
+    ("GPT", lambda: GPT(5, 4, 1, 4, 2, bias="no"), TypeError, ["GPT", "bias", "'no'", "True or False"]),
+    ("Linear", lambda: Linear(2, 2, bias="False"), TypeError, ["Linear", "bias", "'False'", "str"]),
+    ("Linear", lambda: Linear(2, 2, bias=0), TypeError, ["Linear", "bias", "0", "an int"]),
+    (
+        "AttentionHead",
+        lambda: AttentionHead(4, 2, causal="no"),
+        TypeError,
+        ["AttentionHead", "causal", "'no'"],
+    ),
+    ("AttentionHead", lambda: AttentionHead(4, 2, bias=None), TypeError, ["AttentionHead", "bias", "None"]),
+    (
+        "MultiHeadAttention",
+        lambda: MultiHeadAttention(4, 2, causal="yes"),
+        TypeError,
+        ["MultiHeadAttention", "causal", "'yes'"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(4, 2, norm_first="post"),
+        TypeError,
+        ["TransformerBlock", "norm_first", "'post'"],
+    ),
+    (
+        "TransformerBlock",
+        lambda: TransformerBlock(4, 2, causal="no"),
+        TypeError,
+        ["TransformerBlock", "causal"],
+    ),
+    ("FeedForward", lambda: FeedForward(4, bias="no"), TypeError, ["FeedForward", "bias", "'no'"]),
+    ("AddNorm", lambda: AddNorm(4, bias=[]), TypeError, ["AddNorm", "bias", "[]"]),
+    (
+        "LayerNorm",
+        lambda: LayerNorm(4, elementwise_affine="no"),
+        TypeError,
+        ["LayerNorm", "elementwise_affine"],
+    ),
+    ("LayerNorm", lambda: LayerNorm(4, bias=1.0), TypeError, ["LayerNorm", "bias", "1.0"]),
+    ("RMSNorm", lambda: RMSNorm(4, elementwise_affine="no"), TypeError, ["RMSNorm", "elementwise_affine"]),
+    ("RNNCell", lambda: RNNCell(2, 2, bias="no"), TypeError, ["RNNCell", "bias", "'no'"]),
+    ("GRUCell", lambda: GRUCell(2, 2, bias="no"), TypeError, ["GRUCell", "bias"]),
+    ("LSTMCell", lambda: LSTMCell(2, 2, bias="no"), TypeError, ["LSTMCell", "bias"]),
     # ------------------------------------------------ embeddings and positions
     ("Embedding", lambda: Embedding(3, 2)([[0, 1]]), TypeError, ["Embedding(3, 2)", "[0, 1]", "ints"]),
     ("Embedding", lambda: Embedding(3, 2)(2), TypeError, ["Embedding(3, 2)", "token ids", "int"]),
@@ -521,6 +671,13 @@ CASES = [
         ["cosine_similarity", "[1.0]"],
     ),
     ("cosine_similarity", lambda: cosine_similarity("ab", "cd"), TypeError, ["cosine_similarity", "str"]),
+    (
+        "cosine_similarity",
+        lambda: cosine_similarity([1.0, math.inf], [1.0, 1.0]),
+        ValueError,
+        ["cosine_similarity", "finite", "inf"],
+    ),
+    ("pca_2d", lambda: pca_2d([[1.0, 2.0], [10**400, 1.0]]), ValueError, ["pca_2d", "finite", "1000"]),
     ("log_sigmoid", lambda: log_sigmoid("x"), TypeError, ["log_sigmoid", "'x'", "str"]),
     ("sgns_loss", lambda: sgns_loss(w2v(), 7, [0], [[1]]), ValueError, ["sgns_loss", "center", "7", "0..2"]),
     ("sgns_loss", lambda: sgns_loss(w2v(), -1, [0], [[1]]), ValueError, ["sgns_loss", "center", "-1"]),
@@ -575,6 +732,169 @@ CASES = [
     ("pca_2d", lambda: pca_2d([[1.0], [[2.0]]]), TypeError, ["pca_2d", "[2.0]", "list"]),
     ("pca_2d", lambda: pca_2d([[1.0, 2.0], [1.0]]), ValueError, ["pca_2d", "same length"]),
     ("pca_2d", lambda: pca_2d([[1.0], [2.0]], iterations=0), ValueError, ["pca_2d", "iterations", "0"]),
+    # -------------------------------------------------------------- treebank
+    (
+        "Sentence",
+        lambda: Sentence("dogs bark", ["NOUN"]),
+        TypeError,
+        ["Sentence", "words", "list of str", "str"],
+    ),
+    ("Sentence", lambda: Sentence(["dogs"], ["NOUN", "VERB"]), ValueError, ["Sentence", "1 words", "2 tags"]),
+    ("Sentence", lambda: Sentence(["a b"], ["X"]), ValueError, ["Sentence", "words[0]", "without spaces"]),
+    ("Sentence", lambda: Sentence(["a"], ["X"], [0]), ValueError, ["Sentence", "both heads and labels"]),
+    (
+        "Sentence",
+        lambda: Sentence(["a"], ["X"], [3], ["root"]),
+        ValueError,
+        ["Sentence", "word 1", "0..1", "3"],
+    ),
+    ("parse_conllu", lambda: parse_conllu(b"1\tcat"), TypeError, ["parse_conllu", "str", "bytes"]),
+    ("format_conllu", lambda: format_conllu(dogs_bark()), TypeError, ["format_conllu", "list of Sentence"]),
+    ("format_conllu", lambda: format_conllu(["dogs bark"]), TypeError, ["format_conllu", "entry 0", "str"]),
+    ("write_conllu", lambda: write_conllu("dogs", "x.conllu"), TypeError, ["format_conllu", "str"]),
+    ("generate_treebank", lambda: generate_treebank(0), ValueError, ["generate_treebank", "n", "0"]),
+    ("generate_treebank", lambda: generate_treebank(3, seed="1"), TypeError, ["generate_treebank", "seed"]),
+    (
+        "split_treebank",
+        lambda: split_treebank([dogs_bark()] * 4, held_out=20),
+        ValueError,
+        ["split_treebank", "held_out", "20"],
+    ),
+    (
+        "split_treebank",
+        lambda: split_treebank([dogs_bark()]),
+        ValueError,
+        ["split_treebank", "at least 2", "1"],
+    ),
+    # ---------------------------------------------------------------- parser
+    ("Move", lambda: Move("REDUCE"), ValueError, ["Move", "kind", "'REDUCE'", "SHIFT"]),
+    ("Move", lambda: Move("LEFT-ARC"), ValueError, ["Move", "LEFT-ARC", "label", "None"]),
+    ("Move", lambda: Move("SHIFT", "det"), ValueError, ["Move", "SHIFT", "no label", "'det'"]),
+    ("moves_for", lambda: moves_for(["det"]), ValueError, ["moves_for", "'root'", "['det']"]),
+    ("moves_for", lambda: moves_for("root"), ValueError, ["moves_for", "list of labels"]),
+    ("Configuration", lambda: Configuration(["dogs"]), TypeError, ["Configuration", "Sentence", "list"]),
+    (
+        "Configuration.apply",
+        lambda: Configuration(dogs_bark()).apply("SHIFT"),
+        TypeError,
+        ["Configuration.apply", "Move", "str"],
+    ),
+    (
+        "Configuration.apply",
+        lambda: Configuration(dogs_bark()).apply(Move("RIGHT-ARC", "root")),
+        ValueError,
+        ["RIGHT-ARC(root) is not legal here", "two words on the stack"],
+    ),
+    ("oracle", lambda: oracle("dogs bark"), TypeError, ["oracle", "Sentence", "str"]),
+    ("oracle", lambda: oracle(Sentence(["a"], ["X"])), ValueError, ["oracle", "'a'", "no gold tree"]),
+    (
+        "replay",
+        lambda: replay(dogs_bark(), [Move("SHIFT")]),
+        ValueError,
+        ["replay", "1 moves", "a tree needs 4"],
+    ),
+    ("Vocabulary", lambda: Vocabulary("abc", [], ["root"]), TypeError, ["Vocabulary", "words", "'abc'"]),
+    ("Vocabulary", lambda: Vocabulary([], [], ["det"]), ValueError, ["Vocabulary", "'root'", "['det']"]),
+    (
+        "Vocabulary.from_sentences",
+        lambda: Vocabulary.from_sentences([Sentence(["a"], ["X"])]),
+        TypeError,
+        ["Vocabulary.from_sentences", "entry 0", "with a tree"],
+    ),
+    (
+        "Vocabulary.from_sentences",
+        lambda: Vocabulary.from_sentences(dogs_bark()),
+        TypeError,
+        ["Vocabulary.from_sentences", "list of Sentence"],
+    ),
+    (
+        "Vocabulary.from_dict",
+        lambda: Vocabulary.from_dict({}),
+        ValueError,
+        ["Vocabulary.from_dict", "lexicon"],
+    ),
+    (
+        "tag_words",
+        lambda: tag_words("dogs bark", dep_parser().vocab),
+        TypeError,
+        ["tag_words", "split", "str"],
+    ),
+    ("tag_words", lambda: tag_words([1], dep_parser().vocab), TypeError, ["tag_words", "1"]),
+    (
+        "feature_positions",
+        lambda: feature_positions(dogs_bark()),
+        TypeError,
+        ["feature_positions", "Configuration", "Sentence"],
+    ),
+    (
+        "extract_features",
+        lambda: extract_features(Configuration(dogs_bark()), None),
+        TypeError,
+        ["extract_features", "Vocabulary", "NoneType"],
+    ),
+    ("Parser", lambda: Parser("vocab"), TypeError, ["Parser", "Vocabulary", "str"]),
+    ("Parser", lambda: Parser(dep_parser().vocab, hidden=0), ValueError, ["Parser", "hidden", "0"]),
+    (
+        "Parser",
+        lambda: Parser(dep_parser().vocab, activation="tanh"),
+        ValueError,
+        ["Parser", "'tanh'", "cube"],
+    ),
+    ("Parser", lambda: dep_parser()([1, 2, 3]), ValueError, [PARSER_NAME, "24 feature ids", "[1, 2, 3]"]),
+    ("Parser", lambda: dep_parser()([0] * 24, [9]), ValueError, [PARSER_NAME, "legal move 9", "0..4"]),
+    ("Parser", lambda: dep_parser()([0] * 24, []), ValueError, [PARSER_NAME, "non-empty list", "legal"]),
+    ("Parser", lambda: dep_parser()([99] + [0] * 23), ValueError, ["Embedding(5, 8)", "token id 99"]),
+    (
+        "Parser.loss",
+        lambda: dep_parser().loss([0] * 24, [0], 2),
+        ValueError,
+        [PARSER_NAME, ".loss", "2", "[0]"],
+    ),
+    ("Parser.parse", lambda: dep_parser().parse("dogs bark"), TypeError, [PARSER_NAME, ".parse", "Sentence"]),
+    (
+        "Parser.parse_steps",
+        lambda: list(dep_parser().parse_steps(["dogs"])),
+        TypeError,
+        [PARSER_NAME, ".parse", "list"],
+    ),
+    (
+        "training_examples",
+        lambda: training_examples(dep_parser(), dogs_bark()),
+        TypeError,
+        ["training_examples", "list of Sentence"],
+    ),
+    (
+        "training_examples",
+        lambda: training_examples(dep_parser(), [dogs_bark()], unk_rate=1.0),
+        ValueError,
+        ["training_examples", "unk_rate", "1.0"],
+    ),
+    ("batch_loss", lambda: batch_loss(dep_parser(), []), ValueError, ["batch_loss", "empty"]),
+    (
+        "attachment_scores",
+        lambda: attachment_scores([dogs_bark()], []),
+        ValueError,
+        ["attachment_scores", "1 gold", "0 predicted"],
+    ),
+    (
+        "attachment_scores",
+        lambda: attachment_scores(dogs_bark(), [dogs_bark()]),
+        TypeError,
+        ["attachment_scores", "gold", "list of Sentence"],
+    ),
+    (
+        "attachment_scores",
+        lambda: attachment_scores([dogs_bark()], [Sentence(["dogs", "bark"], ["NOUN", "VERB"])]),
+        ValueError,
+        ["attachment_scores", "sentence 0", "tree on both sides"],
+    ),
+    (
+        "baseline_uas",
+        lambda: baseline_uas(["dogs bark"]),
+        TypeError,
+        ["baseline_uas", "entry 0", "'dogs bark'"],
+    ),
+    # ------------------------------------------------------------- datasets
     # ------------------------------------------------------------- translate
     ("Vocab", lambda: Vocab("chat"), TypeError, ["Vocab", "list of words", "str"]),
     ("Vocab", lambda: Vocab(["la maison"]), ValueError, ["Vocab", "without spaces", "'la maison'"]),
@@ -798,6 +1118,34 @@ CASES = [
     ("choose_renderer", lambda: viz.choose_renderer("svg"), ValueError, ["renderer must be one of", "'svg'"]),
     ("render_bytes", lambda: viz.render_bytes(x2(), "jpeg"), ValueError, ["format must be one of", "'jpeg'"]),
     ("render", lambda: viz.render(x2(), "graph.bmp"), ValueError, ["render", "'bmp'", ".svg"]),
+    ("draw_tree", lambda: viz.draw_tree("dogs bark"), TypeError, ["draw_tree", "Sentence", "str"]),
+    (
+        "draw_tree",
+        lambda: viz.draw_tree(Sentence(["a"], ["X"])),
+        ValueError,
+        ["draw_tree", "'a'", "no tree", "parse it first"],
+    ),
+    (
+        "draw_tree",
+        lambda: viz.draw_tree(dogs_bark(), gold=Sentence(["a"], ["X"], [0], ["root"])),
+        ValueError,
+        ["draw_tree", "gold", "same words"],
+    ),
+    ("draw_tree", lambda: viz.draw_tree(dogs_bark(), renderer="png"), ValueError, ["draw_tree", "renderer"]),
+    ("draw_tree", lambda: viz.draw_tree(dogs_bark(), title=3), TypeError, ["draw_tree", "title", "int"]),
+    ("render", lambda: viz.render(x2(), "graph.svg", timeout=0), ValueError, ["render", "timeout", "0"]),
+    (
+        "render_bytes",
+        lambda: viz.render_bytes(x2(), timeout=math.inf),
+        ValueError,
+        ["timeout", "finite", "inf"],
+    ),
+    (
+        "draw_dot",
+        lambda: viz.draw_dot(x2(), group=Linear(1, 1), collapse="Nope"),
+        ValueError,
+        ["draw_dot", "collapse='Nope'", "its modules are Linear"],
+    ),
 ]
 
 # Public names whose inputs are checked in another test file, or that take
@@ -811,13 +1159,21 @@ CHECKED_ELSEWHERE = {
     "Module": "load_state_dict: test_nn_core.py (bad_states); save/load: test_save_load.py and below",
     "load_names": "takes no arguments",
     "read_sentences": "takes a path: open() raises FileNotFoundError naming it",
-    "backward_steps": "test_stepping.py (expected a Value)",
+    "backward_steps": "test_stepping.py (expected a Value; zero_grad must be a bool)",
+    "formula_name": "a text helper for drawings: any Value and index give a name",
+    "named_expression": "a text helper for drawings: any op name gives a text",
     "expression": "a text helper for drawings: any op name gives a text",
     "operand_names": "a text helper for drawings",
     "reference": "a text helper for drawings",
     "rule_text": "a text helper for drawings: an unknown op says so in the text",
     "RendererUnavailable": "an exception class",
+    "RenderTimeout": "an exception class",
+    "DEFAULT_TIMEOUT": "a constant",
     "DEFAULT_MAX_NODES": "a constant",
+    "LABELS": "a constant: the treebank's label set",
+    "FEATURES": "a constant: the names of the parser's 24 features",
+    "load_handwritten": "takes no arguments",
+    "read_conllu": "takes a path: open() raises FileNotFoundError naming it; bad lines: test_parser.py",
     "BOS": "a constant (the id of <bos>)",
     "EOS": "a constant (the id of <eos>)",
     "Hypothesis": "what beam_search returns: not called by a learner",
@@ -842,9 +1198,10 @@ def public_names() -> set[str]:
             and (inspect.isfunction(obj) or inspect.isclass(obj))
             and obj.__module__ == module.__name__
         }
-    for module in (nn, word2vec, translate, datasets, data_translation, viz, stepping):
+    for module in (nn, word2vec, translate, parser, datasets, data_translation, treebank, viz, stepping):
         names |= set(module.__all__)
-    dataclasses = {"BackwardStep", "ForwardStep", "GradUpdate"}  # what backward_steps yields: not called
+    # What backward_steps and Parser.parse_steps yield: read, not called.
+    dataclasses = {"BackwardStep", "ForwardStep", "GradUpdate", "ParseStep"}
     return names - dataclasses
 
 
@@ -902,7 +1259,7 @@ def test_a_saved_file_that_is_not_text_or_is_nested_absurdly_deep_is_a_clear_err
         layer.load(binary)
     for depth, message in [
         (500, "'weight' holds lists nested too deeply"),
-        (100_000, "JSON nested too deeply"),
+        (20_000, "JSON nested too deeply"),  # 40 KB: under the size limit, so json parses it
     ]:
         deep = tmp_path / f"deep{depth}.json"
         nested = "[" * depth + "1" + "]" * depth
@@ -913,3 +1270,21 @@ def test_a_saved_file_that_is_not_text_or_is_nested_absurdly_deep_is_a_clear_err
         with pytest.raises(ValueError, match=message):
             layer.load(deep)
     assert [p.data for p in layer.parameters()] == before
+
+
+def test_cosine_similarity_of_huge_and_tiny_vectors_is_right():
+    """Squaring first made [1e200, 1e200] with itself inf / inf = nan, and 1e-200 a zero vector."""
+    assert cosine_similarity([1e200, 1e200], [1e200, 1e200]) == pytest.approx(1.0, rel=1e-15)
+    assert cosine_similarity([1e308, -1e308], [-1e308, 1e308]) == pytest.approx(-1.0, rel=1e-15)
+    assert cosine_similarity([1e-200, 0.0], [1e-200, 1e-200]) == pytest.approx(math.sqrt(0.5), rel=1e-15)
+    assert cosine_similarity([5e-324], [1e300]) == 1.0
+    rng = random.Random(0)
+    for _ in range(200):  # the same vector: never a hair above 1
+        v = [rng.uniform(-1, 1) for _ in range(7)]
+        assert cosine_similarity(v, v) <= 1.0
+    model = Word2Vec(["a", "b"], dim=2, rng=random.Random(0))
+    for row, scale in zip(model.word_vectors, (1e200, 3e200)):
+        for p in row:
+            p.data = scale
+    [(word, similarity)] = model.nearest("a", k=1)
+    assert word == "b" and similarity == pytest.approx(1.0, rel=1e-15)

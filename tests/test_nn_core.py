@@ -11,7 +11,8 @@ import pytest
 
 from tinygrad_edu import Value
 from tinygrad_edu import functional as tf
-from tinygrad_edu.nn import MLP, Layer, Linear, Module, Neuron, shape_of
+from tinygrad_edu.nn import GPT, MLP, Layer, Linear, Module, Neuron, shape_of
+from tinygrad_edu.optim import SGD
 
 
 def numbers(model: Module) -> list[float]:
@@ -255,7 +256,7 @@ def test_layer_linear_and_mlp_always_return_a_list():
     x = [0.5, -1.0]
     for module in (Layer(2, 1), Linear(2, 1), MLP(2, [1]), MLP(2, [4, 1])):
         out = module(x)
-        assert type(out) is list and len(out) == 1 and type(out[0]) is Value, module
+        assert isinstance(out, list) and len(out) == 1 and type(out[0]) is Value, module
     assert type(Neuron(2)(x)) is Value
 
 
@@ -342,3 +343,178 @@ def test_layer_passes_gradients_to_value_inputs():
     x = [Value(0.5), Value(-0.5)]
     Value.sum(layer(x)).backward()
     assert all(v.grad != 0.0 for v in x)
+
+
+# ------------------------------------------------------------ tied parameters
+def tied_gpt() -> GPT:
+    """A GPT whose output layer reuses the token embedding (weight tying)."""
+    random.seed(0)
+    model = GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2, bias=False)
+    model.lm_head.weight = model.wte.weight  # both (vocab_size, n_embd)
+    return model
+
+
+def test_a_tied_weight_is_one_parameter_stepped_once():
+    model = tied_gpt()
+    random.seed(0)
+    untied = GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2, bias=False)
+    assert model.num_parameters() == untied.num_parameters() - 5 * 4
+    names = [name for name, _ in model.named_parameters()]
+    assert "wte.weight" in names and "lm_head.weight" not in names  # the first name, as in PyTorch
+    params = model.parameters()
+    assert len({id(p) for p in params}) == len(params)
+    weight = model.wte.weight[1][0]
+    model.loss([0, 1], [1, 2]).backward()
+    before, grad = weight.data, weight.grad
+    assert grad != 0.0
+    SGD(params, lr=0.1).step()
+    assert weight.data == pytest.approx(before - 0.1 * grad, rel=1e-12)  # once, not twice
+
+
+def test_shared_scalars_are_listed_once_by_parameters():
+    layer = Linear(2, 2)
+    layer.weight[1] = layer.weight[0]  # one row used twice: 4 names' worth of scalars, 2 of them shared
+    assert layer.num_parameters() == 2 + 2
+    assert len(layer.parameters()) == len({id(p) for p in layer.parameters()})
+
+
+def test_a_tied_weight_keeps_both_names_in_the_state_dict_and_loads_back():
+    model = tied_gpt()
+    state = model.state_dict()
+    assert state["lm_head.weight"] == state["wte.weight"]
+    other = tied_gpt()
+    for p in other.parameters():
+        p.data += 1.0
+    other.load_state_dict(state)
+    assert numbers(other) == numbers(model)
+    assert other.lm_head.weight is other.wte.weight  # still tied
+
+
+def test_a_tied_weight_given_two_different_values_is_refused_and_changes_nothing():
+    model = tied_gpt()
+    before = numbers(model)
+    state = model.state_dict()
+    state["lm_head.weight"] = [[x + 1.0 for x in row] for row in state["lm_head.weight"]]
+    with pytest.raises(ValueError, match=r"GPT.load_state_dict: 'lm_head.weight' and 'wte.weight'.*same"):
+        model.load_state_dict(state)
+    assert numbers(model) == before
+
+
+def test_tied_names_match_pytorch():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Module()
+    theirs.a, theirs.b = torch.nn.Linear(2, 3), torch.nn.Linear(2, 3)
+    theirs.b.weight = theirs.a.weight
+
+    class Pair(Module):
+        def __init__(self) -> None:
+            self.a, self.b = Linear(2, 3), Linear(2, 3)
+            self.b.weight = self.a.weight
+
+    ours = Pair()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.num_parameters() == sum(p.numel() for p in theirs.parameters())
+
+
+def test_a_module_reached_twice_is_one_module():
+    class Shared(Module):
+        def __init__(self) -> None:
+            self.first = Linear(2, 2)
+            self.again = self.first
+
+    model = Shared()
+    assert model.num_parameters() == 6
+    assert [name for name, _ in model.named_modules()] == ["", "first"]  # as torch's named_modules
+    assert list(model.state_dict()) == ["first.weight", "first.bias", "again.weight", "again.bias"]
+
+
+# ------------------------------------------------------------ parameters in any container
+class Containers(Module):
+    """Parameters where a learner puts them: in a dict, a mixed list, a 3-D table, ragged rows."""
+
+    def __init__(self) -> None:
+        self.heads = {"q": Linear(2, 1), "k": Linear(2, 1, bias=False)}  # like torch's ModuleDict
+        self.parts = [Linear(1, 1), Value(0.5)]  # a module and a scalar side by side
+        self.cube = [[[Value(i + 2 * j + 4 * k) for i in range(2)] for j in range(2)] for k in range(3)]
+        self.rows = [[Value(1.0), Value(2.0)], [Value(3.0)]]  # ragged: one vector per row
+        self.settings = {"scale": 2.0, "names": ["a", "b"]}  # plain data: never parameters
+
+
+def test_parameters_in_dicts_mixed_lists_and_nested_tables_are_found():
+    model = Containers()
+    shapes = {name: shape_of(t) for name, t in model.named_parameters()}
+    assert shapes == {
+        "heads.q.weight": (1, 2),
+        "heads.q.bias": (1,),
+        "heads.k.weight": (1, 2),
+        "parts.0.weight": (1, 1),
+        "parts.0.bias": (1,),
+        "parts.1": (),
+        "cube": (3, 2, 2),
+        "rows.0": (2,),
+        "rows.1": (1,),
+    }
+    assert model.num_parameters() == 3 + 2 + 2 + 1 + 12 + 3
+    assert [name for name, _ in model.children()] == ["heads.q", "heads.k", "parts.0"]
+    assert model.state_dict()["cube"][2][1] == [8.0 + 2, 8.0 + 3]
+
+
+def test_parameters_in_containers_load_back():
+    source, target = Containers(), Containers()
+    for k, p in enumerate(target.parameters()):
+        p.data = -1.0 - k
+    target.load_state_dict(source.state_dict())
+    assert numbers(target) == numbers(source)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragments"),
+    [
+        ([Value(1.0), 2.0], ["Holder", "'weights'", "item 1", "2.0", "only Values"]),
+        ([[Value(1.0), Value(2.0)], [Value(3.0), 4]], ["'weights.1'", "item 1", "4"]),
+        ({1: Linear(1, 1)}, ["'weights'", "key 1", "str"]),
+        ({"a.b": Value(1.0)}, ["'weights'", "'a.b'", "'.'"]),
+        ({Value(1.0)}, ["'weights'", "set", "list"]),
+    ],
+    ids=["value and number", "number in a matrix", "int key", "dotted key", "set"],
+)
+def test_a_container_that_hides_parameters_is_refused_naming_the_attribute(value, fragments):
+    class Holder(Module):
+        def __init__(self) -> None:
+            self.weights = value
+
+    model = Holder()
+    for call in (model.parameters, model.state_dict, model.named_modules):
+        with pytest.raises(TypeError) as info:
+            list(call())
+        for fragment in fragments:
+            assert fragment in str(info.value), (call, fragment, str(info.value))
+
+
+def test_a_module_that_refers_back_to_its_parent_is_refused():
+    outer = MLP(1, [1])
+    outer.layers[0].owner = outer  # a cycle: the walk would never end
+    with pytest.raises(ValueError, match=r"Layer: attribute 'owner' leads back to an enclosing module"):
+        outer.parameters()
+    outer = Outer()
+    outer.block.proj.up = outer
+    assert "(up): ... (a module already being printed)" in repr(outer)  # not a RecursionError
+
+
+def test_an_mlp_returns_a_list_and_backward_on_it_says_to_take_an_entry():
+    """model(x).backward() is the first habit a micrograd user brings."""
+    random.seed(0)
+    model = MLP(2, [4, 1])
+    out = model([0.5, -1.0])
+    assert isinstance(out, list) and len(out) == 1 and out == [out[0]]
+    with pytest.raises(
+        AttributeError, match=r"MLP returns a list of 1 output Value: .*model\(x\)\[0\]\.backward\(\)"
+    ):
+        out.backward()
+    with pytest.raises(AttributeError, match=r"model\(x\)\[0\]\.data"):
+        out.data  # noqa: B018
+    with pytest.raises(AttributeError, match="'list' object has no attribute 'nonsense'"):
+        out.nonsense  # noqa: B018
+    out[0].backward()  # the entry is the Value
+    assert any(p.grad != 0.0 for p in model.parameters())

@@ -160,6 +160,21 @@ def test_errors_for_bad_parameters_and_lr(make):
         (lambda ps: Adam(ps, eps=0.0), "eps"),
         (lambda ps: Adam(ps, eps=math.nan), "eps"),
         (lambda ps: AdamW(ps, weight_decay=-0.01), "weight_decay"),
+        # ints beyond a float: float() would raise a bare OverflowError
+        (lambda ps: SGD(ps, lr=10**400), "SGD: lr must be a positive number, got an int of about 401 digits"),
+        (
+            lambda ps: SGD(ps, weight_decay=10**400),
+            "SGD: weight_decay must be in [0.0, inf), got an int of about 401",
+        ),
+        (lambda ps: Adam(ps, eps=10**400), "Adam: eps must be in [0.0, inf), got an int of about 401 digits"),
+        (
+            lambda ps: AdamW(ps, lr=10**5000),
+            "AdamW: lr must be a positive number, got an int of about 5001 digits",
+        ),
+        (
+            lambda ps: SGD(ps, momentum=-(10**5000)),
+            "SGD: momentum must be in [0.0, 1.0), got an int of about 5001",
+        ),
     ],
 )
 def test_bad_settings_fail_at_construction_not_in_step(make, fragment):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pytest
 
@@ -139,16 +140,17 @@ def test_step_texts_name_the_rule_the_numbers_and_the_grads():
     L, _ = karpathy_small()
     steps = list(L.backward_steps())
     assert str(steps[0]).splitlines() == [
-        "node L is the output: its grad starts at 1.0 (dL/dL = 1)",
-        "node L (a*b = -8.0) passes grad 1.0 to d (as a): d(a*b)/da = b = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)",
-        "node L (a*b = -8.0) passes grad 1.0 to f (as b): d(a*b)/db = a = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)",
+        "node L is the output: its grad starts at 1.0 (dL/dL = 1); "
+        "leaf grads add up, so zero them before comparing with backward()",
+        "node L (d*f = -8.0) passes grad 1.0 to d: d(d*f)/dd = f = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)",
+        "node L (d*f = -8.0) passes grad 1.0 to f: d(d*f)/df = d = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)",
     ]
     e_step = next(s for s in steps if s.node.label == "e")
     assert str(e_step).splitlines()[0] == (
         "node e (a*b = -6.0) passes grad -2.0 to a: d(a*b)/da = b = -3.0; a.grad 0.0 -> 6.0 (+= -3.0 * -2.0)"
     )
     d_step = next(s for s in steps if s.node.label == "d")
-    assert "d(a+b)/da = 1; e.grad 0.0 -> -2.0" in str(d_step)
+    assert "node d (e + c = 4.0) passes grad -2.0 to e: d(e + c)/de = 1; e.grad 0.0 -> -2.0" in str(d_step)
     leaf = steps[-1]
     assert str(leaf) == "leaf a (an input or a parameter) ends with grad 6.0: no parents to pass it on to"
 
@@ -159,10 +161,48 @@ def test_unlabelled_nodes_are_named_by_their_topological_position():
     steps = list(y.backward_steps())
     order = y.topological_order()
     tanh_index = order.index(y.parents[0])
-    assert f"to #{tanh_index} (as a)" in str(steps[0])
+    t, x_at = f"#{tanh_index}", f"#{order.index(x)}"
+    two = f"#{order.index(y.parents[1])}"
+    assert f"to {t}: d({t}*{two})/d{t} = {two} = 2.0" in str(steps[0])
     tanh_step = next(s for s in steps if s.node.op == "tanh")
-    assert f"node #{tanh_index} (tanh(a) = " in str(tanh_step)
-    assert "d(tanh(a))/da = 1 - tanh(a)**2 = 1 - out**2 = " in str(tanh_step)
+    assert f"node {t} (tanh({x_at}) = " in str(tanh_step)
+    assert f"d(tanh({x_at}))/d{x_at} = 1 - tanh({x_at})**2 = 1 - {t}**2 = " in str(tanh_step)
+
+
+def test_formulas_use_the_operands_names_never_the_generic_ones():
+    """A user's own `a` next to the rule's generic `a` misled a learner."""
+    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+    total = b * a + c  # b is the first operand here
+    total.label = "a*b"  # a label that is an expression: put in parentheses
+    L = total.tanh()
+    L.label = "L"
+    text = "\n".join(str(s) for s in L.backward_steps())
+    assert "d(tanh(a*b))/d(a*b) = 1 - tanh(a*b)**2 = 1 - L**2 = " in text
+    assert "d(#2 + c)/d#2 = 1" in text
+    assert "node #2 (b*a = -6.0) passes grad" in text and "d(b*a)/db = a = 2.0" in text
+    assert "d(b*a)/da = b = -3.0" in text
+    assert not re.search(r"\bout\b", text) and "(as " not in text
+
+
+def test_a_repeated_operand_says_which_edge_it_is():
+    x = Value(3.0, label="x")
+    text = str(next((x * x).backward_steps()))
+    assert "to x (operand 1): d(x*x)/dx = x = 3.0" in text
+    assert "to x (operand 2): d(x*x)/dx = x = 3.0" in text
+
+
+def test_stepping_after_backward_doubles_the_leaves_unless_zeroed():
+    first, leaves = neuron()
+    first.backward()
+    once = [v.grad for v in leaves]
+    steps = list(first.backward_steps())  # a second pass adds to the leaves, as backward() would
+    assert [v.grad for v in leaves] == [2 * g for g in once]
+    assert "zero them before comparing with backward()" in str(steps[0]).splitlines()[0]
+    steps = list(first.backward_steps(zero_grad=True))
+    assert [v.grad for v in leaves] == once
+    assert "the leaves' grads were set to 0 first" in str(steps[0]).splitlines()[0]
+    with pytest.raises(TypeError, match="backward_steps: zero_grad must be True or False, got 'yes'"):
+        first.backward_steps(zero_grad="yes")
 
 
 def test_rule_texts_come_from_the_engine_table():
@@ -192,8 +232,9 @@ def test_dot_steps_use_the_matching_entry_of_the_other_vector():
     x = [Value(4.0, label="p"), Value(5.0, label="q")]
     y = Value.dot(w, x)
     text = str(next(y.backward_steps()))
-    assert "to w (as w0): d(w.x)/dw0 = x0 = 4.0" in text
-    assert "to q (as x1): d(w.x)/dx1 = w1 = 3.0" in text
+    assert "node #4 (w*p + v*q = 23.0)" in text
+    assert "to w: d(w*p + v*q)/dw = p = 4.0" in text
+    assert "to q: d(w*p + v*q)/dq = v = 3.0" in text
 
 
 def test_grads_agree_with_central_differences():

@@ -46,6 +46,7 @@ def test_a_name_is_one_value_however_often_it_appears():
         ("+a - b", "-", 0.5 - 4.0),
         ("b / a", "/", 8.0),
         ("sum(a, b, 1)", "sum", 5.5),
+        ("sum([a, b, 1])", "sum", 5.5),  # Python's own spelling
         ("dot([a, b], [b, 2])", "dot", 0.5 * 4 + 4 * 2),
         ("relu(b - a).abs().sqrt()", "sqrt", math.sqrt(3.5)),
         ("log(b) + a.sigmoid()", "+", math.log(4.0) + 1 / (1 + math.exp(-0.5))),
@@ -139,6 +140,7 @@ def test_set_assignments():
         (["1a=2"], "not a usable name"),
         (["__class__=1"], "not a usable name"),
         (["tanh=1"], "the name of an op"),
+        (["a=1", "\uff41=5"], "gives 'a' twice"),  # a fullwidth a is the name a to Python
     ]:
         with pytest.raises(ExpressionError, match=message):
             parse_assignments(bad)
@@ -184,7 +186,8 @@ def test_step_prints_forward_and_every_backward_step(tmp_path, capsys):
     assert "'a*b' = a * b = 2.0 * (-3.0) = -6.0" in stdout
     assert "[1/6] node '(a*b + c).tanh()' is the output: its grad starts at 1.0" in stdout
     assert "d(a*b)/da = b = -3.0; a.grad 0.0 -> -0.00402285" in stdout
-    assert "dout/da = -0.00402285, dout/db = 0.0026819, dout/dc = 0.00134095" in stdout
+    top = "d((a*b + c).tanh())"
+    assert f"{top}/da = -0.00402285, {top}/db = 0.0026819, {top}/dc = 0.00134095" in stdout
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
@@ -198,8 +201,67 @@ def test_neuron_demo_prints_the_steps_and_writes_svg_and_page(tmp_path, capsys):
     assert main(["demo", "neuron", "--quick", "--out", str(out)]) == 0
     stdout = capsys.readouterr().out
     assert "o = tanh(x1*w1 + x2*w2 + b) = 0.7071" in stdout
-    assert "d(tanh(a))/da = 1 - tanh(a)**2 = 1 - out**2 = 0.5; n.grad 0.0 -> 0.5" in stdout
+    assert "d(tanh(n))/dn = 1 - tanh(n)**2 = 1 - o**2 = 0.5; n.grad 0.0 -> 0.5" in stdout
+    assert "d(x1*w1)/dx1 = w1 = -3.0; x1.grad 0.0 -> -1.5" in stdout
     assert "do/dw1 = 1.0000, do/dw2 = 0.0000, do/db = 0.5000" in stdout
     assert "<svg" in (out / "neuron.svg").read_text(encoding="utf-8")
     assert "<svg" in (out / "neuron.html").read_text(encoding="utf-8")
     assert str(out / "neuron.html") in stdout
+
+
+def test_a_fullwidth_name_is_the_same_name_as_python_reads_it(capsys):
+    assert parse_assignments(["\uff41=5"]) == {"a": 5.0}
+    assert build_expression("a + \uff41", {"a": 1.0}).data == 2.0  # one name, used twice
+    assert main(["draw", "a+\uff41", "--set", "a=1", "\uff41=5"]) == 2
+    assert "--set gives 'a' twice" in capsys.readouterr().err
+
+
+def test_an_expression_may_start_with_a_minus_sign(tmp_path, capsys):
+    out = tmp_path / "neg.dot"
+    assert main(["draw", "-a*b", "--set", "a=2", "b=3", "--out", str(out)]) == 0
+    assert "output -6" in capsys.readouterr().out
+    assert main(["step", "--set", "a=2", "--", "-a"]) == 0
+    assert "-a = -2.0" in capsys.readouterr().out.replace("'-a' = -a", "-a")
+
+
+def test_step_refuses_a_page_name_that_is_not_html(tmp_path, capsys):
+    for bad in ["p.png", ""]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(["step", "a*b", "--set", "a=1", "b=2", "--html", str(tmp_path / bad) if bad else ""])
+        assert exit_info.value.code == 2
+        assert "--html takes a file name ending in .html" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["draw", "step"])
+def test_a_file_that_cannot_be_written_is_a_message_and_exit_code_2(tmp_path, capsys, command):
+    folder = tmp_path / "graph.html" if command == "step" else tmp_path / "graph.svg"
+    folder.mkdir()  # a directory where the file should go
+    blocked = tmp_path / "a-file"
+    blocked.write_text("x")
+    option = "--html" if command == "step" else "--out"
+    paths = [folder, blocked / ("p.html" if command == "step" else "p.svg")]
+    if command == "draw":
+        paths.append(tmp_path)  # a folder with no suffix at all
+    for path in paths:
+        assert main([command, "a*b", "--set", "a=1", "b=2", option, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"tinygrad-edu {command}: cannot write {str(path)!r}" in err and "Traceback" not in err
+
+
+def test_piping_a_demo_into_head_ends_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        f"{sys.executable} -m tinygrad_edu demo neuron --out {tmp_path} | head -3",
+        shell=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert len(done.stdout.splitlines()) == 3
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr

@@ -188,9 +188,23 @@ def test_assign_modules_follows_the_documented_heuristic_on_an_mlp():
     # while the unlabelled constant 0.5 takes no part.
     assert all(where[v] is None for v in x)
     assert where[loss] is None and where[loss.parents[0]] is None
-    # An unlabelled target would not: the loss would be drawn inside the last neuron.
+    # Rule 5: an unlabelled target changes nothing: what comes after the model's output
+    # belongs to no module (a learner found the loss drawn inside the last neuron).
     unlabelled = (out - 1.0) ** 2
-    assert viz.assign_modules(unlabelled, model)[unlabelled] == "layers.1.neurons.0"
+    where = viz.assign_modules(unlabelled, model)
+    assert where[unlabelled] is None and where[unlabelled.parents[0]] is None
+    assert where[out] == "layers.1.neurons.0"
+
+
+def test_the_last_neurons_own_activation_stays_in_its_box():
+    random.seed(4)
+    model = MLP(2, [2, 1], activations="tanh")
+    model.layers[-1].neurons[0].activation = "sigmoid"
+    out = model([0.5, -1.0])[0]
+    loss = (out - 1.0) ** 2
+    where = viz.assign_modules(loss, model)
+    assert out.op == "sigmoid" and where[out] == "layers.1.neurons.0"
+    assert where[loss] is None
 
 
 def test_group_draws_clusters_and_collapse_draws_one_box_per_module():
@@ -214,6 +228,38 @@ def test_group_draws_clusters_and_collapse_draws_one_box_per_module():
 
     layers = viz.draw_dot(loss, group=model, collapse=(Layer,)).source
     assert layers.count("shape=box3d") == 2
+
+
+GOLDEN_TOUR = Path(__file__).parent / "golden" / "readme_tour_loss_grouped.dot"
+
+
+def readme_tour_loss():
+    """The README's REPL tour, exactly: three SGD steps on MLP(2, [4, 1])."""
+    from tinygrad_edu import functional as F
+    from tinygrad_edu import optim
+
+    random.seed(0)
+    model = MLP(2, [4, 1])
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    x, y = [0.5, -1.0], 1.0
+    for _ in range(3):
+        loss = F.mse(model(x), [y])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model, loss
+
+
+def test_the_grouped_drawing_of_the_readme_tour_loss_matches_the_golden_file():
+    model, loss = readme_tour_loss()
+    source = viz.draw_dot(loss, group=model, collapse="Neuron").source
+    # The last neuron's box holds its own values only: weights, bias and its w.x + b.
+    assert "layers.1.neurons.0\\nNeuron(4, linear)\\n6 values, 5 parameters" in source
+    order = loss.topological_order()
+    after = [v for v in order if v.op in ("-", "**2.0", "sum") or v is loss]
+    assert after and all(f"\tn{order.index(v)} [" in source for v in after)  # drawn, outside every box
+    # To update after an intended change: write `source` to GOLDEN_TOUR and review the diff.
+    assert source == GOLDEN_TOUR.read_text(encoding="utf-8")
 
 
 def test_group_and_collapse_refuse_wrong_arguments():

@@ -27,8 +27,9 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PAT
 XSS_LABELS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>']
 
 
-def dump_dom(page: Path, fragment: str = "") -> tuple[str, str]:
-    """(the DOM after load, chromium's log) for `page` opened at `fragment`."""
+def dump_dom(page: Path, fragment: str = "", size: str = "1200,900") -> tuple[str, str]:
+    """(the DOM after load, chromium's log) for `page` opened at `fragment`
+    in a window of `size` pixels."""
     with tempfile.TemporaryDirectory() as profile:
         done = subprocess.run(
             [
@@ -43,6 +44,7 @@ def dump_dom(page: Path, fragment: str = "") -> tuple[str, str]:
                 "--enable-logging=stderr",
                 f"--user-data-dir={profile}",
                 "--virtual-time-budget=2000",
+                f"--window-size={size}",
                 "--dump-dom",
                 page.resolve().as_uri() + fragment,
             ],
@@ -63,6 +65,7 @@ class Elements(html.parser.HTMLParser):
         self.tags: list[tuple[str, dict]] = []
         self.text: dict[str, str] = {}
         self.classes: dict[str, str] = {}
+        self.attrs: dict[str, dict] = {}
         self._open: list[str | None] = []
 
     def handle_starttag(self, tag, attrs):
@@ -74,6 +77,7 @@ class Elements(html.parser.HTMLParser):
         if ident:
             self.text.setdefault(ident, "")
             self.classes[ident] = attrs.get("class", "")
+            self.attrs[ident] = attrs
         self._open.append(ident)
 
     def handle_endtag(self, tag):
@@ -107,6 +111,24 @@ def test_the_page_is_one_file_with_nothing_to_fetch(neuron_page):
     assert not re.search(r"\b(src|href)\s*=", text)  # no images, scripts or styles to load
     urls = set(re.findall(r"https?://[^\s\"'<>]+", text))
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+
+
+def test_a_graph_over_max_nodes_is_refused_before_any_work(monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the steps were written down before max_nodes was checked")
+
+    monkeypatch.setattr(viz.page, "forward_steps", no_work)
+    monkeypatch.setattr(Value, "topological_order", no_work)
+    x = Value(0.5, label="x")
+    for _ in range(50_000):  # the steps of this chain would take seconds to write down
+        x = x * 1.0
+    with pytest.raises(ValueError) as error:
+        viz.stepping_page(x, max_nodes=100)
+    message = str(error.value)
+    assert "stepping_page: the graph has more than max_nodes=100 values" in message
+    assert "max_nodes=" in message and "group=" not in message and "collapse=" not in message
+    assert viz.draw.DEFAULT_MAX_NODES == 300
+    assert viz.page._count_values(x, 101) == 101  # the look stops at the limit
 
 
 def test_the_page_leaves_the_graph_grads_alone():
@@ -154,7 +176,7 @@ def test_stepping_in_chromium_shows_the_grads_of_each_step(neuron_page):
     # One press into the backward pass: the output seeds its grad and hands 0.5 to n.
     page = parse(dump_dom(path, f"#step={n + 1}")[0])
     assert page.text["phase"] == "Backward pass"
-    assert "passes grad 1.0 to n (as a): d(tanh(a))/da = 1 - tanh(a)**2" in page.text["explain"]
+    assert "passes grad 1.0 to n: d(tanh(n))/dn = 1 - tanh(n)**2 = 1 - o**2 = 0.5" in page.text["explain"]
     assert page.text[f"grad-n{out}"] == "1.0000"
     assert page.text[f"grad-n{node_n}"] == "0.5000"
     assert page.text[f"grad-n{x1}"] == "0.0000"  # nothing has reached x1 yet
@@ -170,6 +192,26 @@ def test_stepping_in_chromium_shows_the_grads_of_each_step(neuron_page):
         assert page.text[f"grad-n{i}"] == viz.format_number(v.grad), v.label
         assert f"grad {viz.format_number(v.grad)}" in page.text[f"n{i}"], v.label
     assert page.text[f"grad-n{x1}"] == "-1.5000"
+
+
+@needs_chromium
+def test_the_whole_neuron_graph_is_in_view_and_unknown_values_are_not_shown(neuron_page):
+    """A learner saw a third of the graph in a 330 px pane; and every number
+    before the forward pass had computed it."""
+    path, o = neuron_page
+    order = o.topological_order()
+    page = parse(dump_dom(path, "", size="1200,900")[0])
+    graph = page.attrs["graph"]
+    assert graph["data-fits"] == "yes", graph  # fitted to the width, nothing scrolled out of view
+    assert 0.3 < float(graph["data-zoom"]) <= 1.0  # fitted, not enlarged
+    assert {"fit", "zoom-in", "zoom-out", "zoom-reset"} <= set(page.attrs)
+    for i in range(len(order)):  # before the first step nothing is computed
+        assert page.text[f"data-n{i}"] == "?"
+        assert "data ?" in page.text[f"n{i}"] and "data 2.0000" not in page.text[f"n{i}"]
+
+    page = parse(dump_dom(path, "#step=3")[0])  # three values computed, in order
+    assert [page.text[f"data-n{i}"] for i in range(4)] == ["2.0000", "-3.0000", "-6.0000", "?"]
+    assert "data -6.0000" in page.text["n2"] and "data ?" in page.text["n3"]
 
 
 @needs_chromium

@@ -7,6 +7,7 @@ by pointing PATH at an empty folder, so the in-process WebAssembly Graphviz
 
 from __future__ import annotations
 
+import re
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -146,3 +147,77 @@ def test_render_writes_dot_source_and_refuses_unknown_formats(tmp_path):
 def test_a_broken_dot_source_is_a_clear_error(no_dot):
     with pytest.raises(RuntimeError, match="could not render"):
         viz.render_bytes("digraph { a -> ", "svg")
+
+
+# ------------------------------------------------------------ bounded layouts
+def chained_product(factors: int) -> Value:
+    """a*a*...*a: every product reads `a`, so its edges span the whole graph,
+    the shape whose layout ran for minutes (141 factors never finished)."""
+    a = Value(1.001, label="a")
+    out = a
+    for _ in range(factors - 1):
+        out = out * a
+    return out
+
+
+def test_a_big_graph_gets_graphviz_effort_caps_and_a_small_one_does_not():
+    big = viz.draw_dot(chained_product(141)).source
+    for name, value in viz.draw.BOUNDED_LAYOUT.items():
+        assert f"{name}={value}" in big, name
+    small = viz.draw_dot(chained_product(5)).source
+    assert not any(f"{name}=" in small for name in viz.draw.BOUNDED_LAYOUT)
+
+
+@needs_dot
+def test_the_141_factor_product_renders_with_dot(tmp_path):
+    # Not a timed test: the default time limit is only a guard against a hang.
+    path = viz.render(chained_product(141), tmp_path / "chain.svg", renderer="dot")
+    assert path.read_text(encoding="utf-8").count('class="node"') == 141 + 140
+
+
+@pytest.mark.parametrize("renderer", [pytest.param("dot", marks=needs_dot), "wasm"])
+def test_a_layout_over_the_time_limit_is_stopped_with_a_clear_error(renderer):
+    with pytest.raises(viz.RenderTimeout) as error:
+        viz.render_bytes(chained_product(141), renderer=renderer, timeout=0.05)
+    message = str(error.value)
+    assert (
+        f"Graphviz ({renderer}) did not finish laying out a graph of {141 + 140} boxes in 0.05 s" in message
+    )
+    assert "collapse='Neuron'" in message and "timeout=" in message
+
+
+def test_a_big_graph_is_laid_out_by_wasm_in_a_child_process(monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        render_module, "_run_wasm_child", lambda source, fmt, timeout: calls.append(timeout) or b"<svg/>"
+    )
+    assert viz.render_bytes(chained_product(30), renderer="wasm", timeout=7) == b"<svg/>"
+    assert calls == [7]  # 59 boxes: more than IN_PROCESS_BOXES
+    assert viz.render_bytes(chained_product(3), renderer="wasm").lstrip().startswith(b"<?xml")  # in-process
+
+
+def test_the_cli_reports_a_layout_that_took_too_long(capsys, tmp_path):
+    from tinygrad_edu.cli import main
+
+    expression = "*".join(["a"] * 141)
+    out = tmp_path / "g.svg"
+    assert main(["draw", expression, "--set", "a=1.001", "--out", str(out), "--timeout", "0.05"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"did not finish laying out a graph of \d+ boxes in 0.05 s", err)
+    assert "--timeout" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("renderer", [pytest.param("dot", marks=needs_dot), "wasm"])
+@pytest.mark.parametrize("label", ["o\x00", "o\x00\n// x", "\ud800 lone", "a\udfff"])
+def test_a_nul_or_a_lone_surrogate_in_a_label_still_renders(renderer, label, tmp_path):
+    a = Value(2.0, label=label)
+    out = a * a
+    out.label = label  # the output's label also goes into the DOT comment line
+    source = viz.draw_dot(out).source
+    assert "\x00" not in source.split("\n", 1)[0] and source.count("\n// ") == 0
+    source.encode("utf-8")  # no lone surrogate left
+    svg = viz.render_bytes(out, renderer=renderer).decode("utf-8")
+    assert "<svg" in svg
+    page = viz.write_stepping_page(out, tmp_path / "page.html", renderer=renderer)
+    assert "<svg" in page.read_text(encoding="utf-8")

@@ -9,12 +9,31 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
+# The exit code a shell reports for a process stopped by SIGPIPE (128 + 13).
+BROKEN_PIPE = 141
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run one command; returns its exit code.
+
+    Output piped into a reader that stops early (``tinygrad-edu demo neuron |
+    head -3``) ends the command quietly, as `cat` would, not in a traceback.
+    """
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        # Nothing more can be printed; point stdout at /dev/null so that
+        # Python's own flush at exit does not raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
+
+
+def _dispatch(argv: list[str]) -> int:
     from demos import DEMOS
 
     parser = argparse.ArgumentParser(

@@ -407,14 +407,16 @@ class Value:
                     stack.append(parent)
         return order
 
-    def backward_steps(self) -> Iterator[BackwardStep]:
+    def backward_steps(self, *, zero_grad: bool = False) -> Iterator[BackwardStep]:
         """Run backward one node at a time, yielding a printable step for each.
 
-        See `tinygrad_edu.stepping` for what a step shows.
+        Like `backward()`, the steps add to the leaves' grads: stepping and
+        then calling `backward()` doubles them. ``zero_grad=True`` zeroes the
+        graph's leaves first. See `tinygrad_edu.stepping` for what a step shows.
         """
         from .stepping import backward_steps
 
-        return backward_steps(self)
+        return backward_steps(self, zero_grad=zero_grad)
 
 
 # A number or a Value: what the ops accept as an operand.

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 
 from .engine import Value
@@ -32,14 +33,22 @@ class Optimizer:
         for p in self.params:
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__}")
-        if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)):
-            raise ValueError(f"{name}: lr must be a positive number, got {lr!r}")
+        _check_each_once(self.params, name, "step() would move it twice")
+        # <= the largest float, not isfinite(): an int like 10**400 would make that a bare OverflowError.
+        if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and 0 < lr <= sys.float_info.max):
+            raise ValueError(f"{name}: lr must be a positive number, got {_describe(lr)}")
         self.lr = float(lr)
 
     def _check_setting(self, setting: str, value: float, low: float, high: float) -> float:
         """A setting in [low, high): a bad one fails here, not deep inside step()."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < high:
-            raise ValueError(f"{type(self).__name__}: {setting} must be in [{low}, {high}), got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not (low <= value < high and value <= sys.float_info.max)
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: {setting} must be in [{low}, {high}), got {_describe(value)}"
+            )
         return float(value)
 
     def zero_grad(self) -> None:
@@ -150,12 +159,33 @@ def clip_grad_norm_(params: Iterable[Value], max_norm: float) -> float:
         raise TypeError(f"clip_grad_norm_: expected a list of parameters, got {type(params).__name__}")
     params = list(params)
     if isinstance(max_norm, bool) or not (
-        isinstance(max_norm, (int, float)) and max_norm > 0 and math.isfinite(max_norm)
+        isinstance(max_norm, (int, float)) and 0 < max_norm <= sys.float_info.max
     ):
-        raise ValueError(f"clip_grad_norm_: max_norm must be a positive number, got {max_norm!r}")
+        raise ValueError(f"clip_grad_norm_: max_norm must be a positive number, got {_describe(max_norm)}")
     norm = math.sqrt(sum(p.grad * p.grad for p in params))
     if norm > max_norm:
         scale = max_norm / norm
         for p in params:
             p.grad *= scale
     return norm
+
+
+def _check_each_once(params: list[Value], where: str, harm: str) -> None:
+    """PyTorch warns about a parameter listed twice and says that will become
+    an error; the harm is silent in the numbers, so we refuse now."""
+    first: dict[int, int] = {}
+    for i, p in enumerate(params):
+        j = first.setdefault(id(p), i)
+        if j != i:
+            raise ValueError(
+                f"{where}: parameter {i} is the same Value as parameter {j}, so {harm}; "
+                "pass each parameter once (model.parameters() lists a tied weight once)"
+            )
+
+
+def _describe(x: object) -> str:
+    """repr(x), or 'an int of about N digits' for an int too large for a float
+    (Python refuses to print one of more than 4300 digits)."""
+    if type(x) is int and abs(x) > sys.float_info.max:
+        return f"an int of about {int(x.bit_length() * math.log10(2)) + 1} digits, beyond a float"
+    return f"{x!r:.60}"

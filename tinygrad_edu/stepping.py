@@ -13,9 +13,9 @@ to its parents:
     >>> L = d * f; L.label = "L"
     >>> steps = list(L.backward_steps())
     >>> print(steps[0])
-    node L is the output: its grad starts at 1.0 (dL/dL = 1)
-    node L (a*b = -8.0) passes grad 1.0 to d (as a): d(a*b)/da = b = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)
-    node L (a*b = -8.0) passes grad 1.0 to f (as b): d(a*b)/db = a = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)
+    node L is the output: its grad starts at 1.0 (dL/dL = 1); leaf grads add up, so zero them before comparing with backward()
+    node L (d*f = -8.0) passes grad 1.0 to d: d(d*f)/dd = f = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)
+    node L (d*f = -8.0) passes grad 1.0 to f: d(d*f)/df = d = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)
     >>> print(steps[4])
     node e (a*b = -6.0) passes grad -2.0 to a: d(a*b)/da = b = -3.0; a.grad 0.0 -> 6.0 (+= -3.0 * -2.0)
     node e (a*b = -6.0) passes grad -2.0 to b: d(a*b)/db = a = 2.0; b.grad 0.0 -> -4.0 (+= 2.0 * -2.0)
@@ -24,19 +24,33 @@ to its parents:
     >>> a.grad, b.grad, c.grad, f.grad  # what L.backward() gives
     (6.0, -4.0, -2.0, 4.0)
 
-In a formula the operands are called a, b (or a0, a1, ... for a sum, w0, ...,
-x0, ... for a dot product); the name in parentheses is the parent's own
-label (or ``#i``, its position in the topological order, when it has none).
+Each formula is written with the operands' own names: their labels, or
+``#i`` (the position in the topological order) for a value without one; a
+label that is not a plain name is put in parentheses, ``(x1*w1)``. The
+generic names of `DERIVATIVE_RULES` (a, b, out) never show next to your
+numbers. (`GradUpdate.operand` keeps the generic name: a, b, a3, w0, x2.)
 
 The steps do the work as they are produced: the generator is lazy, and after
 its last step every grad equals what `backward()` would have given, with the
 same semantics (leaf grads accumulate, the graph's intermediate grads start
 from zero, the output's grad is seeded with 1). Stop half way and the grads
 are half done.
+
+Stepping and then calling `backward()` (or stepping twice) therefore DOUBLES
+the leaves' grads, exactly as two `backward()` calls would. To compare the
+two, zero the leaves in between, or let the stepper do it:
+
+    >>> L.backward()          # a second pass: the leaves now hold twice their grads
+    >>> a.grad
+    12.0
+    >>> steps = list(L.backward_steps(zero_grad=True))   # the leaves start from 0 again
+    >>> a.grad
+    6.0
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -49,7 +63,9 @@ __all__ = [
     "GradUpdate",
     "backward_steps",
     "expression",
+    "formula_name",
     "forward_steps",
+    "named_expression",
     "operand_names",
     "reference",
     "rule_text",
@@ -94,14 +110,20 @@ class BackwardStep:
     grad: float
     updates: tuple[GradUpdate, ...]
     is_output: bool
+    zeroed: bool = False  # backward_steps(zero_grad=True): the leaves started from 0
 
     def lines(self) -> list[str]:
         """The explanation, one sentence per line."""
         lines = []
         if self.is_output:
-            d = self.name if self.name.isidentifier() else "out"
+            d = formula_name(self.node, self.node_index)
+            accumulate = (
+                "the leaves' grads were set to 0 first"
+                if self.zeroed
+                else "leaf grads add up, so zero them before comparing with backward()"
+            )
             lines.append(
-                f"node {self.name} is the output: its grad starts at {_fmt(self.grad)} (d{d}/d{d} = 1)"
+                f"node {self.name} is the output: its grad starts at {_fmt(self.grad)} (d{d}/d{d} = 1); {accumulate}"
             )
         if not self.updates:
             kind = "an input or a parameter" if not self.node.op else "made without a graph"
@@ -109,14 +131,18 @@ class BackwardStep:
                 f"leaf {self.name} ({kind}) ends with grad {_fmt(self.grad)}: no parents to pass it on to"
             )
             return lines
-        expr = expression(self.node.op, len(self.updates))
+        # The formula and its derivatives with the operands' real names.
+        names = {u.operand: formula_name(u.parent, u.parent_index) for u in self.updates}
+        names["out"] = formula_name(self.node, self.node_index)
+        expr = named_expression(self.node.op, [names[u.operand] for u in self.updates])
         head = f"node {self.name} ({expr} = {_fmt(self.node.data)}) passes grad {_fmt(self.grad)}"
+        repeats = [u.parent for u in self.updates]
         for u in self.updates:
-            # The node it really is first; its name in the formula after, when they differ.
-            target = (
-                _parent_name(u) if _parent_name(u) == u.operand else f"{_parent_name(u)} (as {u.operand})"
-            )
-            derivative = f"d({expr})/d{u.operand} = {u.rule}"
+            target = _parent_name(u)
+            if repeats.count(u.parent) > 1:  # a*a: say which operand this edge is
+                target += f" (operand {u.position + 1})"
+            rule = _substitute(u.rule, names)
+            derivative = f"d({expr})/d{names[u.operand]} = {rule}"
             if not _is_number(u.rule, u.local_grad):  # "= 1" needs no "= 1.0" after it
                 derivative += f" = {_fmt(u.local_grad)}"
             change = (
@@ -148,18 +174,28 @@ def _parent_name(update: GradUpdate) -> str:
 
 
 # ------------------------------------------------------------------ backward
-def backward_steps(root: Value) -> Iterator[BackwardStep]:
+def backward_steps(root: Value, *, zero_grad: bool = False) -> Iterator[BackwardStep]:
     """Run `root.backward()` one node at a time, yielding a `BackwardStep` each.
 
     The same order, seeding and arithmetic as `Value.backward`, so that after
     the last step every grad is the number `backward()` gives (to the bit).
+    Like `backward()`, the steps ADD to the leaves' grads: stepping and then
+    calling `backward()` doubles them. ``zero_grad=True`` sets every leaf's
+    grad in the graph to 0 first, so the result can be compared with one
+    `backward()` from zero grads.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps: expected a Value, got {type(root).__name__}")
+    if type(zero_grad) is not bool:
+        raise TypeError(f"backward_steps: zero_grad must be True or False, got {zero_grad!r}")
+    return _backward_steps(root, zero_grad)  # checked now; the steps themselves run lazily
+
+
+def _backward_steps(root: Value, zero_grad: bool) -> Iterator[BackwardStep]:
     order = root.topological_order()
     index = {node: i for i, node in enumerate(order)}
     for node in order:
-        if node._edges:  # intermediate grads are recomputed from zero, as in backward()
+        if node._edges or zero_grad:  # intermediate grads are recomputed from zero, as in backward()
             node.grad = 0.0
     root.grad += 1.0
     check = engine._state.anomaly is not None
@@ -195,6 +231,7 @@ def backward_steps(root: Value) -> Iterator[BackwardStep]:
             grad=grad,
             updates=tuple(updates),
             is_output=node is root,
+            zeroed=zero_grad,
         )
 
 
@@ -230,7 +267,7 @@ def forward_steps(root: Value, params: Sequence[Value] = ()) -> Iterator[Forward
                 kind = "a constant or an input"
             text = f"{name} = {_fmt(node.data)} ({kind})"
         else:
-            refs = [reference(p, index[p]) for p in node.parents]
+            refs = [formula_name(p, index[p]) for p in node.parents]
             nums = [_paren(p.data) for p in node.parents]
             symbolic = _apply(node.op, refs)
             numeric = _apply(node.op, nums)
@@ -245,6 +282,66 @@ def reference(node: Value, index: int) -> str:
     if not node.label:
         return f"#{index}"
     return node.label if node.label.isidentifier() else repr(node.label)
+
+
+def formula_name(node: Value, index: int) -> str:
+    """How a formula names an operand: its label if it is a plain name,
+    ``#index`` without a label, and the label in parentheses otherwise, so
+    that ``(x1*w1)`` reads as one operand.
+
+        >>> formula_name(Value(1.0, label="w1"), 0), formula_name(Value(1.0), 3)
+        ('w1', '#3')
+        >>> formula_name(Value(1.0, label="x1*w1"), 2)
+        '(x1*w1)'
+    """
+    if not node.label:
+        return f"#{index}"
+    if node.label.isidentifier():
+        return node.label
+    return "(" + " ".join(node.label.split()) + ")"  # one line, however the label was written
+
+
+def named_expression(op: str, names: Sequence[str]) -> str:
+    """The op as a formula over its operands' real names (long sums and dot
+    products are shortened with '...').
+
+        >>> named_expression("*", ["x1", "w1"]), named_expression("tanh", ["(a*b + c)"])
+        ('x1*w1', 'tanh(a*b + c)')
+        >>> named_expression("dot", ["w1", "w2", "x1", "x2", "b"])
+        'w1*x1 + w2*x2 + b'
+    """
+    if op in ("+", "-"):
+        return f"{names[0]} {op} {names[1]}"
+    if op in ("*", "/", "**"):
+        return f"{names[0]}{op}{names[1]}"
+    if op.startswith("**"):
+        return f"{names[0]}{op}"
+    if op == "neg":
+        return f"-{names[0]}"
+    if op == "sum":
+        shown = names if len(names) <= 5 else [*names[:2], "...", names[-1]]
+        return f"sum({', '.join(shown)})"
+    if op == "dot":
+        half = len(names) // 2
+        terms = [f"{w}*{x}" for w, x in zip(names[:half], names[half : 2 * half])]
+        shown = terms if len(terms) <= 3 else [*terms[:2], "...", terms[-1]]
+        return " + ".join(shown + list(names[2 * half :]))
+    return _unwrap(f"{op}({', '.join(names)})")
+
+
+def _substitute(rule: str, names: dict[str, str]) -> str:
+    """`rule` (a text from DERIVATIVE_RULES over a, b, out, ...) with each
+    generic name replaced by the operand's real one."""
+
+    def real(match: re.Match) -> str:
+        return names.get(match.group(0), match.group(0))
+
+    return _unwrap(re.sub(r"(?<![\w#])[A-Za-z_]\w*", real, rule))
+
+
+def _unwrap(text: str) -> str:
+    """'tanh((a*b))' -> 'tanh(a*b)': a call's parentheses are enough."""
+    return re.sub(r"(\w)\(\(([^()]*)\)\)", r"\1(\2)", text)
 
 
 def operand_names(op: str, n: int) -> list[str]:

@@ -11,21 +11,33 @@
 
 `draw_dot` builds the picture, `render` writes it (system ``dot`` or the
 in-process WebAssembly Graphviz), `stepping_page` makes one self-contained
-HTML file that plays the forward and the backward pass node by node. The
+HTML file that plays the forward and the backward pass node by node;
+`draw_tree` draws a dependency tree (tinygrad_edu.models.parser). The
 command line has both: ``tinygrad-edu draw`` and ``tinygrad-edu step``.
 Nothing here imports graphviz until a graph is drawn.
 """
 
 from .draw import DEFAULT_MAX_NODES, assign_modules, draw_dot, format_number, grad_color
 from .page import stepping_page, write_stepping_page
-from .rendering import RendererUnavailable, choose_renderer, render, render_bytes
+from .rendering import (
+    DEFAULT_TIMEOUT,
+    RendererUnavailable,
+    RenderTimeout,
+    choose_renderer,
+    render,
+    render_bytes,
+)
+from .tree import draw_tree
 
 __all__ = [
     "DEFAULT_MAX_NODES",
+    "DEFAULT_TIMEOUT",
+    "RenderTimeout",
     "RendererUnavailable",
     "assign_modules",
     "choose_renderer",
     "draw_dot",
+    "draw_tree",
     "format_number",
     "grad_color",
     "render",

@@ -5,25 +5,35 @@
 
 `tinygrad_edu.cli` hands the arguments after the subcommand to `draw_main` /
 `step_main`, which return the exit code: 0 on success, 2 for a refused
-expression or a bad option (with the reason on stderr), 1 when no renderer
-is available.
+expression, a bad option, a file that cannot be written or a graph too big
+to lay out in time (with the reason on stderr, never a traceback), 1 when
+no renderer is available.
+
+An expression may start with a minus sign (``draw "-a*b" --set a=1 b=2``):
+anything starting with ``-`` that is not one of the options is taken for
+the expression.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .expr import FUNCTIONS, ExpressionError, build_expression, parse_assignments
+from .rendering import DEFAULT_TIMEOUT
 
 __all__ = ["draw_main", "step_main"]
 
 _EXPR_HELP = (
     "an expression over the names given with --set: numbers, + - * / **, and the ops "
     + ", ".join(FUNCTIONS)
-    + " (as x.tanh() or tanh(x)); quote it for the shell"
+    + " (as x.tanh() or tanh(x); sum(a, b, c) or sum([a, b, c]); dot([w1, w2], [x1, x2])); "
+    "quote it for the shell"
 )
+PAGE_SUFFIXES = (".html", ".htm")
 
 
 def _parser(command: str, description: str) -> argparse.ArgumentParser:
@@ -48,7 +58,25 @@ def _parser(command: str, description: str) -> argparse.ArgumentParser:
         default="auto",
         help="Graphviz's dot, or the in-process WebAssembly Graphviz (default: dot if on PATH)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="stop a layout that takes longer than this (default: %(default)g)",
+    )
     return parser
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (0 < x < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return x
 
 
 def draw_main(argv: Sequence[str] | None = None) -> int:
@@ -63,7 +91,9 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-grad", action="store_true", help="hide the grads")
     parser.add_argument("--no-data", action="store_true", help="hide the values")
     parser.add_argument("--no-legend", action="store_true", help="leave out the key to the styles")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_expression_first(parser, argv))
+    if Path(args.out).is_dir():  # say so, rather than "cannot tell the format" of a folder
+        return _file_error("draw", args.out, IsADirectoryError(21, "it is a directory: give a file name"))
     root = _build(args, "draw")
     if root is None:
         return 2
@@ -71,7 +101,7 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         root.backward()
 
     from .draw import draw_dot
-    from .rendering import RendererUnavailable, choose_renderer, render
+    from .rendering import RendererUnavailable, RenderTimeout, choose_renderer, render
 
     try:
         dot = draw_dot(
@@ -79,13 +109,15 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         )
         suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         which = choose_renderer(args.renderer, suffix) if suffix in ("svg", "png", "pdf") else "none"
-        path = render(dot, args.out, renderer=args.renderer)
+        path = render(dot, args.out, renderer=args.renderer, timeout=args.timeout)
     except RendererUnavailable as error:
         print(f"tinygrad-edu draw: {error}", file=sys.stderr)
         return 1
-    except ValueError as error:
+    except (ValueError, RenderTimeout) as error:
         print(f"tinygrad-edu draw: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        return _file_error("draw", args.out, error)
     how = f" (rendered with {which})" if which != "none" else ""
     print(f"wrote {path}{how}: {len(root.topological_order())} values, output {root.data:.6g}")
     return 0
@@ -98,12 +130,14 @@ def step_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--html", metavar="PAGE.html", help="also write a self-contained HTML page that plays the steps"
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_expression_first(parser, argv))
+    if args.html is not None and Path(args.html).suffix.lower() not in PAGE_SUFFIXES:
+        parser.error(f"--html takes a file name ending in .html, got {args.html!r}")
     root = _build(args, "step")
     if root is None:
         return 2
 
-    from tinygrad_edu.stepping import forward_steps
+    from tinygrad_edu.stepping import formula_name, forward_steps
 
     print("forward pass:")
     for step in forward_steps(root):
@@ -111,22 +145,26 @@ def step_main(argv: Sequence[str] | None = None) -> int:
     print("\nbackward pass (one node at a time, output first):")
     for step in root.backward_steps():
         print(f"  [{step.index + 1}/{step.total}] " + str(step).replace("\n", "\n" + " " * 4))
-    leaves = [v for v in root.topological_order() if not v.parents and v.label]
-    print("\ngrads: " + ", ".join(f"d{_name(root)}/d{v.label} = {v.grad:.6g}" for v in leaves))
+    order = root.topological_order()
+    top = formula_name(root, len(order) - 1)
+    leaves = [(i, v) for i, v in enumerate(order) if not v.parents and v.label]
+    print("\ngrads: " + ", ".join(f"d{top}/d{formula_name(v, i)} = {v.grad:.6g}" for i, v in leaves))
 
-    if args.html:
+    if args.html is not None:
         from .page import write_stepping_page
-        from .rendering import RendererUnavailable
+        from .rendering import RendererUnavailable, RenderTimeout
 
         try:
-            path = write_stepping_page(root, args.html, renderer=args.renderer)
+            path = write_stepping_page(root, args.html, renderer=args.renderer, timeout=args.timeout)
         except RendererUnavailable as error:
             print(f"tinygrad-edu step: {error}", file=sys.stderr)
             return 1
-        except ValueError as error:
+        except (ValueError, RenderTimeout) as error:
             print(f"tinygrad-edu step: {error}", file=sys.stderr)
             return 2
-        print(f"wrote {path}: open it in a browser")
+        except OSError as error:
+            return _file_error("step", args.html, error)
+        print(f"wrote {path}: open it in any browser (#step=K at the end of its address jumps to step K)")
     return 0
 
 
@@ -139,5 +177,23 @@ def _build(args: argparse.Namespace, command: str):
         return None
 
 
-def _name(root) -> str:
-    return root.label if root.label and len(root.label) <= 12 else "out"
+def _expression_first(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> list[str]:
+    """The arguments, with an expression that starts with '-' (like "-a*b")
+    protected from argparse, which would take it for an unknown option: a
+    leading space makes it an ordinary argument (the parser strips it)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    options = {s for action in parser._actions for s in action.option_strings}
+    for k, arg in enumerate(args):
+        option = arg.split("=", 1)[0]
+        if arg == "--":
+            break
+        if arg.startswith("-") and option not in options and not re.fullmatch(r"--[a-z][a-z-]*", option):
+            args[k] = " " + arg
+    return args
+
+
+def _file_error(command: str, path: str, error: OSError) -> int:
+    """A file that cannot be written: a message naming it, exit code 2."""
+    reason = error.strerror or str(error)
+    print(f"tinygrad-edu {command}: cannot write {path!r}: {reason}", file=sys.stderr)
+    return 2

@@ -46,10 +46,13 @@ Values do not record which module made them, so `assign_modules` infers it:
    constant such as the 2 in ``x * 2``, or the max that softmax subtracts)
    takes no part in rule 3, so constants do not tear an attention head
    apart; a labelled one (data you named, like a target ``y``) does, and
-   pulls the op that reads it out of every module.
-
-So a loss computed from a model's output and an *unlabelled* target is
-drawn inside the module that produced the output: label your targets.
+   pulls the op that reads it out of every module;
+5. what is computed after the model's output belongs to no module: an op
+   from which no op that reads a parameter can be reached (the loss, its
+   ``-`` and ``**2``, ``F.mse``'s sum) sits outside every box, whether the
+   target is labelled or not. The one exception is an activation (relu,
+   tanh, sigmoid) applied straight to an op that reads parameters: that is
+   the last neuron's own activation.
 """
 
 from __future__ import annotations
@@ -104,148 +107,189 @@ def draw_dot(
     max_nodes: refuse (ValueError) to draw more boxes than this.
     legend: add a small key explaining the styles.
     renderer: 'auto', 'dot' or 'wasm', used when Jupyter displays the graph.
-    """
-    from ._digraph import Digraph, nohtml
 
+    Three decisions make the picture, one helper each: which values are
+    drawn and which hide in a module box (`_Layout`), how each box looks
+    (`_value_box`, `_module_box`), and which cluster it sits in
+    (`_emit_clusters`); `_add_edges` then joins them.
+    """
     roots = _as_roots(root)
     check_options(max_nodes, rankdir, renderer)
-    order = _topological(roots)
-    index = {v: i for i, v in enumerate(order)}
-    param_set = _param_set(params, group)
     if collapse is not None and group is None:
         raise ValueError("draw_dot: collapse=... needs group=<your model> to know the modules")
-
-    # ---------------------------------------------------------------- modules
-    owner: dict[Value, str | None] = {}
-    tree: _ModuleTree | None = None
-    if group is not None:
-        tree = _ModuleTree(group)
-        owner = assign_modules(order, group, _tree=tree)
-        owner = _place_constants(order, owner, tree)
-    box_of: dict[Value, str] = {}
-    if tree is not None and collapse is not None:
-        for v in order:
-            path = owner.get(v)
-            target = tree.collapsed_ancestor(path, collapse) if path is not None else None
-            if target is not None:
-                box_of[v] = target
-        for r in roots:  # the output itself always stays visible
-            box_of.pop(r, None)
-    boxes = sorted(set(box_of.values()), key=tree.position.__getitem__) if tree else []
-
-    visible = [v for v in order if v not in box_of]
-    count = len(visible) + len(boxes)
+    _check_collapse(collapse)
+    order = _topological(roots)
+    param_set = _param_set(params, group)
+    layout = _Layout(order, roots, group, collapse)
+    count = len(layout.visible) + len(layout.boxes)
     if count > max_nodes:
         raise ValueError(_too_many_message(count, len(order), max_nodes, group, collapse))
 
-    # ------------------------------------------------------------------ boxes
+    dot = _new_digraph(roots, order, layout.index, rankdir, renderer, count)
     scale = grad_scale(order, roots)
+    root_set = set(roots)
+    items: dict[str | None, list[tuple[str, dict[str, Any]]]] = {}  # cluster -> nodes
+    for v in layout.visible:
+        cluster = _cluster_of(layout.owner.get(v), layout.tree)
+        kind = _kind(v, root_set, param_set)
+        items.setdefault(cluster, []).extend(
+            _value_box(
+                v, layout, kind, show_data, show_grad, grad_color(v.grad, scale) if show_grad else None
+            )
+        )
+    for path in layout.boxes:
+        tree = layout.tree
+        cluster = _cluster_of(tree.parent.get(path), tree)
+        items.setdefault(cluster, []).append(_module_box(path, layout, param_set))
+    _emit_clusters(dot, items, layout.tree)
+    _add_edges(dot, order, layout)
+    if legend:
+        _add_legend(dot, scale, show_grad)
+    return dot
+
+
+# Graphviz's effort, capped for a big graph: the default crossing minimisation
+# and network simplex grow so fast that 70 chained products took 20 s of CPU
+# and 141 never finished; with these caps 141 take about a second.
+BOUNDED_LAYOUT_FROM = 40  # boxes
+BOUNDED_LAYOUT = {"nslimit": "1", "nslimit1": "1", "mclimit": "0.05", "searchsize": "10", "splines": "line"}
+
+
+class _Layout:
+    """Which values are drawn, which module each belongs to, and which are
+    hidden inside a collapsed module's box."""
+
+    def __init__(self, order: list[Value], roots: list[Value], group, collapse) -> None:
+        self.index = {v: i for i, v in enumerate(order)}
+        self.tree: _ModuleTree | None = None
+        self.owner: dict[Value, str | None] = {}
+        self.box_of: dict[Value, str] = {}  # value -> the collapsed module hiding it
+        if group is not None:
+            self.tree = tree = _ModuleTree(group)
+            self.owner = _place_constants(order, assign_modules(order, group, _tree=tree), tree)
+            if collapse is not None:
+                _check_collapse_names(collapse, tree)
+                for v in order:
+                    path = self.owner.get(v)
+                    target = tree.collapsed_ancestor(path, collapse) if path is not None else None
+                    if target is not None:
+                        self.box_of[v] = target
+                for r in roots:  # the output itself always stays visible
+                    self.box_of.pop(r, None)
+        self.visible = [v for v in order if v not in self.box_of]
+        self.boxes = (
+            sorted(set(self.box_of.values()), key=self.tree.position.__getitem__) if self.tree else []
+        )
+        self.order = order
+
+    def name_of(self, v: Value) -> str:
+        """The DOT node an edge from `v` starts at: its own box or its module's."""
+        if v in self.box_of:
+            return f"m{self.tree.position[self.box_of[v]]}"
+        return f"n{self.index[v]}"
+
+
+def _new_digraph(roots, order, index, rankdir: str, renderer: str, count: int) -> Digraph:
+    from ._digraph import Digraph
+
     n_ops = sum(1 for v in order if v.parents)
+    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"}
+    if count > BOUNDED_LAYOUT_FROM:
+        graph_attr.update(BOUNDED_LAYOUT)
     dot = Digraph(
         comment=f"computation graph of {_root_names(roots, index)}: {len(order)} values, {n_ops} op{'s' if n_ops != 1 else ''}",
-        graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"},
+        graph_attr=graph_attr,
         node_attr={"fontname": "Helvetica", "fontsize": "11"},
         edge_attr={"color": "#555555", "arrowsize": "0.7"},
     )
     dot.renderer = renderer
+    return dot
 
-    root_set = set(roots)
-    items: dict[str | None, list[tuple[str, dict[str, Any]]]] = {}  # cluster -> nodes
 
-    def add(cluster: str | None, name: str, attrs: dict[str, Any]) -> None:
-        items.setdefault(cluster, []).append((name, attrs))
+def _kind(v: Value, root_set: set[Value], param_set: set[Value]) -> str:
+    if v in root_set:
+        return "output"
+    if not v.parents:
+        return "parameter" if v in param_set else "input"
+    return "intermediate"
 
-    for v in visible:
-        i = index[v]
-        if v in root_set:
-            kind = "output"
-        elif not v.parents:
-            kind = "parameter" if v in param_set else "input"
-        else:
-            kind = "intermediate"
-        if v.label:
-            name = v.label
-        elif tree is not None and v in tree.local_name:
-            name = tree.local_name[v]  # an unlabelled parameter: its name in its module
-        else:
-            name = f"#{i}"
-        fields = [record_text(name)]
-        if show_data:
-            fields.append(f"data {format_number(v.data)}")
-        if show_grad:
-            fields.append(f"grad {format_number(v.grad)}")
-        fill = grad_color(v.grad, scale) if show_grad else "#ffffff"
-        attrs = {
-            "label": nohtml("{" + "|".join(fields) + "}"),
-            "id": f"n{i}",
-            "fillcolor": fill,
-            **_KIND_STYLE[kind],
-        }
-        cluster = _cluster_of(owner.get(v), tree)
-        add(cluster, f"n{i}", attrs)
-        if v.parents:
-            op_attrs = {
-                "label": nohtml(plain_text(v.op)),
-                "id": f"n{i}op",
-                "shape": "ellipse",
-                "fontsize": "10",
-                "margin": "0.02,0.01",
-                "height": "0.3",
-            }
-            add(cluster, f"n{i}op", op_attrs)
 
-    for path in boxes:
-        module = tree.modules[path]
-        inside = [v for v in order if box_of.get(v) == path]
-        n_params = sum(1 for v in inside if v in param_set)
-        lines = [
-            path or "(the model)",
-            _module_summary(module),
-            f"{len(inside)} values, {n_params} parameters",
-        ]
-        attrs = {
-            "label": nohtml("\\n".join(plain_text(line) for line in lines)),
-            "id": f"m{tree.position[path]}",
-            "shape": "box3d",
-            "style": "filled",
-            "fillcolor": "#ece7f2",
-            "color": "#54278f",
-        }
-        add(_cluster_of(tree.parent.get(path), tree), f"m{tree.position[path]}", attrs)
+def _value_box(
+    v: Value, layout: _Layout, kind: str, show_data: bool, show_grad: bool, fill: str | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """The record box of one value, and the small ellipse of its op."""
+    from ._digraph import nohtml
 
-    _emit_clusters(dot, items, tree)
+    i = layout.index[v]
+    tree = layout.tree
+    if v.label:
+        name = v.label
+    elif tree is not None and v in tree.local_name:
+        name = tree.local_name[v]  # an unlabelled parameter: its name in its module
+    else:
+        name = f"#{i}"
+    fields = [record_text(name)]
+    if show_data:
+        fields.append(f"data {format_number(v.data)}")
+    if show_grad:
+        fields.append(f"grad {format_number(v.grad)}")
+    box = {"label": nohtml("{" + "|".join(fields) + "}"), "id": f"n{i}", "fillcolor": fill or "#ffffff"}
+    nodes = [(f"n{i}", {**box, **_KIND_STYLE[kind]})]
+    if v.parents:
+        op = {"label": nohtml(plain_text(v.op)), "id": f"n{i}op", "shape": "ellipse", "fontsize": "10"}
+        nodes.append((f"n{i}op", {**op, "margin": "0.02,0.01", "height": "0.3"}))
+    return nodes
 
-    # ------------------------------------------------------------------ edges
+
+def _module_box(path: str, layout: _Layout, param_set: set[Value]) -> tuple[str, dict[str, Any]]:
+    """The single box a collapsed module is drawn as."""
+    from ._digraph import nohtml
+
+    tree = layout.tree
+    inside = [v for v in layout.order if layout.box_of.get(v) == path]
+    n_params = sum(1 for v in inside if v in param_set)
+    lines = [
+        path or "(the model)",
+        _module_summary(tree.modules[path]),
+        f"{len(inside)} values, {n_params} parameters",
+    ]
+    attrs = {
+        "label": nohtml("\\n".join(plain_text(line) for line in lines)),
+        "id": f"m{tree.position[path]}",
+        "shape": "box3d",
+        "style": "filled",
+        "fillcolor": "#ece7f2",
+        "color": "#54278f",
+    }
+    return f"m{tree.position[path]}", attrs
+
+
+def _add_edges(dot, order: list[Value], layout: _Layout) -> None:
+    """Parent -> op -> value for each drawn value; one edge into a module box
+    per source, however many of the values inside read it."""
     seen: set[tuple[str, str]] = set()
     for v in order:
-        i = index[v]
-        if v in box_of:  # hidden inside a module box: edges into the box
-            target = f"m{tree.position[box_of[v]]}"
+        i = layout.index[v]
+        if v in layout.box_of:  # hidden inside a module box: edges into the box
+            target = layout.name_of(v)
             for p in v.parents:
-                source = f"n{index[p]}" if p not in box_of else f"m{tree.position[box_of[p]]}"
+                source = layout.name_of(p)
                 if source != target and (source, target) not in seen:
                     seen.add((source, target))
                     dot.edge(source, target)
             continue
-        if not v.parents:
-            continue
         for position, p in enumerate(v.parents):
-            attrs: dict[str, str] = {"id": f"e{i}_{position}"}
-            if p in box_of:
-                source = f"m{tree.position[box_of[p]]}"
+            source = layout.name_of(p)
+            if p in layout.box_of:
                 if (source, f"n{i}op") in seen:
                     continue
                 seen.add((source, f"n{i}op"))
-            else:
-                source = f"n{index[p]}"
+            attrs: dict[str, str] = {"id": f"e{i}_{position}"}
             if v.op in _NON_COMMUTATIVE:
                 attrs.update(label="ab"[position] if position < 2 else str(position), fontsize="9")
             dot.edge(source, f"n{i}op", **attrs)
-        dot.edge(f"n{i}op", f"n{i}", id=f"e{i}op")
-
-    if legend:
-        _add_legend(dot, scale, show_grad)
-    return dot
+        if v.parents:
+            dot.edge(f"n{i}op", f"n{i}", id=f"e{i}op")
 
 
 # ------------------------------------------------------------------ modules
@@ -363,7 +407,30 @@ def assign_modules(
         for p in voters[1:]:  # rule 3
             common = tree.common(common, where.get(p))
         where[v] = common
+    for v in _after_the_model(order, tree):  # rule 5
+        where[v] = None
     return where
+
+
+_ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+def _after_the_model(order: Sequence[Value], tree: _ModuleTree) -> list[Value]:
+    """The ops computed after the model's output: no op that reads a
+    parameter can be reached from them (rule 5 of the module docstring)."""
+    reads_param = {v for v in order if any(p in tree.owner for p in v.parents)}
+    leads_to_model: set[Value] = set()  # an op reading a parameter is downstream
+    for v in reversed(order):  # every consumer comes before its parents here
+        if v in reads_param or v in leads_to_model:
+            leads_to_model.update(v.parents)
+    return [
+        v
+        for v in order
+        if v.parents
+        and v not in reads_param
+        and v not in leads_to_model
+        and not (v.op in _ACTIVATIONS and v.parents[0] in reads_param)  # the last neuron's activation
+    ]
 
 
 def _place_constants(order: Sequence[Value], owner: dict, tree: _ModuleTree) -> dict:
@@ -380,6 +447,32 @@ def _place_constants(order: Sequence[Value], owner: dict, tree: _ModuleTree) -> 
         if len(modules) == 1:
             placed[leaf] = next(iter(modules))
     return placed
+
+
+def _collapse_kinds(collapse) -> list:
+    return list(collapse) if isinstance(collapse, (list, tuple, set)) else [collapse]
+
+
+def _check_collapse(collapse) -> None:
+    """collapse= is a Module class, a class name, or a list of them."""
+    if collapse is None:
+        return
+    for kind in _collapse_kinds(collapse):
+        if not isinstance(kind, (str, type)):
+            raise TypeError(f"draw_dot: collapse= takes Module classes or class names, got {kind!r}")
+
+
+def _check_collapse_names(collapse, tree: _ModuleTree) -> None:
+    """A class name that no module of the model has is a typo ('Nope',
+    'neuron'): say so, and list the names there are."""
+    present = {cls.__name__ for module in tree.modules.values() for cls in type(module).__mro__}
+    for kind in _collapse_kinds(collapse):
+        if isinstance(kind, str) and kind not in present:
+            names = sorted({type(m).__name__ for m in tree.modules.values()})
+            raise ValueError(
+                f"draw_dot: collapse={kind!r} is not the class of any module in the model; "
+                f"its modules are {', '.join(names)}"
+            )
 
 
 def _matches(module: Any, kinds: Iterable) -> bool:
@@ -520,6 +613,8 @@ def _escaped(text: str, special: str) -> str:
             continue
         elif ord(ch) < 32 or ord(ch) == 127:
             out.append(f"\\\\x{ord(ch):02x}")  # shows as \x07: XML has no control characters
+        elif 0xD800 <= ord(ch) <= 0xDFFF:
+            out.append(f"\\\\u{ord(ch):04x}")  # a lone surrogate: no UTF-8 exists for it
         else:
             out.append(ch)
     return "".join(out)
@@ -601,7 +696,17 @@ def _indexed(tensor: Any, prefix: str = "") -> list[tuple[str, Value]]:
 
 
 def _root_names(roots: Sequence[Value], index: dict[Value, int]) -> str:
-    return ", ".join((r.label if r.label else f"#{index[r]}").replace("\n", " ") for r in roots)
+    """The outputs' names for the DOT comment line: a label's control
+    characters (a NUL, a newline) and lone surrogates as visible escapes, so
+    nothing can end the comment or the file's UTF-8."""
+    names = (r.label if r.label else f"#{index[r]}" for r in roots)
+    return ", ".join(_comment_safe(name) for name in names)
+
+
+def _comment_safe(text: str) -> str:
+    return "".join(
+        ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else ascii(ch)[1:-1] for ch in text
+    )
 
 
 def _too_many_message(count: int, total: int, max_nodes: int, group, collapse) -> str:

@@ -10,7 +10,12 @@ these are allowed:
 * ``+ - * / **`` and unary ``-`` / ``+``;
 * the Value ops as methods, ``x.tanh()``, or as functions, ``tanh(x)``:
   exp, log, tanh, sigmoid, relu, abs, sqrt;
-* ``sum(a, b, c)`` and ``dot([w1, w2], [x1, x2])``, the fused n-ary ops.
+* ``sum(a, b, c)`` (or ``sum([a, b, c])``, as Python writes it) and
+  ``dot([w1, w2], [x1, x2])``, the fused n-ary ops.
+
+Names are read the way Python reads identifiers: NFKC-normalised, so the
+fullwidth ``ａ`` is the name ``a`` (and ``--set a=1 ａ=5`` gives ``a`` twice,
+which is refused).
 
 Anything else (attributes, subscripts, lambdas, comparisons, strings,
 keyword arguments, unknown names or functions...) is refused with an
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 from collections.abc import Mapping
 
 from tinygrad_edu.engine import Value
@@ -61,7 +67,7 @@ _DESCRIPTIONS = {
     ast.Dict: "a dict",
     ast.Set: "a set",
     ast.Tuple: "a tuple",
-    ast.List: "a list (lists may only be the two arguments of dot)",
+    ast.List: "a list (a list may only be the argument of sum or the two arguments of dot)",
     ast.JoinedStr: "an f-string",
     ast.NamedExpr: "an assignment (:=)",
     ast.Await: "await",
@@ -89,6 +95,12 @@ def build_expression(text: str, values: Mapping[str, float], *, label_nodes: boo
         )
     for name in values:
         _check_name(name)
+    normalised = {unicodedata.normalize("NFKC", name): x for name, x in values.items()}
+    if len(normalised) < len(values):  # as Python reads the names in the text
+        raise ExpressionError(
+            f"refused: two of the names {sorted(values)} are the same name to Python (NFKC)"
+        )
+    values = normalised
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
@@ -115,16 +127,29 @@ def parse_assignments(items: list[str]) -> dict[str, float]:
 
     >>> parse_assignments(["a=2", "b = -3.5", "w1=1e-3"])
     {'a': 2.0, 'b': -3.5, 'w1': 0.001}
+    >>> parse_assignments(["a=1", "\uff41=5"])
+    Traceback (most recent call last):
+    ...
+    viz.expr.ExpressionError: --set gives 'a' twice ('ａ' is the same name as 'a' to Python, which reads names NFKC-normalised)
     """
     values: dict[str, float] = {}
+    spelled: dict[str, str] = {}  # normalised name -> how it was first written
     for item in items:
-        name, sep, number = item.partition("=")
-        name, number = name.strip(), number.strip()
+        written, sep, number = item.partition("=")
+        written, number = written.strip(), number.strip()
         if not sep:
             raise ExpressionError(f"--set takes NAME=NUMBER, got {item!r}")
+        name = unicodedata.normalize("NFKC", written)  # as Python reads identifiers in the expression
         _check_name(name)
         if name in values:
-            raise ExpressionError(f"--set gives {name!r} twice")
+            message = f"--set gives {name!r} twice"
+            other = written if written != name else spelled[name]
+            if other != name:  # two spellings of one name
+                message += (
+                    f" ({other!r} is the same name as {name!r} to Python, which reads names NFKC-normalised)"
+                )
+            raise ExpressionError(message)
+        spelled[name] = written
         try:
             x = float(number)
         except ValueError:
@@ -235,10 +260,13 @@ class _Builder:
             if len(node.args) != 1:
                 raise self.refuse(node, f"{name}() with {len(node.args)} arguments", "it takes exactly one")
             return getattr(self.build(node.args[0]), name)()
-        if name == "sum":  # sum(a, b, c)
-            if not node.args:
+        if name == "sum":  # sum(a, b, c), or Python's sum([a, b, c])
+            args = node.args
+            if len(args) == 1 and isinstance(args[0], ast.List):
+                args = args[0].elts
+            if not args:
                 raise self.refuse(node, "sum() of nothing", "give it at least one value")
-            return Value.sum([self.build(arg) for arg in node.args])
+            return Value.sum([self.build(arg) for arg in args])
         if name == "dot":  # dot([w1, w2], [x1, x2])
             if len(node.args) != 2 or not all(isinstance(arg, ast.List) for arg in node.args):
                 raise self.refuse(

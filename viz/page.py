@@ -19,6 +19,14 @@ chain-rule sentence of the current step beside the graph.
 The URL fragment ``#step=K`` opens the page K presses of Next from the start
 (it presses the same button), so a link can point at one step.
 
+The graph opens fitted to the width of its pane (never enlarged); Fit, -, +
+and 100% (keys f, -, +, 0) zoom it, and the pane can be dragged taller. A
+value shows its number only once the forward pass has computed it: before
+that its box and its table row say ``?``.
+
+A graph of more than ``max_nodes`` values is refused before any work is done
+(the steps of a million-node chain would take minutes to write down).
+
 Every piece of user text (labels) is escaped: in the SVG by Graphviz, in the
 HTML by `html.escape`, in the embedded JSON by escaping ``<``, ``>`` and
 ``&``, and the script only ever sets ``textContent``.
@@ -38,7 +46,7 @@ from tinygrad_edu.engine import Value
 from tinygrad_edu.stepping import backward_steps, forward_steps, reference
 
 from .draw import DEFAULT_MAX_NODES, check_options, draw_dot, format_number, grad_color, grad_scale
-from .rendering import render_bytes, svg_element
+from .rendering import DEFAULT_TIMEOUT, render_bytes, svg_element
 
 __all__ = ["stepping_page", "write_stepping_page"]
 
@@ -50,18 +58,27 @@ def stepping_page(
     title: str | None = None,
     renderer: str = "auto",
     max_nodes: int = DEFAULT_MAX_NODES,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> str:
     """The HTML text of the stepping page for the graph of `root`.
 
     The backward pass shown starts from zero grads; the graph's own grads are
     put back as they were afterwards. `params` (a Module or Values) marks the
-    parameters, as in `draw_dot`.
+    parameters, as in `draw_dot`. `max_nodes` refuses a bigger graph;
+    `timeout` is the seconds the layout may take (`viz.render`).
     """
     if not isinstance(root, Value):
         raise TypeError(f"stepping_page: expected a Value, got {type(root).__name__}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"stepping_page: title must be a str, got {type(title).__name__}")
     check_options(max_nodes, "LR", renderer, where="stepping_page")
+    count = _count_values(root, max_nodes + 1)
+    if count > max_nodes:
+        raise ValueError(
+            f"stepping_page: the graph has more than max_nodes={max_nodes} values; a page that big is "
+            f"unreadable and slow to lay out. Step a smaller part of it (one neuron, one head), "
+            f"or pass a larger max_nodes= to stepping_page"
+        )
     param_list = _param_list(params)
     order = root.topological_order()
     index = {v: i for i, v in enumerate(order)}
@@ -75,7 +92,7 @@ def stepping_page(
         # Drawn with the final grads, so the boxes are wide enough for them;
         # the script shows each step's grads in their place.
         dot = draw_dot(root, params=param_list, max_nodes=max_nodes, renderer=renderer)
-        svg = svg_element(render_bytes(dot, "svg", renderer=renderer))
+        svg = svg_element(render_bytes(dot, "svg", renderer=renderer, timeout=timeout))
     finally:
         for v, grad in zip(order, saved):
             v.grad = grad
@@ -104,7 +121,7 @@ def stepping_page(
     name = reference(root, index[root])
     title = title or f"Backprop through {name}, step by step"
     rows = "\n".join(
-        f'<tr id="row-n{i}"><td>{html.escape(node["name"])}</td><td class="num">{node["data"]}</td>'
+        f'<tr id="row-n{i}"><td>{html.escape(node["name"])}</td><td class="num" id="data-n{i}">?</td>'
         f'<td class="num" id="grad-n{i}">{data["zero"]}</td></tr>'
         for i, node in enumerate(nodes)
     )
@@ -119,7 +136,8 @@ def stepping_page(
     }
     # One pass, so that text put in (a label saying "@SVG@") is never replaced again.
     page = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], _TEMPLATE)
-    return page
+    # A lone surrogate in a label has no UTF-8: write it as the text \udxxx.
+    return page.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def write_stepping_page(root: Value, path: str | os.PathLike, **options: Any) -> Path:
@@ -130,6 +148,19 @@ def write_stepping_page(root: Value, path: str | os.PathLike, **options: Any) ->
         path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _count_values(root: Value, limit: int) -> int:
+    """How many values `root` depends on (itself included), counting no
+    further than `limit`: a cheap look before the real work."""
+    seen = {root}
+    stack = [root]
+    while stack and len(seen) < limit:
+        for parent in stack.pop().parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return len(seen)
 
 
 def _edges(node: Value, i: int) -> list[str]:
@@ -182,8 +213,10 @@ _TEMPLATE = """<!DOCTYPE html>
   body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 1rem 1.5rem; color: #222; }
   h1 { font-size: 1.25rem; margin: 0 0 .25rem; }
   .hint { color: #666; margin: 0 0 1rem; font-size: .9rem; }
-  #graph { overflow: auto; max-height: 65vh; border: 1px solid #ddd; border-radius: 6px; padding: .5rem; background: #fff; margin-bottom: 1rem; }
+  #graph { overflow: auto; height: 70vh; min-height: 12rem; resize: vertical; border: 1px solid #ddd; border-radius: 6px; padding: .5rem; background: #fff; margin-bottom: 1rem; box-sizing: border-box; }
   #graph svg { display: block; margin: auto; }
+  .zoom { display: flex; gap: .3rem; align-items: center; margin-bottom: .3rem; font-size: .85rem; color: #555; }
+  .zoom button { padding: .1rem .6rem; }
   #panel { display: flex; gap: 2rem; align-items: flex-start; flex-wrap: wrap; }
   #step-box { flex: 3 1 30rem; }
   #values { flex: 1 1 16rem; }
@@ -211,8 +244,15 @@ _TEMPLATE = """<!DOCTYPE html>
 <h1>@TITLE@</h1>
 <p class="hint">@N_NODES@ values, @N_FRAMES@ steps: the forward pass computes each value from its parents,
 then the backward pass hands each value's grad to its parents by the chain rule.
-Keys: &larr; / &rarr; step, space plays.</p>
+Keys: &larr; / &rarr; step, space plays; f fits the graph to the width, + / - zoom, 0 is 100%.</p>
 <main>
+<div class="zoom">
+<button id="fit" type="button" title="fit to the width (f)">Fit width</button>
+<button id="zoom-out" type="button" title="zoom out (-)">&minus;</button>
+<button id="zoom-in" type="button" title="zoom in (+)">+</button>
+<button id="zoom-reset" type="button" title="actual size (0)">100%</button>
+<span id="zoom-level"></span>
+</div>
 <div id="graph">
 @SVG@
 </div>
@@ -269,8 +309,17 @@ _SCRIPT = r"""(function () {
     });
     return found;
   });
+  var dataTexts = groups.map(function (g) {
+    if (!g) { return null; }
+    var found = null;
+    Array.prototype.forEach.call(g.querySelectorAll("text"), function (t) {
+      if (found === null && t.textContent.indexOf("data ") === 0) { found = t; }
+    });
+    return found;
+  });
   var fills = groups.map(function (g) { return g ? g.querySelector("polygon, path") : null; });
   var cells = nodes.map(function (node) { return byId("grad-" + node.id); });
+  var dataCells = nodes.map(function (node) { return byId("data-" + node.id); });
   var rows = nodes.map(function (node) { return byId("row-" + node.id); });
   var next = byId("next"), prev = byId("prev"), play = byId("play"), reset = byId("reset");
   var slider = byId("slider"), phase = byId("phase"), counter = byId("counter"), explain = byId("explain");
@@ -299,6 +348,11 @@ _SCRIPT = r"""(function () {
         setClass(edge, "pending", pending);
         setClass(edge, "active", isCurrent);
       });
+      // A value is known once the forward pass has computed it, not before.
+      var known = frame !== null && (frame.phase === "backward" || i <= frame.node);
+      var number = known ? nodes[i].data : "?";
+      if (dataTexts[i]) { dataTexts[i].textContent = "data " + number; }
+      if (dataCells[i]) { dataCells[i].textContent = number; }
       if (gradTexts[i]) { gradTexts[i].textContent = "grad " + grads[i]; }
       if (fills[i]) { fills[i].setAttribute("fill", colors[i]); }
       if (cells[i]) { cells[i].textContent = grads[i]; }
@@ -339,6 +393,43 @@ _SCRIPT = r"""(function () {
     if (event.key === "ArrowRight") { next.click(); }
     else if (event.key === "ArrowLeft") { prev.click(); }
     else if (event.key === " ") { event.preventDefault(); play.click(); }
+  });
+
+  // Zoom: the SVG's own size times a factor; "fit" makes it as wide as the pane.
+  var pane = byId("graph"), svg = pane.querySelector("svg"), level = byId("zoom-level");
+  var natural = svg.getBoundingClientRect(), zoom = 1;
+  function setZoom(z) {
+    zoom = Math.max(0.1, Math.min(4, z));
+    svg.style.width = (natural.width * zoom) + "px";
+    svg.style.height = (natural.height * zoom) + "px";
+    level.textContent = Math.round(zoom * 100) + "%";
+    // The pane grows with the graph up to 70% of the window (a short graph
+    // leaves the controls in view); the user can still drag it taller.
+    var style = getComputedStyle(pane);
+    var padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom) + 2;
+    var scrollbar = natural.width * zoom > pane.clientWidth ? 18 : 0;
+    pane.style.height = Math.min(natural.height * zoom + padding + scrollbar, 0.7 * window.innerHeight) + "px";
+    var fits = svg.getBoundingClientRect().width <= pane.clientWidth + 1 &&
+      svg.getBoundingClientRect().height <= pane.clientHeight + 1;
+    pane.setAttribute("data-zoom", zoom.toFixed(3));
+    pane.setAttribute("data-fits", fits ? "yes" : "no");  // the whole graph is in view
+  }
+  function fitWidth() {
+    var style = getComputedStyle(pane);
+    var room = pane.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return natural.width > 0 ? room / natural.width : 1;
+  }
+  byId("fit").addEventListener("click", function () { setZoom(fitWidth()); });
+  byId("zoom-in").addEventListener("click", function () { setZoom(zoom * 1.25); });
+  byId("zoom-out").addEventListener("click", function () { setZoom(zoom / 1.25); });
+  byId("zoom-reset").addEventListener("click", function () { setZoom(1); });
+  setZoom(Math.min(1, fitWidth()));  // open fitted, but never enlarged
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }  // leave the browser's own zoom alone
+    if (event.key === "f") { byId("fit").click(); }
+    else if (event.key === "+" || event.key === "=") { byId("zoom-in").click(); }
+    else if (event.key === "-") { byId("zoom-out").click(); }
+    else if (event.key === "0") { byId("zoom-reset").click(); }
   });
 
   // #step=K: press Next K times from the start, through the same handler.

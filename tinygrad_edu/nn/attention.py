@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from ..engine import Operand, Value
 from ..functional import softmax
 from .embedding import check_sequence, describe
-from .linear import Linear, _check_size, in_module
+from .linear import INPUT_ERRORS, Linear, _check_flag, _check_size, in_module
 from .module import Module
 
 __all__ = ["AttentionHead", "CrossAttention", "MultiHeadAttention", "attend", "causal_mask"]
@@ -109,6 +109,8 @@ class AttentionHead(Module):
     def __init__(self, d_model: int, d_head: int, causal: bool = False, bias: bool = False) -> None:
         _check_size(d_model, "AttentionHead", "d_model")
         _check_size(d_head, "AttentionHead", "d_head")
+        _check_flag(causal, "AttentionHead", "causal")
+        _check_flag(bias, "AttentionHead", "bias")
         self.query = Linear(d_model, d_head, bias=bias)
         self.key = Linear(d_model, d_head, bias=bias)
         self.value = Linear(d_model, d_head, bias=bias)
@@ -128,7 +130,7 @@ class AttentionHead(Module):
         try:
             qs = [[q * scale for q in self.query(x)] for x in xs]  # (T_q, d_head)
             ks = [self.key(m) for m in source]  # (T_k, d_head)
-        except TypeError as error:  # an entry of x or of the memory that is not a number
+        except INPUT_ERRORS as error:  # an entry of x or of the memory that is not a number
             raise in_module(self, error) from None
         vs = [self.value(m) for m in source]  # (T_k, d_head)
         scores = [
@@ -172,6 +174,8 @@ class MultiHeadAttention(Module):
     def __init__(self, d_model: int, n_head: int, causal: bool = False, bias: bool = False) -> None:
         _check_size(d_model, "MultiHeadAttention", "d_model")
         _check_size(n_head, "MultiHeadAttention", "n_head")
+        _check_flag(causal, "MultiHeadAttention", "causal")
+        _check_flag(bias, "MultiHeadAttention", "bias")
         if d_model % n_head:
             raise ValueError(
                 f"MultiHeadAttention: d_model={d_model} must be divisible by n_head={n_head} "
@@ -194,7 +198,7 @@ class MultiHeadAttention(Module):
             xs = [[x if isinstance(x, Value) else Value(x) for x in vec] for vec in xs]  # wrap numbers once
             if memory is not None:
                 memory = [[m if isinstance(m, Value) else Value(m) for m in vec] for vec in memory]
-        except TypeError as error:  # an entry that is not a number
+        except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
         per_head = [head(xs, memory) for head in self.heads]  # n_head x (T, d_head)
         concat = [[v for head_out in per_head for v in head_out[t]] for t in range(len(xs))]  # (T, d_model)
@@ -282,7 +286,7 @@ class CrossAttention(Module):
                 scores = [
                     [Value.dot(w, [(a + b).tanh() for a, b in zip(q, k)]) for k in keys] for q in qs
                 ]  # (T_q, T_k)
-        except TypeError as error:  # an entry of a query or of the memory that is not a number
+        except INPUT_ERRORS as error:  # an entry of a query or of the memory that is not a number
             raise in_module(self, error) from None
         outs, self.last_attention = attend(scores, memory)  # (T_q, d_memory), (T_q, T_k) floats
         return outs

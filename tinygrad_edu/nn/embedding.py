@@ -30,7 +30,7 @@ import random
 from collections.abc import Sequence
 
 from ..engine import Operand, Value
-from .linear import _check_size, in_module
+from .linear import INPUT_ERRORS, _check_size, in_module
 from .module import Module
 
 __all__ = [
@@ -108,7 +108,7 @@ class PositionalEmbedding(Module):
         try:
             # One '+' node per number: x_t[i] + p_t[i].
             return [[x + p for x, p in zip(vec, row)] for vec, row in zip(xs, self.weight)]
-        except TypeError as error:  # an entry that is not a number
+        except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
@@ -141,7 +141,7 @@ class SinusoidalPositionalEncoding(Module):
         check_sequence(xs, self.d_model, self, max_len=self.max_len)
         try:
             return [[x + p for x, p in zip(_as_values(vec), row)] for vec, row in zip(xs, self.table)]
-        except TypeError as error:  # an entry that is not a number
+        except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
 
     def extra_repr(self) -> str:

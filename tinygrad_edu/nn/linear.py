@@ -5,8 +5,13 @@
 >>> model
 MLP(2 -> 16 -> 16 -> 1, activations=relu, relu, linear)
 >>> out = model([0.5, -1.0])
->>> type(out), len(out)  # always a list, even of one output
-(<class 'list'>, 1)
+>>> isinstance(out, list), len(out)  # always a list, even of one output
+(True, 1)
+>>> loss = out[0]           # micrograd returns the Value itself; here take it out
+>>> out.backward()          # the first habit of a micrograd user
+Traceback (most recent call last):
+...
+AttributeError: MLP returns a list of 1 output Value: call .backward on one of them, e.g. model(x)[0].backward()
 """
 
 from __future__ import annotations
@@ -47,16 +52,22 @@ def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
         raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
 
 
-def in_module(module: Module, error: TypeError) -> TypeError:
+# What the engine raises for an input entry it cannot use: a str or a nested
+# list (TypeError), a NaN or an infinity (ValueError), a sum beyond a float
+# (OverflowError).
+INPUT_ERRORS = (TypeError, ValueError, OverflowError)
+
+
+def in_module(module: Module, error: Exception) -> Exception:
     """`error`, raised inside a module's call, with the module named first.
 
     check_vector only looks at the length (that is cheap); a wrong entry (a
-    str, a nested list) is then found by the engine, which names its op. A
-    module catches that TypeError and re-raises it through here, so the
-    message starts with the module the user called: the check costs nothing
-    until something is wrong.
+    str, a nested list, a NaN) is then found by the engine, which names its
+    op. A module catches that error (one of INPUT_ERRORS) and re-raises it
+    through here, of the same type, so the message starts with the module
+    the user called: the check costs nothing until something is wrong.
     """
-    return TypeError(f"{type(module).__name__}({module.extra_repr()}): {error}")
+    return type(error)(f"{type(module).__name__}({module.extra_repr()}): {error}")
 
 
 class Neuron(Module):
@@ -81,7 +92,7 @@ class Neuron(Module):
         check_vector(x, len(self.weight), self)
         try:
             z = Value.dot(self.weight, x, self.bias)
-        except TypeError as error:
+        except INPUT_ERRORS as error:
             raise in_module(self, error) from None
         return activate(z, self.activation)
 
@@ -103,7 +114,7 @@ class Layer(Module):
         neurons = self.neurons
         try:
             zs = Value.linear([n.weight for n in neurons], x, [n.bias for n in neurons])
-        except TypeError as error:
+        except INPUT_ERRORS as error:
             raise in_module(self, error) from None
         return [activate(z, n.activation) for z, n in zip(zs, neurons)]
 
@@ -115,9 +126,51 @@ class Layer(Module):
         return f"Layer({self.extra_repr()})"
 
 
+class Outputs(list):
+    """What an MLP returns: a plain list of its output Values. Its one
+    difference from a list is the error for a Value's attribute (``.backward``,
+    ``.data``...), which says to take an entry first. `__getattr__` runs only
+    when normal lookup fails, so this costs nothing on the hot path."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):
+        if name in _VALUE_ATTRIBUTES:
+            n = len(self)
+            raise AttributeError(
+                f"MLP returns a list of {n} output Value{'s' if n != 1 else ''}: call .{name} on one of "
+                f"them, e.g. model(x)[0].{name}{'()' if name in ('backward', 'backward_steps') else ''}"
+            )
+        raise AttributeError(f"'list' object has no attribute {name!r}")
+
+
+_VALUE_ATTRIBUTES = frozenset(
+    [
+        "backward",
+        "backward_steps",
+        "data",
+        "grad",
+        "label",
+        "op",
+        "parents",
+        "local_grads",
+        "topological_order",
+    ]
+    + ["tanh", "relu", "sigmoid", "exp", "log", "abs", "sqrt"]
+)
+
+
 class MLP(Module):
     """A stack of Layers. `activations` is one name for every hidden layer (the
-    last layer is then linear) or a list with one name per layer."""
+    last layer is then linear) or a list with one name per layer.
+
+    Calling it returns a list of the last layer's outputs, even of one, unlike
+    micrograd's MLP, which returns the bare Value when there is one output:
+
+        >>> model = MLP(2, [4, 1])
+        >>> out = model([0.5, -1.0])[0]   # the one output Value
+        >>> out.backward()
+    """
 
     def __init__(self, nin: int, nouts: Sequence[int], activations: str | Sequence[str] = "relu") -> None:
         _check_size(nin, "MLP", "nin")
@@ -128,6 +181,7 @@ class MLP(Module):
         for i, n in enumerate(nouts):
             _check_size(n, "MLP", f"nouts[{i}]")
         if isinstance(activations, str):
+            _check_activation(activations, "MLP")  # even when one layer leaves it unused
             activations = [activations] * (len(nouts) - 1) + ["linear"]
         if not isinstance(activations, Sequence):
             raise TypeError(f"MLP: activations must be a name or a list of names, got {activations!r}")
@@ -140,10 +194,14 @@ class MLP(Module):
         sizes = [nin, *nouts]
         self.layers = [Layer(sizes[i], sizes[i + 1], activations[i]) for i in range(len(nouts))]
 
-    def __call__(self, x: Sequence[Operand]) -> list[Value]:
-        for layer in self.layers:
-            x = layer(x)
-        return x
+    def __call__(self, x: Sequence[Operand]) -> Outputs:
+        """The outputs as a list, even of one (``model(x)[0]`` is the Value)."""
+        try:
+            for layer in self.layers:
+                x = layer(x)
+        except INPUT_ERRORS as error:  # the layer named itself; name the model the user called
+            raise in_module(self, error) from None
+        return Outputs(x)
 
     def extra_repr(self) -> str:
         sizes = [len(self.layers[0].neurons[0].weight)] + [len(layer.neurons) for layer in self.layers]
@@ -167,6 +225,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         _check_size(in_features, "Linear", "in_features")
         _check_size(out_features, "Linear", "out_features")
+        _check_flag(bias, "Linear", "bias")
         bound = 1.0 / math.sqrt(in_features)
         self.weight = [
             [Value(random.uniform(-bound, bound)) for _ in range(in_features)] for _ in range(out_features)
@@ -179,7 +238,7 @@ class Linear(Module):
         check_vector(x, self.in_features, self)
         try:
             return Value.linear(self.weight, x, self.bias)
-        except TypeError as error:
+        except INPUT_ERRORS as error:
             raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
@@ -195,4 +254,19 @@ def _check_size(n: int, module: str, name: str) -> None:
 
 def _check_activation(activation: str, module: str) -> None:
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ValueError(f"{module}: unknown activation {activation!r}; expected one of {ACTIVATIONS}")
+        hint = (
+            " (names are lowercase)"
+            if isinstance(activation, str) and activation.lower() in ACTIVATIONS
+            else ""
+        )
+        raise ValueError(f"{module}: unknown activation {activation!r}{hint}; expected one of {ACTIVATIONS}")
+
+
+def _check_flag(value: bool, module: str, name: str) -> None:
+    """A switch like bias= or causal= must be a bool: bias="no" is a
+    non-empty str, which Python counts as True."""
+    if not isinstance(value, bool):
+        hint = ": a str counts as True however it reads" if isinstance(value, str) else ""
+        kind = type(value).__name__
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise TypeError(f"{module}: {name} must be True or False, got {value!r:.40} ({article} {kind}){hint}")

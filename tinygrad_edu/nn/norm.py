@@ -28,7 +28,7 @@ import math
 from collections.abc import Sequence
 
 from ..engine import Operand, Value
-from .linear import _check_size, check_vector, in_module
+from .linear import INPUT_ERRORS, _check_flag, _check_size, check_vector, in_module
 from .module import Module
 
 __all__ = ["LayerNorm", "RMSNorm", "make_norm"]
@@ -49,6 +49,8 @@ class LayerNorm(Module):
     ) -> None:
         _check_size(normalized_shape, "LayerNorm", "normalized_shape")
         _check_eps(eps, "LayerNorm")
+        _check_flag(elementwise_affine, "LayerNorm", "elementwise_affine")
+        _check_flag(bias, "LayerNorm", "bias")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.bias = [Value(0.0) for _ in range(normalized_shape)] if elementwise_affine and bias else None
         self.normalized_shape = normalized_shape
@@ -59,7 +61,7 @@ class LayerNorm(Module):
         inv_n = 1.0 / self.normalized_shape
         try:
             mean = Value.sum(x) * inv_n
-        except TypeError as error:  # an entry that is not a number: name the module
+        except INPUT_ERRORS as error:  # an entry that is not a number: name the module
             raise in_module(self, error) from None
         centred = [xi - mean for xi in x]
         variance = Value.dot(centred, centred) * inv_n  # biased (1/n), as PyTorch
@@ -95,6 +97,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape: int, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
         _check_size(normalized_shape, "RMSNorm", "normalized_shape")
         _check_eps(eps, "RMSNorm")
+        _check_flag(elementwise_affine, "RMSNorm", "elementwise_affine")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.normalized_shape = normalized_shape
         self.eps = eps
@@ -103,7 +106,7 @@ class RMSNorm(Module):
         check_vector(x, self.normalized_shape, self)
         try:
             mean_square = Value.dot(x, x) * (1.0 / self.normalized_shape)
-        except TypeError as error:  # an entry that is not a number: name the module
+        except INPUT_ERRORS as error:  # an entry that is not a number: name the module
             raise in_module(self, error) from None
         inv_rms = (mean_square + self.eps) ** -0.5
         if self.weight is None:

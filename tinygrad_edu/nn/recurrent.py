@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..engine import Operand, Value
-from .linear import _check_size, check_vector, in_module
+from .linear import INPUT_ERRORS, _check_flag, _check_size, check_vector, in_module
 from .module import Module
 
 __all__ = ["GRUCell", "LSTMCell", "RNNCell", "run_sequence"]
@@ -56,6 +56,7 @@ class _RecurrentCell(Module):
         name = type(self).__name__
         _check_size(input_size, name, "input_size")
         _check_size(hidden_size, name, "hidden_size")
+        _check_flag(bias, name, "bias")
         rows = self.GATES * hidden_size
         # PyTorch's init: every weight and bias uniform in +-1/sqrt(hidden_size).
         bound = 1.0 / math.sqrt(hidden_size)
@@ -81,7 +82,7 @@ class _RecurrentCell(Module):
         try:
             gi = Value.linear(self.weight_ih, x, self.bias_ih)  # (gates*hidden,)
             gh = Value.linear(self.weight_hh, h, self.bias_hh)  # (gates*hidden,)
-        except TypeError as error:  # an entry of x or h that is not a number
+        except INPUT_ERRORS as error:  # an entry of x or h that is not a number
             raise in_module(self, error) from None
         return gi, gh
 
@@ -240,7 +241,7 @@ class LSTMCell(_RecurrentCell):
         o = [a.sigmoid() for a in pre[3 * H :]]
         try:
             c_next = [f[j] * c[j] + i[j] * g[j] for j in range(H)]
-        except TypeError as error:  # an entry of c that is not a number
+        except INPUT_ERRORS as error:  # an entry of c that is not a number
             raise in_module(self, error) from None
         h_next = [o[j] * c_next[j].tanh() for j in range(H)]
         return h_next, c_next

@@ -59,7 +59,7 @@ from .embedding import (
     check_sequence,
     describe,
 )
-from .linear import Linear, _check_activation, _check_size, activate, in_module
+from .linear import INPUT_ERRORS, Linear, _check_activation, _check_flag, _check_size, activate, in_module
 from .module import Module
 from .norm import NORMS, make_norm
 
@@ -84,6 +84,7 @@ class FeedForward(Module):
         if d_ff is not None:
             _check_size(d_ff, "FeedForward", "d_ff")
         _check_activation(activation, "FeedForward")
+        _check_flag(bias, "FeedForward", "bias")
         d_ff = 4 * d_model if d_ff is None else d_ff
         self.fc = Linear(d_model, d_ff, bias=bias)
         self.proj = Linear(d_ff, d_model, bias=bias)
@@ -94,7 +95,7 @@ class FeedForward(Module):
         act = self.activation
         try:
             return [self.proj([activate(h, act) for h in self.fc(x)]) for x in xs]
-        except TypeError as error:  # an entry that is not a number
+        except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
 
     def extra_repr(self) -> str:
@@ -115,6 +116,7 @@ class AddNorm(Module):
 
     def __init__(self, d_model: int, norm: str = "layernorm", bias: bool = True) -> None:
         _check_size(d_model, "AddNorm", "d_model")
+        _check_flag(bias, "AddNorm", "bias")
         self.norm = make_norm(norm, d_model, bias, where="AddNorm")
         self.d_model = d_model
 
@@ -127,7 +129,7 @@ class AddNorm(Module):
             )
         try:
             return [self.norm([x + y for x, y in zip(xv, yv)]) for xv, yv in zip(xs, ys)]
-        except TypeError as error:  # an entry that is not a number ("x" + 1.0 fails in Python itself)
+        except INPUT_ERRORS as error:  # an entry that is not a number ("x" + 1.0 fails in Python itself)
             for what, seq in (("input", xs), ("sub-layer output", ys)):
                 for t, vec in enumerate(seq):
                     for v in vec:
@@ -163,6 +165,8 @@ class TransformerBlock(Module):
         activation: str = "relu",
     ) -> None:
         _check_block_settings("TransformerBlock", d_model, n_head, d_ff, norm, activation)
+        for flag, value in (("causal", causal), ("norm_first", norm_first), ("bias", bias)):
+            _check_flag(value, "TransformerBlock", flag)
         self.norm_first = bool(norm_first)
         # Attribute order is state_dict order: pre-norm reads ln_1, attn, ln_2, mlp.
         if self.norm_first:
@@ -182,10 +186,11 @@ class TransformerBlock(Module):
         if not self.norm_first:
             xs = self.addnorm_1(xs, self.attn(xs))
             return self.addnorm_2(xs, self.mlp(xs))
-        try:
-            h = self.attn([self.ln_1(x) for x in xs])
-        except TypeError as error:  # an entry that is not a number
+        try:  # only the norm reads the input: a softmax error inside attn is not about it
+            normed = [self.ln_1(x) for x in xs]
+        except INPUT_ERRORS as error:  # an entry that is not a finite number
             raise in_module(self, error) from None
+        h = self.attn(normed)
         xs = [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
         h = self.mlp([self.ln_2(x) for x in xs])
         return [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
@@ -235,6 +240,8 @@ class TransformerDecoderBlock(Module):
         activation: str = "relu",
     ) -> None:
         _check_block_settings("TransformerDecoderBlock", d_model, n_head, d_ff, norm, activation)
+        for flag, value in (("norm_first", norm_first), ("bias", bias)):
+            _check_flag(value, "TransformerDecoderBlock", flag)
         self.norm_first = bool(norm_first)
         # Attribute order is state_dict order: ln_1, attn, ln_2, cross_attn, ln_3, mlp (pre-norm).
         if self.norm_first:
@@ -261,10 +268,11 @@ class TransformerDecoderBlock(Module):
             xs = self.addnorm_1(xs, self.attn(xs))
             xs = self.addnorm_2(xs, self.cross_attn(xs, memory))
             return self.addnorm_3(xs, self.mlp(xs))
-        try:
-            xs = _residual(xs, self.attn([self.ln_1(x) for x in xs]))  # (T, d_model)
-        except TypeError as error:  # an entry that is not a number
+        try:  # only the norm reads the input: a softmax error inside attn is not about it
+            normed = [self.ln_1(x) for x in xs]
+        except INPUT_ERRORS as error:  # an entry that is not a finite number
             raise in_module(self, error) from None
+        xs = _residual(xs, self.attn(normed))  # (T, d_model)
         xs = _residual(xs, self.cross_attn([self.ln_2(x) for x in xs], memory))  # (T, d_model)
         return _residual(xs, self.mlp([self.ln_3(x) for x in xs]))  # (T, d_model)
 
@@ -314,6 +322,7 @@ class GPT(Module):
         _check_size(block_size, "GPT", "block_size")
         _check_size(n_layer, "GPT", "n_layer")
         _check_block_settings("GPT", n_embd, n_head, d_ff, norm, activation, d_model_name="n_embd")
+        _check_flag(bias, "GPT", "bias")
         self.wte = Embedding(vocab_size, n_embd)
         if positional == "learned":
             self.wpe = PositionalEmbedding(block_size, n_embd)

@@ -1,0 +1,179 @@
+"""What every demo shares (demos/common.py): checked options, the --quick
+notice, results.json. Every demo in DEMOS is run once with --quick here, so a
+new demo that forgets results.json or the notice fails."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+
+import pytest
+
+from demos import DEMOS, common
+from tinygrad_edu import Value
+from tinygrad_edu.cli import main
+from tinygrad_edu.optim import SGD
+
+COMMON_KEYS = {"demo", "quick", "seed", "seconds"}
+
+
+def run_demo(name: str, *options: str) -> int:
+    return main(["demo", name, *options])
+
+
+def usage_error(capsys, name: str, *options: str) -> str:
+    with pytest.raises(SystemExit) as info:
+        run_demo(name, *options)
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return captured.err
+
+
+# ------------------------------------------------------------ bad options
+BAD_OPTIONS = [
+    ("moons", ["--steps", "0"], "--steps: expected a whole number >= 1, got 0"),
+    ("moons", ["--steps", "-3"], "--steps: expected a whole number >= 1, got -3"),
+    ("moons", ["--steps", "ten"], "--steps: expected a whole number >= 1, got 'ten'"),
+    ("attention", ["--steps", "0"], "--steps"),
+    ("attention", ["--batch", "0"], "--batch"),
+    ("gpt", ["--samples", "0"], "--samples"),
+    ("word2vec", ["--epochs", "0"], "--epochs"),
+    ("word2vec", ["--dim", "0"], "--dim"),
+    ("word2vec", ["--lr", "nan"], "--lr: expected a finite number > 0"),
+    ("word2vec", ["--corpus", "/bin/ls"], "is not a UTF-8 text file"),
+    ("word2vec", ["--corpus", "/no/such/file.txt"], "is not a file"),
+    ("long-range", ["--models", "foo"], "unknown 'foo'; choose from rnn, lstm, attention"),
+    ("long-range", ["--models", ","], "--models"),
+    ("long-range", ["--distances", "2,0"], "--distances: expected whole numbers >= 1"),
+]
+
+
+@pytest.mark.parametrize(("name", "options", "message"), BAD_OPTIONS)
+def test_a_bad_option_is_a_message_and_exit_code_2(name, options, message, capsys, tmp_path):
+    error = usage_error(capsys, name, *options, "--out", str(tmp_path / "out"))
+    assert f"tinygrad-edu demo {name}: error:" in error
+    assert message in error
+    assert not (tmp_path / "out").exists(), "nothing is written for a refused run"
+
+
+def test_out_pointing_at_a_file_or_inside_one_is_refused(capsys, tmp_path):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine\n")
+    assert "is a file, not a folder" in usage_error(capsys, "moons", "--out", str(a_file))
+    assert "is a file" in usage_error(capsys, "moons", "--out", str(a_file / "sub"))
+    assert a_file.read_text() == "mine\n"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_out_in_a_read_only_folder_is_refused(capsys, tmp_path):  # pragma: no cover - CI runs as root
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    assert "permission denied" in usage_error(capsys, "moons", "--out", str(locked / "x"))
+
+
+def test_a_word2vec_corpus_with_nothing_to_learn_is_refused(capsys, tmp_path):
+    corpus = tmp_path / "one.txt"
+    corpus.write_text("hello\n")
+    error = usage_error(capsys, "word2vec", "--corpus", str(corpus), "--out", str(tmp_path / "o"))
+    assert "no sentence of two or more words" in error
+
+
+# ------------------------------------------------ every demo, --quick
+@pytest.mark.parametrize("name", list(DEMOS))
+def test_every_demo_says_quick_once_and_writes_results_json(name, tmp_path, capsys):
+    out = tmp_path / name
+    assert run_demo(name, "--quick", "--out", str(out), "--seed", "7") == 0
+    stdout = capsys.readouterr().out
+    assert stdout.startswith("--quick: "), "the notice comes first"
+    assert stdout.count("--quick") == 1, "and is said once"
+    if name != "neuron":  # one neuron has nothing to shorten, and says so instead
+        assert stdout.startswith(common.QUICK_NOTICE)
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert COMMON_KEYS <= results.keys()
+    assert results["demo"] == name and results["quick"] is True and results["seed"] == 7
+    assert results["seconds"] >= 0
+    assert len(results) > len(COMMON_KEYS), "a demo writes its own figures too"
+    assert str(out / "results.json") in stdout, "the demo says where it wrote it"
+    for key, value in results.items():
+        if "accuracy" in key and isinstance(value, float):
+            assert 0.0 <= value <= 1.0, f"{key} is a fraction in 0..1, got {value}"
+
+
+def test_moons_results_hold_what_it_printed(tmp_path, capsys):
+    out = tmp_path / "moons"
+    assert run_demo("moons", "--steps", "30", "--out", str(out)) == 0
+    stdout = capsys.readouterr().out
+    assert common.QUICK_NOTICE not in stdout
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["quick"] is False and results["steps"] == 30 and results["parameters"] == 337
+    assert f"training accuracy {results['train_accuracy']:.0%}" in stdout
+    assert f"loss {results['final_loss']:.4f}" in stdout
+
+
+# ------------------------------------------------------------ the pieces
+def test_write_results_is_atomic_and_keeps_the_common_keys_first(tmp_path, monkeypatch):
+    args = argparse.Namespace(demo="x", quick=False, seed=3)
+    path = common.write_results(tmp_path, args, 2.0, score=0.25)
+    assert list(json.loads(path.read_text())) == ["demo", "quick", "seed", "seconds", "score"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+    def crash(*_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        common.write_results(tmp_path, args, 3.0, score=0.5)
+    assert json.loads(path.read_text())["score"] == 0.25, "the old file is whole"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"], "no temporary file left"
+
+
+def test_write_results_refuses_a_common_key_and_nan(tmp_path):
+    args = argparse.Namespace(demo="x", quick=False, seed=3)
+    with pytest.raises(ValueError, match="common keys"):
+        common.write_results(tmp_path, args, 1.0, seed=4)
+    with pytest.raises(ValueError):
+        common.write_results(tmp_path, args, 1.0, loss=float("nan"))
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_train_loop_decays_the_learning_rate_clips_and_restores_it():
+    w = Value(10.0)
+    opt = SGD([w], lr=0.5)
+    seen = []
+
+    def loss(step):
+        seen.append(opt.lr)
+        return w * w  # grad 2w = 20: clipped to 1
+
+    losses = [loss_value for _, loss_value in common.train_loop(opt, loss, 4, decay_to=0.5, clip=1.0)]
+    assert losses[0] == 100.0
+    assert seen == [0.5, 0.5, 0.4375, 0.375]  # set after each loss: lr * (1 - 0.5 * step / 4)
+    assert w.data == pytest.approx(10.0 - 0.5 - 0.4375 - 0.375 - 0.3125)  # each step moves lr * 1
+    assert opt.lr == 0.5
+
+
+@pytest.mark.parametrize(
+    ("parse", "text"),
+    [
+        (common.positive_int, "0"),
+        (common.positive_int, "1.5"),
+        (common.positive_float, "-1"),
+        (common.positive_float, "inf"),
+        (common.positive_ints, "3,,4"),
+        (common.output_folder, ""),
+    ],
+)
+def test_the_option_types_refuse(parse, text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse(text)
+
+
+def test_the_option_types_accept():
+    assert common.positive_int("3") == 3
+    assert common.positive_float("0.5") == 0.5
+    assert common.positive_ints("2,5,10") == [2, 5, 10]
+    assert common.comma_list(["a", "b"])("b, a") == ["b", "a"]
