@@ -166,13 +166,15 @@ def train_loop(
     *,
     decay_to: float = 0.0,
     clip: float | None = None,
+    before_step: Callable[[int, float], None] | None = None,
 ) -> Iterator[tuple[int, float]]:
     """The training loop every demo runs: for each step, build the loss
     (`batch_loss(step)` returns a Value), zero the grads, backpropagate,
     optionally clip the gradient's length, and step. The learning rate falls
     linearly from its start to `decay_to` times it over `steps` (big steps
     first, then settle; `decay_to=1.0` keeps it constant). Yields (step, loss
-    as a float).
+    as a float). `before_step(step, loss)` is called when the grads are
+    known and nothing has changed yet: where a `viz.TrainingRecorder` records.
 
         >>> from tinygrad_edu import Value
         >>> from tinygrad_edu.optim import SGD
@@ -190,6 +192,8 @@ def train_loop(
         loss.backward()
         if clip is not None:
             clip_grad_norm_(optimizer.params, clip)
+        if before_step is not None:
+            before_step(step, loss.data)
         optimizer.lr = lr * (1.0 - (1.0 - decay_to) * step / steps)
         optimizer.step()
         yield step, loss.data

@@ -3,8 +3,9 @@
     tinygrad-edu demo moons [--quick] [--out DIR]
 
 MLP 2 -> 16 -> 16 -> 1 (ReLU), max-margin (hinge) loss plus a little L2,
-full-batch SGD with a decaying learning rate. Writes the loss curve and the
-decision boundary.
+full-batch SGD with a decaying learning rate. Writes the loss curve, the
+decision boundary, and training.html: a player of the whole run (every step's
+boundary, loss and parameters sorted by |grad|; see viz.TrainingRecorder).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tinygrad_edu import Value, no_grad
 from tinygrad_edu.functional import hinge, l2
 from tinygrad_edu.nn import MLP
 from tinygrad_edu.optim import SGD
+from viz.training import TrainingRecorder
 
 from .common import (
     demo_parser,
@@ -66,9 +68,10 @@ def loss_and_accuracy(model: MLP, points: Sequence, labels: Sequence[int], alpha
     return loss, correct / len(labels)
 
 
-def train(model: MLP, points, labels, steps: int):
+def train(model: MLP, points, labels, steps: int, recorder=None):
     """Full-batch SGD, the step size falling linearly from 1 (big steps
-    first, then settle); yields (step, loss, accuracy) as it goes."""
+    first, then settle); yields (step, loss, accuracy) as it goes. A
+    `viz.TrainingRecorder` given as `recorder` records every step."""
     accuracies = []
 
     def batch_loss(step: int):
@@ -76,7 +79,12 @@ def train(model: MLP, points, labels, steps: int):
         accuracies.append(accuracy)
         return loss
 
-    for step, loss in train_loop(SGD(model.parameters(), lr=1.0), batch_loss, steps, decay_to=0.1):
+    def record(step: int, loss: float) -> None:
+        recorder.record(step, loss, accuracy=accuracies[-1])
+
+    optimizer = SGD(model.parameters(), lr=1.0)
+    run = train_loop(optimizer, batch_loss, steps, decay_to=0.1, before_step=record if recorder else None)
+    for step, loss in run:
         yield step, loss, accuracies[-1]
 
 
@@ -94,12 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"model: {model}, {model.num_parameters()} parameters; {len(points)} points; {steps} steps")
 
     history = []
+    recorder = TrainingRecorder(model, points=points, labels=labels, title=f"moons: {model}, {steps} steps")
     start = time.perf_counter()
-    bar = progress(train(model, points, labels, steps), total=steps, desc="moons")
+    bar = progress(train(model, points, labels, steps, recorder), total=steps, desc="moons")
     for _step, loss, accuracy in bar:
         history.append((loss, accuracy))
         bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.0%}")
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start - recorder.seconds  # training alone, without the recording
     final_loss, final_accuracy = loss_and_accuracy(model, points, labels)
     print(
         f"after {steps} steps ({seconds:.1f} s, {1000 * seconds / steps:.0f} ms/step): "
@@ -113,8 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parameters=model.num_parameters(),
         final_loss=round(final_loss.data, 6),
         train_accuracy=final_accuracy,
+        player_seconds=round(recorder.seconds, 2),
     )
-    report_outputs([plot_history(history, out), plot_boundary(model, points, labels, out), results])
+    player = recorder.write(out / "training.html")
+    print(f"recording the training player took {recorder.seconds:.1f} s")
+    report_outputs([plot_history(history, out), plot_boundary(model, points, labels, out), player, results])
     return 0
 
 

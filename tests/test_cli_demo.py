@@ -30,6 +30,9 @@ def test_moons_quick_writes_its_pictures_and_says_where(tmp_path, capsys):
     for name in OUTPUTS:
         assert_svg(out / name)
         assert str(out / name) in stdout
+    player = (out / "training.html").read_text(encoding="utf-8")
+    assert str(out / "training.html") in stdout
+    assert "20 recorded steps (every step, 0 to 19), 337 parameters" in player
 
 
 def test_moons_full_run_reaches_100_percent_in_the_default_folder(tmp_path, monkeypatch, capsys):
@@ -42,6 +45,9 @@ def test_moons_full_run_reaches_100_percent_in_the_default_folder(tmp_path, monk
     for name in OUTPUTS:
         assert_svg(tmp_path / default / name)
         assert str(default / name) in stdout
+    player = tmp_path / default / "training.html"
+    assert "100 recorded steps (every step, 0 to 99)" in player.read_text(encoding="utf-8")
+    assert player.stat().st_size < 2_000_000  # the budget for the page
 
 
 def test_demo_without_a_name_lists_the_demos(capsys):

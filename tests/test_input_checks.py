@@ -1133,6 +1133,89 @@ CASES = [
     ),
     ("draw_tree", lambda: viz.draw_tree(dogs_bark(), renderer="png"), ValueError, ["draw_tree", "renderer"]),
     ("draw_tree", lambda: viz.draw_tree(dogs_bark(), title=3), TypeError, ["draw_tree", "title", "int"]),
+    (
+        "stepping_page",
+        lambda: viz.stepping_page(x2(), quiz="yes"),
+        TypeError,
+        ["stepping_page", "quiz", "'yes'"],
+    ),
+    ("explain_grad", lambda: viz.explain_grad("x", x2()), TypeError, ["explain_grad", "node", "str"]),
+    (
+        "explain_grad",
+        lambda: viz.explain_grad(Value(1.0, label="w"), x2()),
+        ValueError,
+        ["explain_grad", "'w'", "not in the graph"],
+    ),
+    ("TrainingRecorder", lambda: viz.TrainingRecorder("w"), TypeError, ["TrainingRecorder", "params", "str"]),
+    ("TrainingRecorder", lambda: viz.TrainingRecorder([]), ValueError, ["TrainingRecorder", "empty"]),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([1.0]),
+        TypeError,
+        ["TrainingRecorder", "Values", "1.0"],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([Value(1.0)], every=0),
+        ValueError,
+        ["TrainingRecorder", "every", "0"],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([Value(1.0)], points=[(0.0, 1.0)]),
+        ValueError,
+        ["TrainingRecorder", "labels="],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder([Value(1.0)], points=[(0.0, 1.0)], labels=[1]),
+        ValueError,
+        ["TrainingRecorder", "score=", "nn.MLP"],
+    ),
+    (
+        "TrainingRecorder",
+        lambda: viz.TrainingRecorder(MLP(2, [2, 1]), points=[(0.0, 1.0, 2.0)], labels=[1]),
+        ValueError,
+        ["TrainingRecorder", "pair (x, y)"],
+    ),
+    (
+        "TrainingRecorder.record",
+        lambda: viz.TrainingRecorder([Value(1.0)]).record("0", 1.0),
+        TypeError,
+        ["TrainingRecorder.record", "step", "'0'"],
+    ),
+    (
+        "TrainingRecorder.record",
+        lambda: viz.TrainingRecorder([Value(1.0)]).record(0, math.nan),
+        ValueError,
+        ["TrainingRecorder.record", "loss", "nan", "diverged"],
+    ),
+    (
+        "TrainingRecorder.record",
+        lambda: viz.TrainingRecorder([Value(1.0)]).record(0, 1.0, accuracy="high"),
+        TypeError,
+        ["TrainingRecorder.record", "accuracy", "'high'"],
+    ),
+    (
+        "TrainingRecorder.page",
+        lambda: viz.TrainingRecorder([Value(1.0)]).page(),
+        ValueError,
+        ["TrainingRecorder", "nothing recorded", "record()"],
+    ),
+    (
+        "mlp_grid_scores",
+        lambda: viz.mlp_grid_scores(Linear(2, 1)),
+        TypeError,
+        ["mlp_grid_scores", "nn.MLP", "Linear"],
+    ),
+    (
+        "mlp_grid_scores",
+        lambda: viz.mlp_grid_scores(MLP(3, [1])),
+        ValueError,
+        ["mlp_grid_scores", "2 inputs"],
+    ),
+    ("grid_letters", lambda: viz.training.grid_letters(["ab"]), TypeError, ["grid_letters", "'ab'"]),
+    ("grid_letters", lambda: viz.training.grid_letters([[math.nan]]), TypeError, ["grid_letters", "nan"]),
     ("render", lambda: viz.render(x2(), "graph.svg", timeout=0), ValueError, ["render", "timeout", "0"]),
     (
         "render_bytes",
@@ -1198,10 +1281,29 @@ def public_names() -> set[str]:
             and (inspect.isfunction(obj) or inspect.isclass(obj))
             and obj.__module__ == module.__name__
         }
-    for module in (nn, word2vec, translate, parser, datasets, data_translation, treebank, viz, stepping):
+    for module in (
+        nn,
+        word2vec,
+        translate,
+        parser,
+        datasets,
+        data_translation,
+        treebank,
+        viz,
+        stepping,
+        viz.training,
+        viz.explain,
+    ):
         names |= set(module.__all__)
-    # What backward_steps and Parser.parse_steps yield: read, not called.
-    dataclasses = {"BackwardStep", "ForwardStep", "GradUpdate", "ParseStep"}
+    # What backward_steps, Parser.parse_steps and explain_grad yield or return: read, not called.
+    dataclasses = {
+        "BackwardStep",
+        "ForwardStep",
+        "GradUpdate",
+        "ParseStep",
+        "Contribution",
+        "GradExplanation",
+    }
     return names - dataclasses
 
 

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from cdp import HEADLESS
 
 import viz
 from demos.neuron import build_neuron
@@ -34,13 +35,7 @@ def dump_dom(page: Path, fragment: str = "", size: str = "1200,900") -> tuple[st
         done = subprocess.run(
             [
                 CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *HEADLESS,
                 "--enable-logging=stderr",
                 f"--user-data-dir={profile}",
                 "--virtual-time-budget=2000",

@@ -11,13 +11,16 @@
 
 `draw_dot` builds the picture, `render` writes it (system ``dot`` or the
 in-process WebAssembly Graphviz), `stepping_page` makes one self-contained
-HTML file that plays the forward and the backward pass node by node;
+HTML file that plays the forward and the backward pass node by node,
+`explain_grad` says why a node's grad is what it is (the chain rule's sum),
+`TrainingRecorder` plays a whole training run in one HTML file, and
 `draw_tree` draws a dependency tree (tinygrad_edu.models.parser). The
 command line has both: ``tinygrad-edu draw`` and ``tinygrad-edu step``.
 Nothing here imports graphviz until a graph is drawn.
 """
 
 from .draw import DEFAULT_MAX_NODES, assign_modules, draw_dot, format_number, grad_color
+from .explain import explain_grad
 from .page import stepping_page, write_stepping_page
 from .rendering import (
     DEFAULT_TIMEOUT,
@@ -27,6 +30,7 @@ from .rendering import (
     render,
     render_bytes,
 )
+from .training import TrainingRecorder, mlp_grid_scores
 from .tree import draw_tree
 
 __all__ = [
@@ -34,12 +38,15 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "RenderTimeout",
     "RendererUnavailable",
+    "TrainingRecorder",
     "assign_modules",
     "choose_renderer",
     "draw_dot",
     "draw_tree",
+    "explain_grad",
     "format_number",
     "grad_color",
+    "mlp_grid_scores",
     "render",
     "render_bytes",
     "stepping_page",

@@ -2,6 +2,7 @@
 
     tinygrad-edu draw "(a*b + c).tanh()" --set a=2 b=-3 c=10 --out graph.svg
     tinygrad-edu step "(a*b + c).tanh()" --set a=2 b=-3 c=10 [--html steps.html]
+    tinygrad-edu step "(a*b + c).tanh()" --set a=2 b=-3 c=10 --quiz --html quiz.html
 
 `tinygrad_edu.cli` hands the arguments after the subcommand to `draw_main` /
 `step_main`, which return the exit code: 0 on success, 2 for a refused
@@ -110,14 +111,8 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         which = choose_renderer(args.renderer, suffix) if suffix in ("svg", "png", "pdf") else "none"
         path = render(dot, args.out, renderer=args.renderer, timeout=args.timeout)
-    except RendererUnavailable as error:
-        print(f"tinygrad-edu draw: {error}", file=sys.stderr)
-        return 1
-    except (ValueError, RenderTimeout) as error:
-        print(f"tinygrad-edu draw: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        return _file_error("draw", args.out, error)
+    except (RendererUnavailable, RenderTimeout, ValueError, OSError) as error:
+        return _failed("draw", args.out, error)
     how = f" (rendered with {which})" if which != "none" else ""
     print(f"wrote {path}{how}: {len(root.topological_order())} values, output {root.data:.6g}")
     return 0
@@ -130,12 +125,22 @@ def step_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--html", metavar="PAGE.html", help="also write a self-contained HTML page that plays the steps"
     )
+    parser.add_argument(
+        "--quiz",
+        action="store_true",
+        help="make the page a quiz: type each local derivative before the step is shown (needs --html; "
+        "the backward steps are then not printed)",
+    )
     args = parser.parse_args(_expression_first(parser, argv))
     if args.html is not None and Path(args.html).suffix.lower() not in PAGE_SUFFIXES:
         parser.error(f"--html takes a file name ending in .html, got {args.html!r}")
+    if args.quiz and args.html is None:
+        parser.error("--quiz makes a page: give it a file with --html quiz.html")
     root = _build(args, "step")
     if root is None:
         return 2
+    if args.quiz:
+        return _write_page(root, args)
 
     from tinygrad_edu.stepping import formula_name, forward_steps
 
@@ -150,20 +155,26 @@ def step_main(argv: Sequence[str] | None = None) -> int:
     leaves = [(i, v) for i, v in enumerate(order) if not v.parents and v.label]
     print("\ngrads: " + ", ".join(f"d{top}/d{formula_name(v, i)} = {v.grad:.6g}" for i, v in leaves))
 
-    if args.html is not None:
-        from .page import write_stepping_page
-        from .rendering import RendererUnavailable, RenderTimeout
+    return _write_page(root, args) if args.html is not None else 0
 
-        try:
-            path = write_stepping_page(root, args.html, renderer=args.renderer, timeout=args.timeout)
-        except RendererUnavailable as error:
-            print(f"tinygrad-edu step: {error}", file=sys.stderr)
-            return 1
-        except (ValueError, RenderTimeout) as error:
-            print(f"tinygrad-edu step: {error}", file=sys.stderr)
-            return 2
-        except OSError as error:
-            return _file_error("step", args.html, error)
+
+def _write_page(root, args: argparse.Namespace) -> int:
+    """Write the stepping page (or the quiz) to --html, and say so."""
+    from .page import write_stepping_page
+    from .rendering import RendererUnavailable, RenderTimeout
+
+    try:
+        path = write_stepping_page(
+            root, args.html, renderer=args.renderer, timeout=args.timeout, quiz=args.quiz
+        )
+    except (RendererUnavailable, RenderTimeout, ValueError, OSError) as error:
+        return _failed("step", args.html, error)
+    if args.quiz:
+        n = sum(len(v.parents) for v in root.topological_order())
+        print(
+            f"wrote {path}: a quiz of {n} local derivatives; open it in any browser (Enter checks an answer, the right arrow goes on)"
+        )
+    else:
         print(f"wrote {path}: open it in any browser (#step=K at the end of its address jumps to step K)")
     return 0
 
@@ -190,6 +201,17 @@ def _expression_first(parser: argparse.ArgumentParser, argv: Sequence[str] | Non
         if arg.startswith("-") and option not in options and not re.fullmatch(r"--[a-z][a-z-]*", option):
             args[k] = " " + arg
     return args
+
+
+def _failed(command: str, path: str, error: Exception) -> int:
+    """The message and exit code for a drawing or page that could not be
+    written: 1 when no renderer is installed, 2 for everything else."""
+    from .rendering import RendererUnavailable
+
+    if isinstance(error, OSError):
+        return _file_error(command, path, error)
+    print(f"tinygrad-edu {command}: {error}", file=sys.stderr)
+    return 1 if isinstance(error, RendererUnavailable) else 2
 
 
 def _file_error(command: str, path: str, error: OSError) -> int:

@@ -24,6 +24,13 @@ and 100% (keys f, -, +, 0) zoom it, and the pane can be dragged taller. A
 value shows its number only once the forward pass has computed it: before
 that its box and its table row say ``?``.
 
+Click a value (or Tab to its row and press Enter) and "Why this grad?"
+shows its grad as the sum of the terms the values it feeds hand back
+(`viz.explain_grad`), as far as the current step has got. With
+``quiz=True`` the page asks, before each backward step, for the local
+derivative of every edge; an answer within 1% (or 0.0001) is right; the
+step is shown once answered, and the score is kept to the end.
+
 A graph of more than ``max_nodes`` values is refused before any work is done
 (the steps of a million-node chain would take minutes to write down).
 
@@ -59,19 +66,23 @@ def stepping_page(
     renderer: str = "auto",
     max_nodes: int = DEFAULT_MAX_NODES,
     timeout: float = DEFAULT_TIMEOUT,
+    quiz: bool = False,
 ) -> str:
     """The HTML text of the stepping page for the graph of `root`.
 
     The backward pass shown starts from zero grads; the graph's own grads are
     put back as they were afterwards. `params` (a Module or Values) marks the
     parameters, as in `draw_dot`. `max_nodes` refuses a bigger graph;
-    `timeout` is the seconds the layout may take (`viz.render`).
+    `timeout` is the seconds the layout may take (`viz.render`). ``quiz=True`` asks for each local
+    derivative before a backward step is shown (see `_QUIZ_SCRIPT`).
     """
     if not isinstance(root, Value):
         raise TypeError(f"stepping_page: expected a Value, got {type(root).__name__}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"stepping_page: title must be a str, got {type(title).__name__}")
     check_options(max_nodes, "LR", renderer, where="stepping_page")
+    if type(quiz) is not bool:
+        raise TypeError(f"stepping_page: quiz must be True or False, got {quiz!r}")
     count = _count_values(root, max_nodes + 1)
     if count > max_nodes:
         raise ValueError(
@@ -88,6 +99,7 @@ def stepping_page(
             v.grad = 0.0
         forward = list(forward_steps(root, param_list))
         backward = list(backward_steps(root))
+        why = _why_data(order, index)  # while the grads are backward()'s
         scale = grad_scale(order, [root])
         # Drawn with the final grads, so the boxes are wide enough for them;
         # the script shows each step's grads in their place.
@@ -117,6 +129,8 @@ def stepping_page(
             }
         )
     data = {"nodes": nodes, "frames": frames, "zero": format_number(0.0), "white": grad_color(0.0, scale)}
+    data["why"] = why
+    data["quiz"] = _quiz_data(backward, len(order)) if quiz else None
 
     name = reference(root, index[root])
     title = title or f"Backprop through {name}, step by step"
@@ -132,7 +146,10 @@ def stepping_page(
         "N_NODES": str(len(order)),
         "N_FRAMES": str(len(frames)),
         "DATA": _json_for_script(data),
-        "SCRIPT": _SCRIPT,
+        "QUIZ": _QUIZ_HTML if quiz else "",
+        "WHY": _WHY_HTML,
+        # The additions first: they set the hooks the player reads when it starts.
+        "SCRIPT": _WHY_SCRIPT + (_QUIZ_SCRIPT if quiz else "") + _SCRIPT,
     }
     # One pass, so that text put in (a label saying "@SVG@") is never replaced again.
     page = re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], _TEMPLATE)
@@ -238,6 +255,16 @@ _TEMPLATE = """<!DOCTYPE html>
   #graph g.node.current > polygon, #graph g.node.current > path, #graph g.node.current > ellipse { stroke: #e08214; stroke-width: 4px; }
   #graph g.edge.active > path { stroke: #e08214; stroke-width: 3px; }
   #graph g.edge.active > polygon { stroke: #e08214; fill: #e08214; }
+  #graph g.node, #values tbody tr { cursor: pointer; }
+  tr.selected td { outline: 2px solid #2166ac; }
+  #why { white-space: pre-wrap; background: #f1f6fb; border-left: 4px solid #2166ac; padding: .6rem .8rem; font-size: .8rem; min-height: 2.5rem; }
+  h2 { font-size: 1rem; margin: 1rem 0 .3rem; }
+  #quiz { background: #f6f1fb; border-left: 4px solid #762a83; padding: .6rem .8rem; margin: 0 0 1rem; }
+  #quiz label { display: block; margin: .3rem 0; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85rem; }
+  #quiz input { font: inherit; width: 9rem; margin-left: .4rem; }
+  #quiz input.right { background: #d9f0d3; } #quiz input.wrong { background: #fddbc7; }
+  #quiz-result { white-space: pre-wrap; font-size: .85rem; margin: .4rem 0 0; }
+  #score { font-weight: 600; }
 </style>
 </head>
 <body>
@@ -267,6 +294,7 @@ Keys: &larr; / &rarr; step, space plays; f fits the graph to the width, + / - zo
 <input id="slider" type="range" min="-1" max="0" value="-1" aria-label="step">
 <p id="phase">Press Next to start the forward pass.</p>
 <p id="counter">step 0 of @N_FRAMES@</p>
+@QUIZ@
 <pre id="explain"></pre>
 <p class="key">Box fill is the grad: <span class="swatch" style="background:#67a9cf"></span> positive,
 <span class="swatch" style="background:#ef8a62"></span> negative, deeper = larger.
@@ -279,6 +307,7 @@ Rounded thick border: parameter; dashed: input or constant; thick: output.</p>
 @ROWS@
 </tbody>
 </table>
+@WHY@
 </section>
 </div>
 </main>
@@ -297,6 +326,13 @@ _SCRIPT = r"""(function () {
   var frames = data.frames, nodes = data.nodes, n = nodes.length;
   var current = -1;  // -1: before the forward pass; otherwise the frame shown
   var timer = null;
+  // What the additions (the why panel, the quiz) hook into, set by them
+  // before this script runs: limit() is the last frame the player may go to,
+  // hidden(k) holds back frame k's numbers and text, shown[] hear every show().
+  var hooks = window.steppingPage = window.steppingPage || {};
+  hooks.limit = hooks.limit || function () { return frames.length - 1; };
+  hooks.hidden = hooks.hidden || function () { return false; };
+  hooks.shown = hooks.shown || [];
 
   function byId(id) { return document.getElementById(id); }
   var groups = nodes.map(function (node) { return byId(node.id); });
@@ -328,11 +364,14 @@ _SCRIPT = r"""(function () {
   function setClass(el, name, on) { if (el) { el.classList.toggle(name, on); } }
 
   function show(k) {
-    current = Math.max(-1, Math.min(frames.length - 1, k));
+    current = Math.max(-1, Math.min(hooks.limit(), k));
     var grads = [], colors = [], i;
     for (i = 0; i < n; i++) { grads.push(data.zero); colors.push(data.white); }
     for (i = n; i <= current; i++) {  // replay the backward steps up to this one
-      frames[i].set.forEach(function (change) { grads[change[0]] = change[1]; colors[change[0]] = change[2]; });
+      var held = hooks.hidden(i);  // then only the node's own grad (the first change) is shown
+      frames[i].set.forEach(function (change, j) {
+        if (j === 0 || !held) { grads[change[0]] = change[1]; colors[change[0]] = change[2]; }
+      });
     }
     var frame = current >= 0 ? frames[current] : null;
     for (i = 0; i < n; i++) {
@@ -363,7 +402,7 @@ _SCRIPT = r"""(function () {
       }
       phase.textContent = frame.phase === "forward" ? "Forward pass" : "Backward pass";
       phase.className = frame.phase;
-      explain.textContent = frame.text;
+      explain.textContent = hooks.hidden(current) ? "" : frame.text;
     } else {
       phase.textContent = "Press Next to start the forward pass.";
       phase.className = "";
@@ -372,12 +411,16 @@ _SCRIPT = r"""(function () {
     counter.textContent = "step " + (current + 1) + " of " + frames.length;
     slider.value = String(current);
     prev.disabled = current < 0;
-    next.disabled = current >= frames.length - 1;
+    next.disabled = current >= hooks.limit();
+    hooks.grads = grads;
+    hooks.shown.forEach(function (listener) { listener(current, frame); });
   }
+  hooks.current = function () { return current; };
+  hooks.refresh = function () { show(current); };
 
   function stop() { if (timer !== null) { clearInterval(timer); timer = null; play.textContent = "\u25B6 Play"; } }
 
-  next.addEventListener("click", function () { if (current < frames.length - 1) { show(current + 1); } });
+  next.addEventListener("click", function () { if (current < hooks.limit()) { show(current + 1); } });
   prev.addEventListener("click", function () { stop(); show(current - 1); });
   reset.addEventListener("click", function () { stop(); show(-1); });
   slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
@@ -386,7 +429,7 @@ _SCRIPT = r"""(function () {
     if (current >= frames.length - 1) { show(-1); }
     play.textContent = "\u23F8 Pause";
     timer = setInterval(function () {
-      if (current >= frames.length - 1) { stop(); } else { next.click(); }
+      if (current >= hooks.limit()) { stop(); } else { next.click(); }
     }, 900);
   });
   document.addEventListener("keydown", function (event) {
@@ -445,3 +488,204 @@ _SCRIPT = r"""(function () {
   window.addEventListener("hashchange", fromHash);
   if (!fromHash()) { show(-1); }
 }());"""
+
+
+# ---------------------------------------------------------------- additions
+def _why_data(order: list[Value], index: dict[Value, int]) -> list[dict[str, Any]]:
+    """For each node: the terms of its grad (`explain_grad`), each with the
+    backward frame at which it arrives, so the page can show the sum so far."""
+    from .explain import contributions_by_node
+
+    n = len(order)
+    found = contributions_by_node(order, index)
+    why = []
+    for i, v in enumerate(order):
+        terms = [[n + (n - 1 - c.user_index), str(c), c.user_name] for c in found.get(v, [])]
+        why.append(
+            {"name": reference(v, i), "root": i == n - 1, "terms": terms, "total": format_number(v.grad)}
+        )
+    return why
+
+
+def _quiz_data(backward: list, n: int) -> list[dict[str, Any]]:
+    """One question per edge of each backward step: its local derivative."""
+    from tinygrad_edu.stepping import formula_name, named_expression
+
+    quiz = []
+    for step in backward:
+        if not step.updates:
+            continue
+        names = [formula_name(u.parent, u.parent_index) for u in step.updates]
+        expr = named_expression(step.node.op, names)
+        parents = [u.parent for u in step.updates]
+        ask = []
+        for u, name in zip(step.updates, names):
+            which = f" (operand {u.position + 1})" if parents.count(u.parent) > 1 else ""
+            ask.append([f"d({expr})/d{name}{which}", u.local_grad])
+        quiz.append(
+            {
+                "frame": n + step.index,
+                "head": f"{step.name} = {expr} = {format_number(step.node.data)} is about to hand its grad "
+                f"{format_number(step.grad)} to its parents. Type each local derivative "
+                "(the data column has every number you need):",
+                "ask": ask,
+            }
+        )
+    return quiz
+
+
+_WHY_HTML = """<h2>Why this grad?</h2>
+<pre id="why" aria-live="polite">Click a value (a box in the graph or a row above; Tab to a row and press Enter)
+to see its grad as the sum of what the values it feeds hand back.</pre>"""
+
+_QUIZ_HTML = """<section id="quiz" hidden aria-live="polite">
+<p id="quiz-question"></p>
+<div id="quiz-inputs"></div>
+<button id="quiz-check" type="button">Check (Enter)</button>
+<p id="quiz-result"></p>
+</section>
+<p id="score"></p>"""
+
+# Why this grad? Selecting a value lists the terms of its grad that have
+# arrived by the current step, and those still to come.
+_WHY_SCRIPT = r"""(function () {
+  "use strict";
+  var page = window.steppingPage = window.steppingPage || {};
+  page.shown = page.shown || [];
+  var data = JSON.parse(document.getElementById("frames").textContent);
+  var why = data.why, box = document.getElementById("why"), selected = null;
+  function render(current) {
+    if (selected === null) { return; }
+    var w = why[selected], lines = [];
+    function arrived(frame) { return frame < current || (frame === current && !page.hidden(current)); }
+    lines.push(w.name + ".grad is " + page.grads[selected] + (current >= 0 ? " at step " + (current + 1) : " (nothing computed yet)"));
+    if (w.root) {
+      lines.push("  it is the output: its grad is seeded with 1 when the backward pass starts (d out/d out = 1)");
+    } else if (w.terms.length === 0) {
+      lines.push("  no value in this graph uses it, so nothing hands it a grad");
+    } else {
+      var done = w.terms.filter(function (t) { return arrived(t[0]); });
+      var todo = w.terms.filter(function (t) { return !arrived(t[0]); });
+      lines.push("  = the sum over the " + w.terms.length + (w.terms.length === 1 ? " place" : " places") +
+                 " it is used of (that value's grad x its local derivative):");
+      done.forEach(function (t) { lines.push("  " + t[1]); });
+      todo.forEach(function (t) { lines.push("  still to come: from " + t[2] + ", at step " + (t[0] + 1)); });
+      if (todo.length === 0) { lines.push("  total: " + w.total + " (what backward() gives)"); }
+    }
+    box.textContent = lines.join("\n");
+  }
+  function select(i) {
+    if (selected !== null) { var old = document.getElementById("row-n" + selected); if (old) { old.classList.remove("selected"); } }
+    selected = i;
+    var row = document.getElementById("row-n" + i);
+    if (row) { row.classList.add("selected"); }
+    render(page.current());
+  }
+  why.forEach(function (_, i) {
+    ["n" + i, "row-n" + i].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (!el) { return; }
+      el.addEventListener("click", function () { select(i); });
+      if (id.indexOf("row-") === 0) {
+        el.tabIndex = 0;
+        el.addEventListener("keydown", function (event) { if (event.key === "Enter") { select(i); } });
+      }
+    });
+  });
+  page.shown.push(function (current) { render(current); });
+}());
+"""
+
+# The quiz: before a backward step is shown, one box per edge for its local
+# derivative; Enter moves on, then checks. Right means within 1% (or 0.0001).
+_QUIZ_SCRIPT = r"""(function () {
+  "use strict";
+  var page = window.steppingPage = window.steppingPage || {};
+  page.shown = page.shown || [];
+  var data = JSON.parse(document.getElementById("frames").textContent);
+  var quiz = data.quiz, last = data.frames.length - 1, byFrame = {}, answered = {};
+  var right = 0, asked = 0, total = 0, open = null;
+  quiz.forEach(function (q) { byFrame[q.frame] = q; total += q.ask.length; });
+  function byId(id) { return document.getElementById(id); }
+  var box = byId("quiz"), question = byId("quiz-question"), inputs = byId("quiz-inputs");
+  var check = byId("quiz-check"), result = byId("quiz-result"), score = byId("score");
+
+  page.limit = function () {  // the player stops at the first question not answered yet
+    for (var j = 0; j < quiz.length; j++) { if (!answered[quiz[j].frame]) { return quiz[j].frame; } }
+    return last;
+  };
+  page.hidden = function (k) { return byFrame[k] !== undefined && !answered[k]; };
+
+  function number(text) {
+    var t = text.trim().replace(/\u2212/g, "-");
+    return /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t) ? Number(t) : NaN;
+  }
+  function close(x, truth) { return Math.abs(x - truth) <= Math.max(0.01 * Math.abs(truth), 1e-4); }
+  function fmt(x) { return String(Number(x.toPrecision(6))); }
+
+  function ask(k) {
+    var q = byFrame[k];
+    open = k;
+    question.textContent = q.head;
+    result.textContent = "";
+    while (inputs.firstChild) { inputs.removeChild(inputs.firstChild); }
+    q.ask.forEach(function (item, j) {
+      var label = document.createElement("label"), input = document.createElement("input");
+      label.textContent = item[0] + " =";
+      input.id = "quiz-answer-" + j;
+      input.type = "text";
+      input.setAttribute("inputmode", "decimal");
+      input.setAttribute("autocomplete", "off");
+      input.addEventListener("keydown", function (event) {
+        event.stopPropagation();  // typing "-" or "0" must not zoom, arrows must not step
+        if (event.key !== "Enter") { return; }
+        event.preventDefault();
+        var nextInput = byId("quiz-answer-" + (j + 1));
+        if (nextInput && nextInput.value.trim() === "") { nextInput.focus(); } else { check.click(); }
+      });
+      label.appendChild(input);
+      inputs.appendChild(label);
+    });
+    check.disabled = false;
+  }
+
+  check.addEventListener("click", function () {
+    var k = open;
+    if (k === null || answered[k]) { return; }
+    var q = byFrame[k], lines = [], good = 0;
+    q.ask.forEach(function (item, j) {
+      var input = byId("quiz-answer-" + j), typed = input.value.trim(), ok = close(number(typed), item[1]);
+      input.className = ok ? "right" : "wrong";
+      input.readOnly = true;
+      good += ok ? 1 : 0;
+      lines.push((ok ? "right: " : "wrong: ") + item[0] + " = " + fmt(item[1]) +
+                 (ok ? "" : " (you typed " + (typed === "" ? "nothing" : typed) + ")"));
+    });
+    answered[k] = true;
+    right += good;
+    asked += q.ask.length;
+    check.disabled = true;
+    result.textContent = lines.join("\n") + "\nThe step is shown below; Next (or \u2192) goes on.";
+    page.refresh();
+    byId("next").focus();
+  });
+  check.addEventListener("keydown", function (event) { event.stopPropagation(); });
+
+  function showScore(current) {
+    var text = "score: " + right + " of " + asked + " right";
+    if (asked === total && current === last) { text = "Done: " + right + " of " + total + " right"; }
+    else if (asked < total) { text += " (" + (total - asked) + " to go)"; }
+    score.textContent = text;
+  }
+  page.shown.push(function (current) {
+    if (byFrame[current] !== undefined && !answered[current]) {
+      box.hidden = false;
+      if (open !== current) { ask(current); }
+      byId("quiz-answer-0").focus();
+    } else {
+      box.hidden = !(byFrame[current] !== undefined && open === current);
+    }
+    showScore(current);
+  });
+}());
+"""

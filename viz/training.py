@@ -1,0 +1,599 @@
+"""Watch a model learn: record a training run, then play it in one HTML file.
+
+Training is a loop of four moves: compute the loss, backpropagate, look at
+the gradients, step. A `TrainingRecorder` takes a snapshot between the
+second and the last move, when every parameter has its value and its grad
+and the optimizer has not yet changed anything:
+
+    recorder = TrainingRecorder(model, points=points, labels=labels)
+    for step in range(steps):
+        loss = ...
+        optimizer.zero_grad()
+        loss.backward()
+        recorder.record(step, loss.data, accuracy=acc)   # here: grads known, nothing changed yet
+        optimizer.step()
+    recorder.write("training.html")
+
+Call `record` on every step (with ``every=k`` it keeps every k-th one). The
+update of a recorded step, "what the optimizer is about to add", is
+measured rather than predicted: the parameter's value at the next call
+minus its value now, so it is right for SGD, momentum and Adam alike.
+
+What the page shows at each recorded step: the loss curve up to that step
+(and any metric in 0..1, such as accuracy), the parameters sorted by
+|grad| (largest first) with value, grad and update, and, for a model of two
+inputs given ``points=`` and ``labels=``, its decision boundary: the sign of
+its score on a coarse grid (40 x 40 by default), computed with plain floats
+(a graph of Values for 1,600 forward passes a step would cost seconds).
+Numbers are stored to 3 significant digits and the grid as one letter per
+point (`grid_letters`), so the page stays small (the moons demo: 337
+parameters, 100 steps, about 1 MB). The page grows with parameters x recorded
+steps (about 25 bytes each, plus 1,600 for a grid), so for a long run or a
+big model keep every k-th step with ``every=k``.
+
+    >>> from tinygrad_edu import Value
+    >>> w = Value(3.0, label="w")
+    >>> recorder = TrainingRecorder([w])
+    >>> for step in range(3):
+    ...     loss = w * w
+    ...     w.grad = 0.0
+    ...     loss.backward()
+    ...     recorder.record(step, loss.data)
+    ...     w.data -= 0.25 * w.grad            # an SGD step by hand
+    >>> recorder.frames[0]["loss"], recorder.frames[0]["grad"], recorder.frames[0]["update"]
+    (9.0, [6.0], [-1.5])
+    >>> len(recorder.frames)
+    3
+    >>> page = recorder.page()
+    >>> page.startswith("<!DOCTYPE html>") and "<svg" in page
+    True
+
+The URL fragment ``#step=K`` opens the page at training step K (the
+recorded step at or before it). Names and the title are escaped: in the
+HTML by `html.escape`, in the embedded JSON by escaping ``<``, ``>`` and
+``&``; the script only sets ``textContent`` and attributes.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from operator import add, mul
+from pathlib import Path
+from typing import Any
+
+from tinygrad_edu.engine import Value
+
+from .page import _json_for_script
+
+__all__ = ["TrainingRecorder", "grid_letters", "mlp_grid_scores"]
+
+Scorer = Callable[[Sequence[float], Sequence[float]], list[list[float]]]
+
+
+class TrainingRecorder:
+    """Snapshots of a training run, written as one self-contained HTML player.
+
+    params: a Module (names from ``named_parameters``) or a list of Values
+        (named by label, else ``p0``, ``p1``, ...).
+    every: keep every k-th step (the first is always kept).
+    points, labels: 2-D inputs and their classes (-1/+1 or 0/1) to draw
+        under the decision boundary.
+    score: ``score(xs, ys) -> rows`` giving the model's score at every grid
+        point (rows[j][i] at (xs[i], ys[j])) in plain floats; for an MLP
+        with two inputs and one output it defaults to `mlp_grid_scores`.
+    resolution: grid points along each axis.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        *,
+        every: int = 1,
+        points: Sequence[Sequence[float]] | None = None,
+        labels: Sequence[float] | None = None,
+        score: Scorer | None = None,
+        resolution: int = 40,
+        title: str = "Training, step by step",
+    ) -> None:
+        self.names, self.params = _named_params(params)
+        _check_count(every, "every", 1)
+        _check_count(resolution, "resolution", 2)
+        if not isinstance(title, str):
+            raise TypeError(f"TrainingRecorder: title must be a str, got {type(title).__name__}")
+        self.every, self.resolution, self.title = every, resolution, title
+        self.points, self.labels = _check_points(points, labels)
+        if self.points and score is None:
+            score = _default_scorer(params)
+        if score is not None and not callable(score):
+            raise TypeError(f"TrainingRecorder: score must be a function (xs, ys) -> rows, got {score!r:.40}")
+        self.score = score if self.points else None
+        self.grid_x, self.grid_y = _grid_axes(self.points, resolution) if self.points else ([], [])
+        self.frames: list[dict[str, Any]] = []
+        self.seconds = 0.0  # time spent recording, so a demo can report its training time without it
+        self._pending: tuple[dict[str, Any], list[float]] | None = None  # the last frame and its raw values
+
+    def record(self, step: int, loss: float, **metrics: float) -> None:
+        """Snapshot step `step`: call after ``loss.backward()`` and before
+        ``optimizer.step()``, on every step. `metrics` (say accuracy=0.97)
+        are shown beside the loss; those in 0..1 are drawn too."""
+        start = time.perf_counter()
+        try:
+            self._record(step, loss, metrics)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def _record(self, step: int, loss: float, metrics: dict[str, float]) -> None:
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise TypeError(f"TrainingRecorder.record: step must be an int, got {step!r}")
+        loss = _finite(loss, "loss")
+        metrics = {name: _finite(value, name) for name, value in metrics.items()}
+        self._settle()
+        if self.frames and step <= self.frames[-1]["step"]:
+            raise ValueError(
+                f"TrainingRecorder.record: steps must increase, got step {step} after {self.frames[-1]['step']}"
+            )
+        if self.frames and step - self.frames[0]["step"] < self.every * (len(self.frames)):
+            return  # not one of the kept steps
+        data = [p.data for p in self.params]
+        frame: dict[str, Any] = {
+            "step": step,
+            "loss": _round(loss),
+            "metrics": {name: _round(value) for name, value in metrics.items()},
+            "value": [_round(x) for x in data],
+            "grad": [_round(p.grad) for p in self.params],
+            "update": None,
+        }
+        if self.score is not None:
+            frame["grid"] = grid_letters(self.score(self.grid_x, self.grid_y))
+        self.frames.append(frame)
+        self._pending = (frame, data)
+
+    def page(self) -> str:
+        """The HTML text of the player."""
+        self._settle()
+        if not self.frames:
+            raise ValueError("TrainingRecorder: nothing recorded yet: call record() in the training loop")
+        data = {
+            "names": self.names,
+            "frames": self.frames,
+            "points": [[_round(x), _round(y)] for x, y in self.points],
+            "labels": [1 if y > 0 else -1 for y in self.labels],
+            "gridX": [_round(x) for x in self.grid_x],
+            "gridY": [_round(y) for y in self.grid_y],
+        }
+        first, last = self.frames[0]["step"], self.frames[-1]["step"]
+        kept = "every step" if self.every == 1 else f"every {self.every}th step"
+        values = {
+            "TITLE": html.escape(self.title),
+            "SUMMARY": html.escape(
+                f"{len(self.frames)} recorded steps ({kept}, {first} to {last}), "
+                f"{len(self.params)} parameters"
+            ),
+            "DATA": _json_for_script(data),
+            "SCRIPT": _SCRIPT,
+        }
+        return re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], _TEMPLATE)
+
+    def write(self, path: str | os.PathLike) -> Path:
+        """Write `page()` to `path` (folders made as needed); returns the path."""
+        path = Path(path)
+        text = self.page()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def _settle(self) -> None:
+        """Give the last recorded frame its update: the values now minus then."""
+        if self._pending is None:
+            return
+        frame, before = self._pending
+        frame["update"] = [_round(p.data - b) for p, b in zip(self.params, before)]
+        self._pending = None
+
+    def __repr__(self) -> str:
+        return f"TrainingRecorder({len(self.params)} parameters, {len(self.frames)} steps recorded)"
+
+
+def mlp_grid_scores(model: Any) -> Scorer:
+    """A scorer for `TrainingRecorder`: the output of an `nn.MLP` with two
+    inputs and one output at every grid point, in plain floats (it reads
+    the weights when called, so it follows training).
+
+        >>> import random; random.seed(0)
+        >>> from tinygrad_edu.nn import MLP
+        >>> model = MLP(2, [4, 1])
+        >>> rows = mlp_grid_scores(model)([0.0, 1.0], [2.0])
+        >>> [round(s, 6) for s in rows[0]] == [round(model([x, 2.0])[0].data, 6) for x in (0.0, 1.0)]
+        True
+    """
+    from tinygrad_edu.nn import MLP
+
+    if not isinstance(model, MLP):
+        raise TypeError(f"mlp_grid_scores: expected an nn.MLP, got {type(model).__name__}; pass score=")
+    first, last = model.layers[0].neurons, model.layers[-1].neurons
+    if len(first[0].weight) != 2 or len(last) != 1:
+        raise ValueError(
+            f"mlp_grid_scores: a decision boundary needs 2 inputs and 1 output, got {model!r}; pass score="
+        )
+
+    def score(xs: Sequence[float], ys: Sequence[float]) -> list[list[float]]:
+        layers = [
+            (
+                [[w.data for w in n.weight] for n in layer.neurons],
+                [n.bias.data for n in layer.neurons],
+                layer.neurons[0].activation,
+            )
+            for layer in model.layers
+        ]
+        (w1, b1, act1), rest = layers[0], layers[1:]
+        # Layer 1 reads (x, y): w.x = wx*x + wy*y, so the x and y parts are
+        # computed once per column and once per row instead of per point.
+        x_part = [[w[0] * x for w in w1] for x in xs]
+        rows = []
+        for y in ys:
+            y_part = [w[1] * y + b for w, b in zip(w1, b1)]
+            row = []
+            for xp in x_part:
+                h = _activate(act1, list(map(add, xp, y_part)))
+                for weights, biases, act in rest:
+                    h = _activate(act, [sum(map(mul, w, h), b) for w, b in zip(weights, biases)])
+                row.append(h[0])
+            rows.append(row)
+        return rows
+
+    return score
+
+
+def grid_letters(rows: Sequence[Sequence[float]]) -> str:
+    """The grid of scores as one letter per point, row after row: upper case
+    for a score > 0 (that side of the boundary), lower case otherwise, and
+    the letter for |score| in tenths, capped at 1 (a: under 0.1, ..., k: 1 or
+    more), which is all the page's shading shows.
+
+        >>> grid_letters([[-2.0, -0.05], [0.0, 0.35]])
+        'kaaD'
+    """
+    out = []
+    for row in rows:
+        if isinstance(row, (str, bytes)) or not isinstance(row, Iterable):
+            raise TypeError(f"grid_letters: expected rows of numbers, got a row {row!r:.40}")
+        for s in row:
+            if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s):
+                raise TypeError(f"grid_letters: expected rows of finite numbers, got {s!r:.40}")
+            letter = "abcdefghijk"[min(10, int(abs(s) * 10))]
+            out.append(letter.upper() if s > 0 else letter)
+    return "".join(out)
+
+
+# ------------------------------------------------------------------ helpers
+def _activate(name: str, zs: list[float]) -> list[float]:
+    if name == "relu":  # inline: a function call per number would double the cost
+        return [z if z > 0.0 else 0.0 for z in zs]
+    if name == "linear":
+        return zs
+    return [_ACTIVATIONS[name](z) for z in zs]
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+_ACTIVATIONS = {"tanh": math.tanh, "sigmoid": _sigmoid}
+
+
+def _round(x: float, digits: int = 3) -> float:
+    """x to `digits` significant digits: 0.012345 -> 0.0123 (smaller JSON)."""
+    return float(f"{x:.{digits}g}")
+
+
+def _finite(x: Any, name: str) -> float:
+    if isinstance(x, Value):
+        x = x.data
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"TrainingRecorder.record: {name} must be a number, got {x!r:.40}")
+    if not math.isfinite(x):
+        raise ValueError(f"TrainingRecorder.record: {name} is {x!r}: the run diverged (try a smaller lr)")
+    return float(x)
+
+
+def _check_count(value: Any, name: str, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"TrainingRecorder: {name} must be an int >= {low}, got {value!r}")
+
+
+def _named_params(params: Any) -> tuple[list[str], list[Value]]:
+    named = getattr(params, "named_parameters", None)
+    if callable(named):
+        names, values = [], []
+        for name, tensor in named():
+            for suffix, v in _flatten(tensor):
+                names.append(name + suffix)
+                values.append(v)
+        return names, values
+    if isinstance(params, Value):
+        params = [params]
+    if isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
+        raise TypeError(
+            f"TrainingRecorder: params must be a Module or a list of Values, got {type(params).__name__}"
+        )
+    values = list(params)
+    if not values:
+        raise ValueError("TrainingRecorder: got an empty parameter list")
+    for v in values:
+        if not isinstance(v, Value):
+            raise TypeError(f"TrainingRecorder: params must be Values, got an entry {v!r:.40}")
+    return [v.label or f"p{i}" for i, v in enumerate(values)], values
+
+
+def _flatten(tensor: Any, prefix: str = "") -> list[tuple[str, Value]]:
+    if isinstance(tensor, (list, tuple)):
+        return [pair for i, item in enumerate(tensor) for pair in _flatten(item, f"{prefix}[{i}]")]
+    return [(prefix, tensor)]
+
+
+def _check_points(points: Any, labels: Any) -> tuple[list[tuple[float, float]], list[float]]:
+    if points is None and labels is None:
+        return [], []
+    if points is None or labels is None:
+        raise ValueError("TrainingRecorder: points= and labels= go together: give both or neither")
+    points, labels = list(points), list(labels)
+    if not points or len(points) != len(labels):
+        raise ValueError(
+            f"TrainingRecorder: expected as many labels as points (at least one), got {len(points)} points "
+            f"and {len(labels)} labels"
+        )
+    checked = []
+    for p in points:
+        if isinstance(p, (str, bytes)) or not isinstance(p, Sequence) or len(p) != 2:
+            raise ValueError(f"TrainingRecorder: each point must be a pair (x, y), got {p!r:.40}")
+        checked.append((_finite(p[0], "a point's x"), _finite(p[1], "a point's y")))
+    return checked, [_finite(y, "a label") for y in labels]
+
+
+def _grid_axes(points: Sequence[tuple[float, float]], n: int) -> tuple[list[float], list[float]]:
+    """n evenly spaced x and y values covering the points with a margin."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+
+    def axis(lo: float, hi: float) -> list[float]:
+        margin = 0.1 * (hi - lo) or 1.0
+        lo, hi = lo - margin, hi + margin
+        return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+
+    return axis(min(xs), max(xs)), axis(min(ys), max(ys))
+
+
+def _default_scorer(params: Any) -> Scorer:
+    from tinygrad_edu.nn import MLP
+
+    if not isinstance(params, MLP):
+        raise ValueError(
+            "TrainingRecorder: points= needs score=(xs, ys) -> rows to draw the decision boundary "
+            f"(it is automatic only for an nn.MLP), got params of type {type(params).__name__}"
+        )
+    return mlp_grid_scores(params)
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>@TITLE@</title>
+<style>
+  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 1rem 1.5rem; color: #222; }
+  h1 { font-size: 1.25rem; margin: 0 0 .25rem; }
+  .hint { color: #666; margin: 0 0 1rem; font-size: .9rem; }
+  .controls { display: flex; gap: .4rem; flex-wrap: wrap; align-items: center; margin-bottom: .5rem; }
+  button { font: inherit; padding: .3rem .8rem; border: 1px solid #999; border-radius: 4px; background: #f6f6f6; cursor: pointer; }
+  button:disabled { opacity: .4; cursor: default; }
+  #slider { flex: 1 1 16rem; }
+  #panels { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start; }
+  figure { margin: 0; }
+  figcaption { font-size: .85rem; color: #444; margin-bottom: .25rem; }
+  svg { border: 1px solid #ddd; border-radius: 6px; background: #fff; }
+  #boundary rect.pos { fill: #a9c8e8; }
+  #boundary rect.neg { fill: #f4c7a1; }
+  #boundary circle.pos { fill: #2166ac; }
+  #boundary circle.neg { fill: #e08214; }
+  #boundary circle { stroke: #222; stroke-width: .8; }
+  #curve .full { fill: none; stroke: #ccc; stroke-width: 1.5; }
+  #curve .done { fill: none; stroke: #1f77b4; stroke-width: 2; }
+  #curve .metric { fill: none; stroke: #ff7f0e; stroke-width: 1.5; stroke-dasharray: 4 2; }
+  #curve text { font-size: 10px; fill: #555; }
+  #numbers { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9rem; margin: .4rem 0; }
+  #table-box { max-height: 24rem; overflow: auto; border: 1px solid #ddd; border-radius: 6px; margin-top: 1rem; }
+  table { border-collapse: collapse; font-size: .8rem; width: 100%; }
+  td, th { padding: .12rem .6rem; border-bottom: 1px solid #eee; text-align: left; }
+  th { position: sticky; top: 0; background: #f6f6f6; }
+  td.num { font-family: ui-monospace, Menlo, Consolas, monospace; text-align: right; white-space: nowrap; }
+</style>
+</head>
+<body>
+<h1>@TITLE@</h1>
+<p class="hint">@SUMMARY@. Each step: the loss, the grads backward() found, and the update the optimizer
+is about to apply. Keys: &larr; / &rarr; step, space plays; <code>#step=K</code> in the address opens step K.</p>
+<div class="controls">
+<button id="reset" type="button">Start</button>
+<button id="prev" type="button">&#x25C0; Step</button>
+<button id="play" type="button">&#x25B6; Play</button>
+<button id="next" type="button">Step &#x25B6;</button>
+<input id="slider" type="range" min="0" max="0" value="0" aria-label="recorded step">
+<span id="counter"></span>
+</div>
+<p id="numbers"></p>
+<div id="panels">
+<figure id="boundary-box"><figcaption>decision boundary (blue: score &gt; 0, orange: score &lt; 0) and the data</figcaption>
+<svg id="boundary" width="360" height="360" viewBox="0 0 360 360" role="img" aria-label="decision boundary"></svg></figure>
+<figure><figcaption>loss (blue, grey: the rest of the run); dashed: metrics in 0..1</figcaption>
+<svg id="curve" width="420" height="260" viewBox="0 0 420 260" role="img" aria-label="loss curve"></svg></figure>
+</div>
+<div id="table-box">
+<table>
+<thead><tr><th>#</th><th>parameter</th><th>value</th><th>grad</th><th>update</th></tr></thead>
+<tbody id="params"></tbody>
+</table>
+</div>
+<script type="application/json" id="run">@DATA@</script>
+<script>
+@SCRIPT@
+</script>
+</body>
+</html>
+"""
+
+# The player. Text only ever goes in through textContent.
+_SCRIPT = r"""(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("run").textContent);
+  var frames = data.frames, names = data.names;
+  var NS = "http://www.w3.org/2000/svg";
+  function byId(id) { return document.getElementById(id); }
+  function svgEl(tag, attrs, parent) {
+    var el = document.createElementNS(NS, tag);
+    Object.keys(attrs).forEach(function (k) { el.setAttribute(k, String(attrs[k])); });
+    parent.appendChild(el);
+    return el;
+  }
+  function fmt(x) {
+    if (x === null || x === undefined) { return "\u2013"; }
+    if (x === 0) { return "0"; }
+    var a = Math.abs(x);
+    return (a >= 1e4 || a < 1e-3) ? x.toExponential(2) : String(Number(x.toPrecision(3)));
+  }
+  var current = 0, timer = null;
+  var slider = byId("slider"), counter = byId("counter"), numbers = byId("numbers");
+  var next = byId("next"), prev = byId("prev"), play = byId("play"), reset = byId("reset");
+  slider.max = String(frames.length - 1);
+
+  // ------------------------------------------------ the decision boundary
+  var cells = [], hasGrid = data.gridX.length > 0 && frames[0].grid;
+  if (!hasGrid) { byId("boundary-box").style.display = "none"; }
+  else {
+    var box = byId("boundary"), W = 360, nx = data.gridX.length, ny = data.gridY.length;
+    var x0 = data.gridX[0], x1 = data.gridX[nx - 1], y0 = data.gridY[0], y1 = data.gridY[ny - 1];
+    var cw = W / nx, ch = W / ny;
+    for (var j = 0; j < ny; j++) {
+      for (var i = 0; i < nx; i++) {  // row j = gridY[j], drawn upside down so y grows upwards
+        cells.push(svgEl("rect", {id: "cell-" + j + "-" + i, x: i * cw, y: W - (j + 1) * ch,
+                                  width: cw + 0.5, height: ch + 0.5}, box));
+      }
+    }
+    data.points.forEach(function (p, k) {
+      var cx = (p[0] - x0) / (x1 - x0) * (W - cw) + cw / 2;
+      var cy = W - ((p[1] - y0) / (y1 - y0) * (W - ch) + ch / 2);
+      svgEl("circle", {cx: cx, cy: cy, r: 3.5, "class": data.labels[k] > 0 ? "pos" : "neg"}, box);
+    });
+  }
+
+  // ------------------------------------------------------- the loss curve
+  var curve = byId("curve"), CW = 420, CH = 260, PAD = 44;
+  var losses = frames.map(function (f) { return f.loss; });
+  var lo = Math.min.apply(null, losses), hi = Math.max.apply(null, losses);
+  if (hi === lo) { hi = lo + 1; }
+  var first = frames[0].step, last = frames[frames.length - 1].step;
+  function px(step) { return PAD + (last === first ? 0 : (step - first) / (last - first)) * (CW - 2 * PAD); }
+  function py(y, a, b) { return CH - PAD - (y - a) / (b - a) * (CH - 2 * PAD); }
+  function points(values, a, b, upto) {
+    var out = [];
+    for (var k = 0; k <= upto; k++) { out.push(px(frames[k].step).toFixed(1) + "," + py(values[k], a, b).toFixed(1)); }
+    return out.join(" ");
+  }
+  svgEl("polyline", {"class": "full", points: points(losses, lo, hi, frames.length - 1)}, curve);
+  var done = svgEl("polyline", {"class": "done", points: ""}, curve);
+  var metricNames = Object.keys(frames[0].metrics).filter(function (m) {
+    return frames.every(function (f) { return f.metrics[m] >= 0 && f.metrics[m] <= 1; });
+  });
+  var metricLines = metricNames.map(function () { return svgEl("polyline", {"class": "metric", points: ""}, curve); });
+  var marker = svgEl("circle", {r: 4, fill: "#1f77b4"}, curve);
+  function label(text, x, y, anchor) { svgEl("text", {x: x, y: y, "text-anchor": anchor}, curve).textContent = text; }
+  label(fmt(hi), PAD - 4, PAD + 4, "end");
+  label(fmt(lo), PAD - 4, CH - PAD + 4, "end");
+  label("step " + first, PAD, CH - PAD + 16, "start");
+  label("step " + last, CW - PAD, CH - PAD + 16, "end");
+  if (metricNames.length) { label("1", CW - PAD + 4, PAD + 4, "start"); label("0", CW - PAD + 4, CH - PAD + 4, "start"); }
+
+  // ------------------------------------------------- the parameters table
+  var body = byId("params");
+  var rows = names.map(function (name, k) {
+    var tr = document.createElement("tr");
+    ["rank", "name", "value", "grad", "update"].forEach(function (field) {
+      var td = document.createElement("td");
+      td.className = field === "name" ? "name" : "num";
+      tr.appendChild(td);
+    });
+    tr.children[1].textContent = name;
+    return tr;
+  });
+
+  function show(k) {
+    current = Math.max(0, Math.min(frames.length - 1, k));
+    var f = frames[current];
+    counter.textContent = "step " + f.step + " (" + (current + 1) + " of " + frames.length + " recorded)";
+    var parts = ["loss " + fmt(f.loss)];
+    Object.keys(f.metrics).forEach(function (m) { parts.push(m + " " + fmt(f.metrics[m])); });
+    numbers.textContent = parts.join(", ");
+    done.setAttribute("points", points(losses, lo, hi, current));
+    marker.setAttribute("cx", px(f.step).toFixed(1));
+    marker.setAttribute("cy", py(f.loss, lo, hi).toFixed(1));
+    metricNames.forEach(function (m, i) {
+      metricLines[i].setAttribute("points", points(frames.map(function (g) { return g.metrics[m]; }), 0, 1, current));
+    });
+    if (hasGrid) {
+      for (var c = 0; c < cells.length; c++) {  // one letter a cell: case = side, letter = |score| in tenths
+        var letter = f.grid.charAt(c), lower = letter.toLowerCase();
+        cells[c].setAttribute("class", letter === lower ? "neg" : "pos");
+        cells[c].setAttribute("fill-opacity", String(0.3 + 0.07 * (lower.charCodeAt(0) - 97)));
+      }
+    }
+    var order = names.map(function (_, i) { return i; });
+    order.sort(function (a, b) { return Math.abs(f.grad[b]) - Math.abs(f.grad[a]) || a - b; });
+    order.forEach(function (i, rank) {
+      var tr = rows[i];
+      tr.id = "param-rank-" + rank;
+      tr.children[0].textContent = String(rank + 1);
+      tr.children[2].textContent = fmt(f.value[i]);
+      tr.children[3].textContent = fmt(f.grad[i]);
+      tr.children[4].textContent = f.update ? fmt(f.update[i]) : "\u2013";
+      body.appendChild(tr);  // moves it: the rows end up in rank order
+    });
+    slider.value = String(current);
+    prev.disabled = current <= 0;
+    next.disabled = current >= frames.length - 1;
+  }
+
+  function stop() { if (timer !== null) { clearInterval(timer); timer = null; play.textContent = "\u25B6 Play"; } }
+  next.addEventListener("click", function () { show(current + 1); });
+  prev.addEventListener("click", function () { stop(); show(current - 1); });
+  reset.addEventListener("click", function () { stop(); show(0); });
+  slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+  play.addEventListener("click", function () {
+    if (timer !== null) { stop(); return; }
+    if (current >= frames.length - 1) { show(0); }
+    play.textContent = "\u23F8 Pause";
+    timer = setInterval(function () { if (current >= frames.length - 1) { stop(); } else { show(current + 1); } }, 120);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.target && event.target.tagName === "INPUT" && event.target.type !== "range") { return; }
+    if (event.key === "ArrowRight") { next.click(); }
+    else if (event.key === "ArrowLeft") { prev.click(); }
+    else if (event.key === " ") { event.preventDefault(); play.click(); }
+  });
+
+  // #step=K: the recorded step at or before training step K.
+  function fromHash() {
+    var match = /step=(\d+)/.exec(location.hash);
+    if (!match) { return false; }
+    var want = parseInt(match[1], 10), k = 0;
+    while (k + 1 < frames.length && frames[k + 1].step <= want) { k++; }
+    stop();
+    show(k);
+    return true;
+  }
+  window.addEventListener("hashchange", fromHash);
+  if (!fromHash()) { show(0); }
+}());"""
