@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"embedding {SIZES['embedding_dim']}, hidden {SIZES['hidden_size']}"
     )
     rounded = {k: round(v, 2) if k == "bleu" else round(v, 4) for k, v in figures.items()}
-    paths.append(write_results(out, args, cpu, **rounded, model=model_name))  # seconds: CPU time
+    paths.append(write_results(out, args, wall, **rounded, model=model_name, cpu_seconds=round(cpu, 1)))
     report_outputs(paths)
     return 0
 
@@ -295,7 +295,7 @@ def translate_sentence(args: argparse.Namespace) -> int:
         reason = (
             "there is none" if isinstance(error, FileNotFoundError) else f"it could not be read ({error})"
         )
-        steps = 300
+        steps = 200
         print(
             f"no saved model to use at {path}: {reason}. Training a quick one ({steps} steps); "
             "its translations will be rough. Run `tinygrad-edu demo translate` once for a good model."

@@ -24,6 +24,7 @@ KEYS = {
     "baseline_exact_match",
     "bleu",
     "model",
+    "cpu_seconds",
 }
 
 

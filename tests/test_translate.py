@@ -104,7 +104,7 @@ def test_make_corpus_errors():
     with pytest.raises(ValueError, match="make_corpus: n_train must be a non-negative int, got 1.5"):
         make_corpus(n_train=1.5)
     with pytest.raises(ValueError, match=r"make_corpus: could not draw .* ask for fewer"):
-        make_corpus(n_train=500, n_test=0, n_long=0, max_train_words=2, max_words=3)
+        make_corpus(n_train=100, n_test=0, n_long=0, max_train_words=2, max_words=3)
 
 
 # -------------------------------------------------------------- vocabulary
