@@ -1,9 +1,9 @@
 """A toy translator: an RNN encoder-decoder with attention, decoding and BLEU.
 
 Sequence to sequence (Sutskever et al. 2014): an *encoder* GRU reads the
-source sentence one word at a time; a *decoder* GRU, started from the
-encoder's last state, writes the target one word at a time, each step fed
-the word it wrote before. Squeezing a whole sentence into that one state is
+source sentence one word at a time (here two, one each way); a *decoder*
+GRU, started from the encoder's last state, writes the target one word at a
+time, each step fed the word it wrote before. Squeezing a whole sentence into that one state is
 the bottleneck attention removes (Bahdanau et al. 2015, Luong et al. 2015):
 at every target step the decoder's state h_t is a query, the encoder's
 states m_1..m_S the memory, and `CrossAttention` returns a context
@@ -55,6 +55,7 @@ from ..functional import cross_entropy, log_softmax
 from ..nn import CrossAttention, Embedding, GRUCell, Linear, Module, run_sequence
 from ..nn.attention import SCORINGS
 from ..nn.embedding import check_ids, describe
+from ..nn.linear import _check_flag
 
 __all__ = [
     "BOS",
@@ -141,8 +142,11 @@ class Seq2Seq(Module):
     """GRU encoder -> GRU decoder, with `CrossAttention` or without.
 
     ``attention`` is 'dot' (Luong), 'additive' (Bahdanau) or None: the
-    original Seq2Seq, whose decoder sees the source only through the
-    encoder's final state. Sizes: source and target vocabularies (ids 0 and
+    original Seq2Seq, whose decoder sees the source only through the state
+    it starts from. With `bidirectional` (the default) a second GRU reads
+    the source right to left; each memory vector is both directions' states
+    side by side, and the decoder starts from tanh(`bridge`(both last
+    states)). Sizes: source and target vocabularies (ids 0 and
     1 of the target are <bos> and <eos>, as `Vocab` makes them), the word
     vectors' `embedding_dim`, the GRUs' `hidden_size`.
 
@@ -162,6 +166,7 @@ class Seq2Seq(Module):
         attention: str | None = "dot",
         bidirectional: bool = True,
     ) -> None:
+        _check_flag(bidirectional, "Seq2Seq", "bidirectional")
         if attention is not None and attention not in SCORINGS:
             raise ValueError(f"Seq2Seq: attention must be one of {SCORINGS} or None, got {attention!r}")
         if (
@@ -183,9 +188,8 @@ class Seq2Seq(Module):
         self.decoder = GRUCell(embedding_dim, hidden_size)
         if attention is not None:
             self.attention = CrossAttention(hidden_size, d_memory, scoring=attention)
-            self.combine = Linear(
-                d_memory + hidden_size, hidden_size
-            )  # Luong's W_c: [context; h] -> attentional state
+            # Luong's W_c: [context; h] -> the attentional state, tanh'd, then `out`.
+            self.combine = Linear(d_memory + hidden_size, hidden_size)
         self.out = Linear(hidden_size, tgt_vocab_size)
         self.bidirectional = bool(bidirectional)
         self.src_vocab_size = src_vocab_size
@@ -215,7 +219,7 @@ class Seq2Seq(Module):
         """Decoder states (T, hidden) -> next-word logits (T, tgt_vocab)."""
         if self.scoring is None:
             return [self.out(h) for h in hs]
-        contexts = self.attention(hs, memory)  # (T, hidden): one context per decoder state
+        contexts = self.attention(hs, memory)  # (T, d_memory): one context per decoder state
         return [self.out([a.tanh() for a in self.combine(c + h)]) for c, h in zip(contexts, hs)]
 
     def loss(self, src_ids: Sequence[int], tgt_ids: Sequence[int]) -> Value:
