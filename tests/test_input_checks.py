@@ -909,6 +909,12 @@ CASES = [
     ("Vocab.encode", lambda: Vocab(["la"]).encode("  "), ValueError, ["Vocab.encode", "no words"]),
     ("Vocab.decode", lambda: Vocab(["la"]).decode([2.0]), ValueError, ["Vocab.decode", "0..2", "2.0"]),
     ("Seq2Seq", lambda: Seq2Seq(5, 4, attention="luong"), ValueError, ["Seq2Seq", "attention", "'luong'"]),
+    (
+        "Seq2Seq",
+        lambda: Seq2Seq(5, 4, bidirectional="no"),
+        TypeError,
+        ["Seq2Seq", "bidirectional", "'no'"],
+    ),
     ("Seq2Seq", lambda: Seq2Seq(5, 2), ValueError, ["Seq2Seq", "tgt_vocab_size", "at least 3", "2"]),
     ("Seq2Seq", lambda: Seq2Seq(5, 4, hidden_size=0), ValueError, ["GRUCell", "hidden_size", "0"]),
     (
