@@ -50,7 +50,7 @@ from .common import (
 
 MODEL_FILE = "translate-model.json"
 SIZES = {"embedding_dim": 16, "hidden_size": 16}  # a saved model is rebuilt with these
-FULL = {"n_train": 3000, "n_test": 200, "n_long": 100, "steps": 1200, "baseline_steps": 600, "batch": 4}
+FULL = {"n_train": 3000, "n_test": 200, "n_long": 100, "steps": 1500, "baseline_steps": 750, "batch": 4}
 QUICK = {"n_train": 200, "n_test": 20, "n_long": 10, "steps": 12, "baseline_steps": 6, "batch": 4}
 LR = 0.01
 
@@ -231,11 +231,11 @@ def plot_alignments(model: Seq2Seq, pairs, greedy, src_vocab: Vocab, tgt_vocab: 
     """Heat maps: row = English word written, column = French word read."""
     plt = pyplot()
     chosen = pick_crossings(pairs, greedy)
-    widths = [len(pairs[i][0].split()) + 1.5 for i in chosen]
+    widths = [len(pairs[i][0].split()) for i in chosen]
     fig, axes = plt.subplots(
         1,
         len(chosen),
-        figsize=(sum(widths) * 0.62 + 1.0, 3.6),
+        figsize=(sum(widths) * 0.55 + 2.5, 3.4),
         layout="constrained",
         gridspec_kw={"width_ratios": widths},
     )
@@ -278,13 +278,20 @@ def plot_by_length(
 def translate_sentence(args: argparse.Namespace) -> int:
     """--sentence: load the saved model (or train a quick one) and translate."""
     src_vocab, tgt_vocab = vocabularies()
-    try:
-        ids = src_vocab.encode(args.sentence.lower())
-    except ValueError as error:
+    words = args.sentence.lower().split()
+    unknown = [w for w in dict.fromkeys(words) if w not in src_vocab.stoi or w.startswith("<")]
+    if not words or unknown:
+        what = (
+            f"unknown word{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}"
+            if unknown
+            else "no words"
+        )
         fail(
             args,
-            f"{error.args[0].replace('Vocab.encode: ', '')}; the toy grammar knows only its own words (tinygrad_edu/data_translation.py)",
+            f"--sentence {args.sentence!r}: {what}; the toy grammar knows {src_vocab.size - 2} French words "
+            "(listed in tinygrad_edu/data_translation.py), for example: la maison bleue",
         )
+    ids = src_vocab.encode(" ".join(words))
     out = Path(args.out)
     path = out / MODEL_FILE
     model = Seq2Seq(src_vocab.size, tgt_vocab.size, **SIZES, attention="dot")
@@ -310,7 +317,6 @@ def translate_sentence(args: argparse.Namespace) -> int:
     print(f"{args.sentence}\n  greedy:      {greedy}\n  beam ({args.beam}):    {beam}")
     if greedy:
         weights = model.alignment(ids, tgt_vocab.encode(greedy))
-        words = args.sentence.lower().split()
         print("  where each English word looked:")
         for word, row in zip(greedy.split(), weights):
             best = max(range(len(row)), key=row.__getitem__)

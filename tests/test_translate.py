@@ -114,7 +114,7 @@ def test_vocab_round_trip_and_unknown_words():
     assert vocab.itos[BOS] == "<bos>" and vocab.itos[EOS] == "<eos>"
     with pytest.raises(ValueError, match=r"Vocab.encode: unknown words 'maisson', 'bleu!'"):
         vocab.encode("la maisson bleu! maisson")
-    with pytest.raises(ValueError, match="Vocab.encode: unknown words '<eos>'"):
+    with pytest.raises(ValueError, match="Vocab.encode: unknown word '<eos>'"):
         vocab.encode("la <eos>")
 
 

@@ -115,7 +115,7 @@ class Vocab:
         unknown = [w for w in dict.fromkeys(words) if w not in self.stoi or w in SPECIALS]
         if unknown:
             raise ValueError(
-                f"Vocab.encode: unknown words {', '.join(map(repr, unknown))}; "
+                f"Vocab.encode: unknown word{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
                 f"the vocabulary has {self.size - 2} words (and <bos>, <eos>)"
             )
         return [self.stoi[w] for w in words]
