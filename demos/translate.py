@@ -50,7 +50,7 @@ from .common import (
 
 MODEL_FILE = "translate-model.json"
 SIZES = {"embedding_dim": 16, "hidden_size": 16}  # a saved model is rebuilt with these
-FULL = {"n_train": 3000, "n_test": 200, "n_long": 100, "steps": 1500, "baseline_steps": 750, "batch": 4}
+FULL = {"n_train": 3000, "n_test": 200, "n_long": 100, "steps": 1200, "baseline_steps": 600, "batch": 4}
 QUICK = {"n_train": 200, "n_test": 20, "n_long": 10, "steps": 12, "baseline_steps": 6, "batch": 4}
 LR = 0.01
 
