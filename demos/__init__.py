@@ -19,5 +19,6 @@ DEMOS: dict[str, tuple[str, str]] = {
         "demos.translate",
         "a toy French -> English translator: a GRU encoder-decoder with attention vs without",
     ),
+    "digits": ("demos.digits", "a small CNN reads handwritten 8x8 digits; its kernels and feature maps"),
     "parse": ("demos.parse", "a neural dependency parser: stack, buffer, moves; UAS/LAS and the tree drawn"),
 }

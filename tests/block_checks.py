@@ -1,5 +1,7 @@
 """Checks shared by the tests of the nn blocks: a block's backward() against
-central differences, and nested lists of numbers against torch tensors."""
+central differences, and nested lists of numbers against torch tensors; random
+inputs and a loss that weighs every output differently (so that every
+gradient differs), the same on our side and on torch's."""
 
 from __future__ import annotations
 
@@ -12,6 +14,29 @@ from tinygrad_edu.nn.module import _flatten
 def random_sequence(T: int, d: int, rng) -> list[list[Value]]:
     """T vectors of d Values, uniform in [-1, 1]."""
     return [[Value(rng.uniform(-1.0, 1.0)) for _ in range(d)] for _ in range(T)]
+
+
+def random_map(C: int, H: int, W: int, rng) -> list[list[list[Value]]]:
+    """A feature map [C][H][W] of Values, uniform in [-1, 1]."""
+    return [[[Value(rng.uniform(-1.0, 1.0)) for _ in range(W)] for _ in range(H)] for _ in range(C)]
+
+
+def loss_weights(n: int) -> list[float]:
+    return [0.3 + 0.1 * (i % 7) - 0.01 * i for i in range(n)]
+
+
+def weighted_loss(out) -> Value:
+    """tanh(sum_i c_i * out_i) over every output, however nested, each with its own c_i."""
+    flat = _flatten(out)
+    return Value.dot(flat, loss_weights(len(flat))).tanh()
+
+
+def torch_weighted_loss(out):
+    """`weighted_loss` of a torch tensor, in the same (C-major) order."""
+    import torch
+
+    flat = out.flatten()
+    return (flat * torch.tensor(loss_weights(flat.numel()), dtype=torch.float64)).sum().tanh()
 
 
 def finite_difference_check(forward, leaves: list[Value], eps: float = 1e-6, tol: float = 1e-6) -> None:

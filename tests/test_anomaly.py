@@ -7,6 +7,7 @@ import gc
 import inspect
 import math
 import random
+import threading
 import weakref
 
 import pytest
@@ -80,10 +81,10 @@ def test_backward_inside_the_mode_through_a_graph_made_outside_it():
         c.backward()
 
 
-def test_outside_the_mode_nothing_is_checked_and_no_checker_is_installed():
+def test_outside_the_mode_the_op_refuses_an_overflow_and_no_checker_is_installed():
     assert engine._state.anomaly is None
-    y = Value(1e200) * Value(1e200)  # no error: infinities propagate silently
-    assert y.data == math.inf
+    with pytest.raises(OverflowError, match=r"'\*': the result overflows a float \(gives inf\)"):
+        Value(1e200) * Value(1e200)  # the engine's own check: no site, no FloatingPointError
     with detect_anomaly():
         assert engine._state.anomaly is not None
     assert engine._state.anomaly is None
@@ -133,3 +134,30 @@ def test_the_mode_does_not_keep_graphs_alive():
     finally:
         if was_enabled:
             gc.enable()
+
+
+# ------------------------------------------------------------ the switch is per thread
+def test_anomaly_mode_in_one_thread_does_not_check_another():
+    inside, done = threading.Event(), threading.Event()
+    caught = []
+
+    def checked_thread():
+        with detect_anomaly():
+            inside.set()
+            assert done.wait(timeout=30)
+            try:
+                Value(1e200) * Value(1e200)
+            except FloatingPointError as error:  # its own ops are still checked
+                caught.append(str(error))
+
+    thread = threading.Thread(target=checked_thread)
+    thread.start()
+    try:
+        assert inside.wait(timeout=30)
+        assert engine._state.anomaly is None  # not switched on here
+        with pytest.raises(OverflowError):  # the engine's own check, not anomaly mode's
+            Value(1e200) * Value(1e200)
+    finally:
+        done.set()
+        thread.join(timeout=30)
+    assert len(caught) == 1 and "'*' produced inf" in caught[0]

@@ -51,3 +51,41 @@ def test_plain_floats_gradient_of_one_neuron_by_hand():
     loss, grads = plain_floats.loss_and_grads([([[0.5, -1.0]], [0.25])], [(1.0, 2.0)], [1], alpha=0.0)
     assert loss == 2.25
     assert grads == [([[-1.0, -2.0]], [-1.0])]
+
+
+def test_w5_pytorch_runs_the_same_cnn_from_the_same_weights():
+    pytest.importorskip("torch")
+    import w5_cnn
+
+    step, images, drift = w5_cnn.make_torch_step(seed=0)
+    assert images == 16 and drift < 1e-5  # float32 against our float64
+    ours, _, _ = w5_cnn.make_cnn_step(seed=0)
+    for _ in range(2):  # and both follow the same Adam trajectory
+        assert step() == pytest.approx(ours(), rel=1e-4)
+
+
+def test_w6_runs_the_same_hand_written_gpt_on_both_engines():
+    """W6 compares engines, so both must do the same arithmetic: the same losses, step after step."""
+    import w6_microgpt
+
+    from tinygrad_edu import Value
+
+    ours, positions = w6_microgpt.make_step(Value)
+    theirs, _ = w6_microgpt.make_step(w6_microgpt.MicroValue)
+    assert positions == len(w6_microgpt.NAME) + 1
+    losses = [(ours(), theirs()) for _ in range(2)]
+    for a, b in losses:
+        assert a == pytest.approx(b, rel=1e-12)
+    assert losses[1][0] < losses[0][0]  # Adam moved the weights downhill on both
+
+
+def test_micro_value_backward_is_the_chain_rule():
+    from w6_microgpt import MicroValue
+
+    a, b = MicroValue(2.0), MicroValue(-3.0)
+    out = (a * b + a**2 - b / a).exp().log().relu()  # -6 + 4 + 1.5 < 0: relu gives 0
+    out.backward()
+    assert (out.data, a.grad, b.grad) == (0, 0, 0)
+    out = a * b + a**2 - b / a  # d/da = b + 2a + b/a**2, d/db = a - 1/a
+    out.backward()
+    assert a.grad == pytest.approx(-3.0 + 4.0 - 0.75) and b.grad == pytest.approx(2.0 - 0.5)

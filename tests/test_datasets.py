@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tinygrad_edu.datasets import CharTokenizer, load_names
+from tinygrad_edu.datasets import CharTokenizer, load_digits, load_names, split_digits
 
 
 def test_names_are_a_few_thousand_lowercase_words():
@@ -37,3 +37,24 @@ def test_tokenizer_errors():
         CharTokenizer("a.b")
     with pytest.raises(ValueError, match="single characters"):
         CharTokenizer(["ab"])
+
+
+def test_digits_are_1797_images_of_8x8_in_0_to_16_with_every_label():
+    digits = load_digits()
+    assert len(digits) == 1797
+    assert all(len(image) == 8 and all(len(row) == 8 for row in image) for image, _ in digits)
+    assert {p for image, _ in digits for row in image for p in row} <= set(range(17))
+    counts = [sum(1 for _, label in digits if label == d) for d in range(10)]
+    assert sum(counts) == 1797 and min(counts) > 170  # about 180 of each digit
+    assert sum(digits[0][0][3]) > 0 and digits[0][1] == 0
+
+
+def test_the_digit_split_is_fixed_by_the_seed_and_disjoint():
+    digits = load_digits()
+    train, test = split_digits(digits)
+    assert (len(train), len(test)) == (1297, 500)
+    assert split_digits(digits) == (train, test)  # the same every run
+    assert split_digits(digits, seed=1)[1] != test
+    ids = {id(d) for d in train} | {id(d) for d in test}
+    assert len(ids) == 1797  # every digit once: none in both
+    assert len({label for _, label in test}) == 10

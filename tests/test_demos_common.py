@@ -48,6 +48,9 @@ BAD_OPTIONS = [
     ("long-range", ["--models", "foo"], "unknown 'foo'; choose from rnn, lstm, attention"),
     ("long-range", ["--models", ","], "--models"),
     ("long-range", ["--distances", "2,0"], "--distances: expected whole numbers >= 1"),
+    ("digits", ["--epochs", "0"], "--epochs: expected a whole number >= 1, got 0"),
+    ("digits", ["--batch-size", "-2"], "--batch-size"),
+    ("digits", ["--lr", "0"], "--lr: expected a finite number > 0"),
 ]
 
 

@@ -7,7 +7,7 @@ repr.
 oracle in test_engine_torch.py iterate over it, and
 `test_every_public_op_is_in_OPS` fails when `Value` grows an op that has no
 entry. The functions in it are written with operators and methods only (plus
-`fused_sum`/`fused_dot`), so the very same function runs on Values and on
+`fused_sum`/`fused_dot`/`fused_max`), so the very same function runs on Values and on
 torch tensors.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import math
 import re
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -41,6 +42,16 @@ def fused_sum(xs: list):
     import torch
 
     return torch.stack([torch.as_tensor(x, dtype=torch.float64) for x in xs]).sum()
+
+
+def fused_max(xs: list):
+    """`Value.max` for Values; for torch tensors ``torch.max(x, dim=0)``, whose
+    gradient goes to the first maximal entry on a tie, as ours does."""
+    if any(isinstance(x, Value) for x in xs):
+        return Value.max(xs)
+    import torch
+
+    return torch.stack([torch.as_tensor(x, dtype=torch.float64) for x in xs]).max(dim=0).values
 
 
 def fused_dot(ws: list, xs: list, bias=None):
@@ -123,6 +134,11 @@ OPS: dict[str, tuple[Callable, list[tuple[float, ...]]]] = {
     "sqrt": (lambda a: a.sqrt(), [(0.3,), (4.0,)]),
     "sum": (lambda a, b, c: fused_sum([a, b, 2.0, c, a]), [(0.3, -1.7, 2.0)]),
     "dot": (lambda a, b, c, d: fused_dot([a, b], [c, d]), [(0.3, -1.7, 2.0, 0.5)]),
+    # No ties here (finite differences see a kink there): c wins, then a, then the constant.
+    "max": (
+        lambda a, b, c: fused_max([a, b, 0.5, c]) * a,
+        [(0.3, -1.7, 2.0), (1.2, 0.9, -0.4), (0.1, -1.0, 0.2)],
+    ),
     "dot(numbers)": (lambda a, b: fused_dot([a, 3.0], [-2.0, b]), [(0.3, -1.7)]),
     "dot(shared)": (lambda a, b: fused_dot([a, a, b], [b, a, 2.0]), [(0.3, -1.7)]),
     "dot(bias)": (lambda a, b, c: fused_dot([a, b], [c, 2.0], a), [(0.3, -1.7, 0.9)]),
@@ -210,7 +226,7 @@ def test_every_op_in_a_graph_has_a_derivative_rule(name):
         key = "**k" if re.fullmatch(r"\*\*-?[0-9.e+-]+", node.op) else node.op
         assert key in engine.DERIVATIVE_RULES, f"no DERIVATIVE_RULES entry for op {node.op!r}"
         rules = engine.DERIVATIVE_RULES[key]
-        if key not in ("sum", "dot"):  # the n-ary ops have one rule for all operands
+        if key not in ("sum", "dot", "max"):  # the n-ary ops have one rule for all operands
             assert len(rules) == len(node.parents), (node.op, rules, node.parents)
         assert len(node.local_grads) == len(node.parents)
 
@@ -255,6 +271,31 @@ def test_kink_conventions_relu_and_abs_have_derivative_zero_at_zero():
         x = Value(0.0)
         getattr(x, op)().backward()
         assert x.grad == 0.0, op
+
+
+def test_max_sends_the_whole_gradient_to_the_first_maximal_operand_on_a_tie():
+    a, b, c, d = Value(1.0), Value(3.0), Value(3.0), Value(-2.0)
+    top = Value.max([a, b, c, d])
+    assert (top.data, top.op, len(top.parents)) == (3.0, "max", 4)
+    top.backward()
+    assert [v.grad for v in (a, b, c, d)] == [0.0, 1.0, 0.0, 0.0]
+    shared = Value(2.0)  # the same Value twice: both slots tie, the first gets the 1
+    Value.max([shared, shared]).backward()
+    assert shared.grad == 1.0
+    assert Value.max([Value(-1.5)]).data == -1.5  # one operand is its own max
+
+
+def test_max_explains_itself_in_the_stepper():
+    a, b = Value(1.0, label="a"), Value(4.0, label="b")
+    top = Value.max([a, b, 2.0])
+    text = str(next(iter(top.backward_steps())))
+    rule = engine.DERIVATIVE_RULES["max"][0]
+    assert "max(a, b, #2) = 4.0" in text
+    assert f"d(max(a, b, #2))/db = {rule} = 1.0" in text
+    assert f"d(max(a, b, #2))/da = {rule} = 0.0" in text
+    assert (a.grad, b.grad) == (0.0, 1.0)
+    window = Value.max([Value(float(i)) for i in range(9)])  # a 3x3 pooling window, shortened
+    assert "max(#0, #1, ..., #8)" in str(next(iter(window.backward_steps())))
 
 
 def test_pow_edge_cases():
@@ -588,6 +629,87 @@ def test_no_grad_restores_recording_after_an_error_and_when_nested():
     assert (Value(1.0) * 2).parents != ()
 
 
+# ------------------------------------------------------------ no_grad is per thread (as PyTorch)
+def run_in_thread(target) -> None:
+    """Run `target` in a new thread; re-raise what it raised, here."""
+    errors = []
+
+    def wrapped():
+        try:
+            target()
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+            errors.append(error)
+
+    thread = threading.Thread(target=wrapped)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the thread did not finish"
+    if errors:
+        raise errors[0]
+
+
+def test_a_thread_inside_no_grad_does_not_switch_off_the_training_thread():
+    # A generating thread sits inside no_grad while this thread trains.
+    inside, done = threading.Event(), threading.Event()
+
+    def generate():
+        with no_grad():
+            inside.set()
+            assert done.wait(timeout=30)
+            assert not is_grad_enabled()  # still off in its own thread
+
+    thread = threading.Thread(target=generate)
+    thread.start()
+    try:
+        assert inside.wait(timeout=30)
+        w = Value(3.0)
+        for _ in range(5):
+            loss = w * w
+            assert loss.parents == (w, w)  # recorded
+            loss.backward()
+        assert w.grad == 30.0
+    finally:
+        done.set()
+        thread.join(timeout=30)
+
+
+def test_interleaved_no_grad_blocks_in_two_threads_leave_recording_on():
+    # A enters, B enters, A leaves, B leaves: a process-wide switch would be
+    # left off for good (B restores the 'off' it saw when it entered).
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    after = {}
+
+    def thread_a():
+        with no_grad():
+            a_in.set()
+            assert b_in.wait(timeout=30)
+        a_out.set()
+        after["a"] = is_grad_enabled()
+
+    def thread_b():
+        assert a_in.wait(timeout=30)
+        with no_grad():
+            b_in.set()
+            assert a_out.wait(timeout=30)
+        after["b"] = is_grad_enabled()
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert after == {"a": True, "b": True}
+    assert is_grad_enabled()
+    run_in_thread(lambda: None if is_grad_enabled() else pytest.fail("a new thread starts recording"))
+
+
+def test_a_new_thread_starts_recording_even_when_started_inside_no_grad():
+    seen = []
+    with no_grad():
+        run_in_thread(lambda: seen.append((is_grad_enabled(), (Value(1.0) * 2).parents != ())))
+    assert seen == [(True, True)]
+
+
 # ------------------------------------------------------------ memory: freed by refcounting
 @pytest.fixture
 def gc_disabled():
@@ -663,6 +785,9 @@ ERRORS = [
     ("Value.dot([1.0, 2.0], (3.0,))", ValueError, ["'dot'", "got 2 and 1"]),
     ("Value.dot([], [])", ValueError, ["'dot'", "empty"]),
     ("Value.sum([])", ValueError, ["'sum'", "empty"]),
+    ("Value.max([])", ValueError, ["'max'", "empty"]),
+    ("Value.max(Value(1.0))", TypeError, ["'max'", "Value"]),
+    ('Value.max([Value(1.0), "a"])', TypeError, ["'max'", "'a'", "str"]),
     ("Value.sum(iter([]))", ValueError, ["'sum'", "empty"]),
     ("Value.sum(Value(1.0))", TypeError, ["'sum'", "Value"]),
     ('Value.sum("abc")', TypeError, ["'sum'", "str"]),

@@ -21,6 +21,7 @@ from test_engine import (  # noqa: E402  (after the importorskip on purpose)
     OP_POINTS,
     OPS,
     evaluate,
+    fused_max,
     fused_sum,
     points,
     programs,
@@ -73,6 +74,29 @@ def test_kink_convention_matches_torch(op):
     (t,) = leaves([0.0])
     (g,) = torch_grads(getattr(t, op)(), [t])
     assert x.grad == g == 0.0
+
+
+# ------------------------------------------------------------ max on ties
+TIES = [[1.0, 3.0, 3.0, 2.0], [5.0, 5.0], [-1.0, -1.0, -1.0], [0.0, 2.0, 1.0, 2.0, 2.0]]
+
+
+@pytest.mark.parametrize("xs", TIES, ids=str)
+def test_max_routes_a_tie_like_torch_max_along_a_dim(xs):
+    ours = [Value(x) for x in xs]
+    fused_max(ours).backward()
+    theirs = leaves(xs)
+    assert [v.grad for v in ours] == torch_grads(fused_max(theirs), theirs)
+
+
+@pytest.mark.parametrize("xs", TIES, ids=str)
+def test_max_routes_a_tie_like_max_pool(xs):
+    """max_pool1d over the whole row (max_pool2d scans its window row by row,
+    so a window is this row read in that order)."""
+    ours = [Value(x) for x in xs]
+    fused_max(ours).backward()
+    theirs = torch.tensor([xs], dtype=torch.float64, requires_grad=True)
+    F.max_pool1d(theirs, len(xs)).sum().backward()
+    assert [v.grad for v in ours] == theirs.grad[0].tolist()
 
 
 # ------------------------------------------------------------ random compositions

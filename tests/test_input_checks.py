@@ -85,14 +85,21 @@ from tinygrad_edu.nn import (
     MLP,
     AddNorm,
     AttentionHead,
+    AvgPool2d,
+    Collapse,
+    Conv1d,
+    Conv2d,
     CrossAttention,
     Embedding,
     FeedForward,
+    Flatten,
     GRUCell,
     Layer,
     LayerNorm,
     Linear,
     LSTMCell,
+    MaxPool1d,
+    MaxPool2d,
     MultiHeadAttention,
     Neuron,
     PositionalEmbedding,
@@ -180,7 +187,25 @@ CASES = [
     ),
     ("Value.dot", lambda: Value.dot([[1.0]], [1.0]), TypeError, ["'dot'", "[1.0]", "list"]),
     ("Value.sum", lambda: Value.sum(3), TypeError, ["'sum'", "int"]),
+    ("Value.max", lambda: Value.max([[1.0, 2.0]]), TypeError, ["'max'", "[1.0, 2.0]", "list"]),
+    ("Value.max", lambda: Value.max(iter([])), ValueError, ["'max'", "empty"]),
     ("Value.sum", lambda: Value.sum([[1.0], [2.0]]), TypeError, ["'sum'", "[1.0]", "list"]),
+    # Beyond a float (issue 10): an int too big for one, and every op whose result overflows.
+    ("Value", lambda: Value(10**400), ValueError, ["Value(data)", "401 digits", "beyond a float"]),
+    ("Value", lambda: Value(1.0) + 10**400, ValueError, ["'+'", "401 digits"]),
+    ("Value", lambda: Value(1e308) + Value(1e308), OverflowError, ["'+'", "overflows", "(1e+308, 1e+308)"]),
+    ("Value", lambda: Value(1e308) - Value(-1e308), OverflowError, ["'-'", "overflows", "inf"]),
+    ("Value", lambda: Value(1e200) * 1e200, OverflowError, ["'*'", "overflows", "1e+200"]),
+    ("Value", lambda: Value(0.9318) ** -10000, OverflowError, ["'**-10000.0'", "derivative", "0.9318"]),
+    ("Value", lambda: Value(5e-324).log(), OverflowError, ["'log'", "derivative 1/a", "5e-324"]),
+    ("Value.sum", lambda: Value.sum([1e308, 1e308]), OverflowError, ["'sum'", "overflows", "1e+308"]),
+    ("Value.dot", lambda: Value.dot([1e200], [1e200]), OverflowError, ["'dot'", "overflows", "inf"]),
+    (
+        "Value.linear",
+        lambda: Value.linear([[1e200, 1e200]], [1e200, -1e200]),  # inf + -inf: NaN
+        OverflowError,
+        ["'dot'", "overflows", "nan"],
+    ),
     # ------------------------------------------------------------ functional
     ("softmax", lambda: functional.softmax(["a", "b"]), TypeError, ["softmax", "'a'", "str"]),
     ("softmax", lambda: functional.softmax([[1.0, 2.0]]), TypeError, ["softmax", "flat list", "[1.0, 2.0]"]),
@@ -192,6 +217,25 @@ CASES = [
         ["log_softmax", "flat list", "[1.0]"],
     ),
     ("logsumexp", lambda: functional.logsumexp([1.0, math.nan]), ValueError, ["logsumexp", "nan"]),
+    (
+        "softmax",
+        lambda: functional.softmax([1.0], temperature=1e-320),
+        ValueError,
+        ["softmax", "temperature 1e-320", "too small"],
+    ),
+    (
+        "inverse_temperature",
+        lambda: functional.inverse_temperature(10**400, "log_softmax"),
+        ValueError,
+        ["log_softmax", "temperature", "401 digits"],
+    ),
+    ("inverse_temperature", lambda: functional.inverse_temperature("1"), ValueError, ["softmax", "'1'"]),
+    (
+        "cross_entropy",
+        lambda: functional.cross_entropy([1.0, 2.0], 1.0),  # a float is not an index, even 1.0
+        ValueError,
+        ["cross_entropy", "class index", "1.0"],
+    ),
     (
         "cross_entropy",
         lambda: functional.cross_entropy([[1.0, 2.0]], 0),
@@ -461,6 +505,154 @@ CASES = [
         lambda: MultiHeadAttention(4, 2)([[1.0] * 4], memory=[[1.0] * 3]),
         ValueError,
         ["MultiHeadAttention(d_model=4", "length 3", "expected 4"],
+    ),
+    # ---------------------------------------------------- convolution, pooling
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 3)([0.0] * 64),
+        TypeError,
+        ["Conv2d(1, 2, kernel_size=(3, 3)", "[C][H][W]", "a flat list of 64 numbers"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 3)([[0.0] * 8] * 8),
+        TypeError,
+        ["Conv2d(1, 2", "[C][H][W]", "shape (8, 8)"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 3)([[[0.0] * 4] * 4] * 3),
+        ValueError,
+        ["Conv2d(1, 2", "expected 1 input channel(s), got 3"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 5, padding=1)([[[0.0] * 2] * 2]),
+        ValueError,
+        ["Conv2d(1, 2", "kernel (5 along the height)", "padded input (2 + 2*1 = 4)"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, (1, 4))([[[0.0] * 3] * 3]),
+        ValueError,
+        ["Conv2d(1, 2", "kernel (4 along the width)", "(3 + 2*0 = 3)"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 2, 3)([[[[0.0] * 8] * 8]] * 16),
+        TypeError,
+        ["Conv2d(1, 2", "[C][H][W]", "shape (16, 1, 8, 8)", "no batch axis"],
+    ),
+    ("Conv2d", lambda: Conv2d(1, 2, 0), ValueError, ["Conv2d", "kernel_size", "positive int", "0"]),
+    ("Conv2d", lambda: Conv2d(1, 2, (3, -1)), ValueError, ["Conv2d", "kernel_size", "(3, -1)"]),
+    ("Conv2d", lambda: Conv2d(1, 2, 3, stride=0), ValueError, ["Conv2d", "stride", "0"]),
+    ("Conv2d", lambda: Conv2d(1, 2, 3, padding=-1), ValueError, ["Conv2d", "padding", "int >= 0", "-1"]),
+    ("Conv2d", lambda: Conv2d(0, 2, 3), ValueError, ["Conv2d", "in_channels", "0"]),
+    ("Conv2d", lambda: Conv2d(1, 2, (3, 3, 3)), ValueError, ["Conv2d", "kernel_size", "pair"]),
+    ("Conv2d", lambda: Conv2d(1, 2, 2.0), ValueError, ["Conv2d", "kernel_size", "2.0"]),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 1, 2)([[[0.0, 1.0], [1.0]]]),
+        ValueError,
+        ["Conv2d(1, 1", "ragged", "W is 2"],
+    ),
+    (
+        "Conv2d",
+        lambda: Conv2d(1, 1, 1)([[["a"]]]),
+        TypeError,
+        ["Conv2d(1, 1", "Value(data)", "'a'"],
+    ),
+    (
+        "Conv1d",
+        lambda: Conv1d(2, 1, 3)([0.0] * 5),
+        TypeError,
+        ["Conv1d(2, 1, kernel_size=(3,)", "[C][L]", "a flat list of 5 numbers"],
+    ),
+    (
+        "Conv1d",
+        lambda: Conv1d(2, 1, 3)([[0.0] * 5]),
+        ValueError,
+        ["Conv1d(2, 1", "2 input channel(s), got 1"],
+    ),
+    (
+        "Conv1d",
+        lambda: Conv1d(1, 1, 6)([[0.0] * 5]),
+        ValueError,
+        ["Conv1d(1, 1", "kernel (6 along the length)", "(5 + 2*0 = 5)"],
+    ),
+    ("Conv1d", lambda: Conv1d(1, 1, (3, 3)), ValueError, ["Conv1d", "kernel_size", "(3, 3)"]),
+    ("Conv1d", lambda: Conv1d(1, 1, 3, stride=0), ValueError, ["Conv1d", "stride", "0"]),
+    (
+        "MaxPool2d",
+        lambda: MaxPool2d(2)([[0.0] * 4] * 4),
+        TypeError,
+        ["MaxPool2d(kernel_size=(2, 2)", "[C][H][W]", "shape (4, 4)"],
+    ),
+    (
+        "MaxPool2d",
+        lambda: MaxPool2d(3)([[[0.0] * 2] * 2]),
+        ValueError,
+        ["MaxPool2d(kernel_size=(3, 3)", "window (3 along the height)", "input (2)"],
+    ),
+    ("MaxPool2d", lambda: MaxPool2d(0), ValueError, ["MaxPool2d", "kernel_size", "0"]),
+    ("MaxPool2d", lambda: MaxPool2d(2, stride=-1), ValueError, ["MaxPool2d", "stride", "-1"]),
+    (
+        "MaxPool2d",
+        lambda: MaxPool2d(1)([[["a"]]]),
+        TypeError,
+        ["MaxPool2d(kernel_size=(1, 1)", "'max'", "'a'"],
+    ),
+    ("AvgPool2d", lambda: AvgPool2d((2, 0)), ValueError, ["AvgPool2d", "kernel_size", "(2, 0)"]),
+    (
+        "AvgPool2d",
+        lambda: AvgPool2d(2)([[[0.0] * 3]]),
+        ValueError,
+        ["AvgPool2d(kernel_size=(2, 2)", "window (2 along the height)", "input (1)"],
+    ),
+    ("MaxPool1d", lambda: MaxPool1d(0), ValueError, ["MaxPool1d", "kernel_size", "0"]),
+    ("MaxPool1d", lambda: MaxPool1d(2, stride=0), ValueError, ["MaxPool1d", "stride", "0"]),
+    (
+        "MaxPool1d",
+        lambda: MaxPool1d(4)([[0.0] * 3]),
+        ValueError,
+        ["MaxPool1d(kernel_size=4, stride=4)", "window (4 along the length)", "input (3)"],
+    ),
+    (
+        "MaxPool1d",
+        lambda: MaxPool1d(2)([0.0] * 4),
+        TypeError,
+        ["MaxPool1d(kernel_size=2", "[C][L]", "flat list"],
+    ),
+    ("Flatten", lambda: Flatten()(3.0), TypeError, ["Flatten()", "a float"]),
+    ("Flatten", lambda: Flatten()([[1.0, 2.0], [3.0]]), ValueError, ["Flatten()", "ragged"]),
+    # ------------------------------------------------------------- Collapse
+    ("Collapse", lambda: Collapse("cls"), ValueError, ["Collapse", "'cls'", "'first'"]),
+    ("Collapse", lambda: Collapse(None), ValueError, ["Collapse", "None", "'mean'"]),
+    (
+        "Collapse",
+        lambda: Collapse("mean")([1.0, 2.0, 3.0]),
+        TypeError,
+        ["Collapse(mode='mean')", "[T][d]", "a flat list of 3 numbers"],
+    ),
+    (
+        "Collapse",
+        lambda: Collapse("max")([[1.0, 2.0], [3.0]]),
+        ValueError,
+        ["Collapse(mode='max')", "ragged", "d is 2", "1 in another"],
+    ),
+    ("Collapse", lambda: Collapse("mean")([]), ValueError, ["Collapse(mode='mean')", "T is empty"]),
+    (
+        "Collapse",
+        lambda: Collapse("first")([[[1.0, 2.0]]]),
+        ValueError,
+        ["Collapse(mode='first')", "feature map", "no first or last", "'mean' or 'max'"],
+    ),
+    ("Collapse", lambda: Collapse("max")([["a", "b"]]), TypeError, ["Collapse(mode='max')", "'max'", "'a'"]),
+    (
+        "Collapse",
+        lambda: Collapse("mean")("abc"),
+        TypeError,
+        ["Collapse(mode='mean')", "[T][d]", "a str"],
     ),
     # ----------------------------------------------------------------- norms
     ("LayerNorm", lambda: LayerNorm(3, eps=0.0), ValueError, ["LayerNorm", "eps", "0.0"]),
@@ -732,6 +924,26 @@ CASES = [
     ("pca_2d", lambda: pca_2d([[1.0], [[2.0]]]), TypeError, ["pca_2d", "[2.0]", "list"]),
     ("pca_2d", lambda: pca_2d([[1.0, 2.0], [1.0]]), ValueError, ["pca_2d", "same length"]),
     ("pca_2d", lambda: pca_2d([[1.0], [2.0]], iterations=0), ValueError, ["pca_2d", "iterations", "0"]),
+    # -------------------------------------------------------------- datasets
+    ("split_digits", lambda: datasets.split_digits("digits"), TypeError, ["split_digits", "str"]),
+    (
+        "split_digits",
+        lambda: datasets.split_digits([1, 2, 3], n_test=3),
+        ValueError,
+        ["split_digits", "1..2", "3"],
+    ),
+    (
+        "split_digits",
+        lambda: datasets.split_digits([1, 2], n_test=0),
+        ValueError,
+        ["split_digits", "n_test", "0"],
+    ),
+    (
+        "split_digits",
+        lambda: datasets.split_digits([1, 2], seed="0"),
+        TypeError,
+        ["split_digits", "seed", "'0'"],
+    ),
     # -------------------------------------------------------------- treebank
     (
         "Sentence",
@@ -1247,6 +1459,7 @@ CHECKED_ELSEWHERE = {
     "Optimizer": "the base class: its checks run in the SGD/Adam/AdamW rows (and test_optim.py)",
     "Module": "load_state_dict: test_nn_core.py (bad_states); save/load: test_save_load.py and below",
     "load_names": "takes no arguments",
+    "load_digits": "takes no arguments",
     "read_sentences": "takes a path: open() raises FileNotFoundError naming it",
     "backward_steps": "test_stepping.py (expected a Value; zero_grad must be a bool)",
     "formula_name": "a text helper for drawings: any Value and index give a name",
@@ -1356,6 +1569,26 @@ def test_what_the_checks_let_through_still_works():
     assert optim.SGD(p for p in [Value(1.0)]).params  # a generator of parameters
     assert activate("anything", "linear") == "anything"  # the identity does not look at x
     assert CharTokenizer.from_texts(("ab", "ba")).vocab_size == 3
+
+
+def test_numpy_scalars_are_numbers_and_indices_like_their_python_kin():
+    """np.float32 passes wherever np.float64 (a float subclass) does; np.int64 is an index."""
+    np = pytest.importorskip("numpy")
+    for number in (np.float32(0.5), np.float64(0.5), np.int64(2)):
+        assert optim.SGD([Value(1.0)], lr=number).lr == float(number)
+        assert optim.Adam([Value(1.0)], lr=number, betas=(np.float32(0.5), 0.9)).beta1 == 0.5
+        assert functional.softmax([1.0, 2.0], temperature=number)[0].data == pytest.approx(
+            functional.softmax([1.0, 2.0], temperature=float(number))[0].data
+        )
+        assert gpt().generate([0], 1, temperature=number, seed=0)
+    for index in (np.int64(1), np.int32(1), np.uint8(1)):
+        assert (
+            functional.cross_entropy([1.0, 2.0], index).data == functional.cross_entropy([1.0, 2.0], 1).data
+        )
+    with pytest.raises(ValueError, match="cross_entropy: target must be a class index"):
+        functional.cross_entropy([1.0, 2.0], np.float64(1.0))
+    with pytest.raises(ValueError, match="GPT.generate: temperature 1e-320 is too small"):
+        gpt().generate([0], 1, temperature=np.float64(1e-320))
 
 
 def test_a_saved_file_that_is_not_text_or_is_nested_absurdly_deep_is_a_clear_error(tmp_path):

@@ -21,6 +21,7 @@ import random
 
 import pytest
 
+import tinygrad_edu
 from tinygrad_edu import Value, detect_anomaly, engine, gradcheck
 from tinygrad_edu import functional as tf
 from tinygrad_edu.models.word2vec import log_sigmoid
@@ -128,11 +129,9 @@ def test_a_non_finite_logit_is_refused_wherever_it_sits(bad, position):
     }
     for name, f in functions.items():
         xs = values([1.0, 2.0, 3.0])
-        xs[position].data = bad  # as an op outside anomaly mode would leave it
-        if bad == -math.inf:  # exp(-inf) = 0: a logit of -inf is a masked one, and allowed
-            out = f(xs)
-            assert not any(math.isnan(o.data) for o in (out if isinstance(out, list) else [out])), name
-            continue
+        xs[position].data = bad  # set by hand (every op refuses to make one)
+        # -inf too: the engine's ops refuse infinities, so a logit is masked by leaving
+        # it out of the softmax (as attention does), not by setting it to -inf.
         with pytest.raises(ValueError) as info:
             f(xs)
         assert str(info.value).startswith(f"{name}: logit {position} of 3 is {bad!r}"), info.value
@@ -287,8 +286,8 @@ def test_detect_anomaly_pinpoints_a_nan_parameter_deep_inside_a_gpt():
     model = GPT(vocab_size=5, block_size=4, n_layer=2, n_embd=4, n_head=2)
     # What an update with a NaN gradient leaves behind, in the second block's second head.
     model.blocks[1].attn.heads[1].key.weight[0][0].data = math.nan
-    # Without the mode the NaN travels on until an attention softmax refuses it, far from its source.
-    with pytest.raises(ValueError, match=r"softmax: logit \d of \d is nan.*detect_anomaly\(\)"):
+    # Without the mode the first op that reads it refuses it, without the line of the call.
+    with pytest.raises(ValueError, match=r"'dot': operand 0 is nan; a Value's data was set .* by hand"):
         model.loss([0, 1, 2], [1, 2, 3])
     with pytest.raises(FloatingPointError) as info, detect_anomaly():
         line = next_line()
@@ -304,8 +303,8 @@ def test_detect_anomaly_pinpoints_a_huge_parameter_and_the_line_of_the_call():
     random.seed(0)
     model = MLP(3, [4, 4, 1])
     model.layers[0].neurons[2].weight[2].data = 1e308  # a diverged weight: 2.0 * 1e308 is beyond a float
-    loss = tf.mse(model([0.5, -1.0, 2.0]), [1.0])
-    assert not math.isfinite(loss.data)  # silently inf or nan without the mode
+    with pytest.raises(OverflowError, match="'dot': the result overflows a float"):
+        model([0.5, -1.0, 2.0])  # without the mode: the op refuses it, but cannot name your line
     with pytest.raises(FloatingPointError) as info, detect_anomaly():
         line = next_line()
         out = model([0.5, -1.0, 2.0])
@@ -325,3 +324,66 @@ def test_an_anomaly_in_a_long_dot_shows_the_culprit_not_every_operand():
     assert message.startswith(
         "'dot' produced nan from operands (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, ... 20 in all; #8=nan)"
     )
+
+
+# ------------------------------------------------------------ overflow is refused at the op (issue 10)
+OVERFLOWS = {
+    "+": lambda: Value(1e308) + Value(1e308),
+    "-": lambda: Value(1e308) - Value(-1e308),
+    "*": lambda: Value(1e200) * Value(1e200),
+    "sum": lambda: Value.sum([Value(1e308), 1e308]),
+    "dot": lambda: Value.dot([Value(1e200)], [1e200]),
+    "dot (inf - inf)": lambda: Value.linear([[Value(1e200), Value(1e200)]], [1e200, -1e200])[0],
+    "**-10000": lambda: Value(0.9318) ** -10000,  # finite (about 1e306), but its slope is not
+}
+
+
+@pytest.mark.parametrize("name", list(OVERFLOWS))
+def test_every_op_refuses_to_overflow_and_anomaly_mode_still_names_the_line(name):
+    make = OVERFLOWS[name]
+    with pytest.raises(OverflowError, match="overflows a float"):
+        make()
+    with pytest.raises(OverflowError), tinygrad_edu.no_grad():  # the numbers are checked without a graph too
+        make()
+    with pytest.raises(FloatingPointError, match=rf"created at .*{HERE}"), detect_anomaly():
+        make()
+
+
+def test_layernorm_and_rmsnorm_of_huge_vectors_are_those_of_the_same_vector_scaled_down():
+    huge = [1e155, -1e155]
+    assert [y.data for y in LayerNorm(2)(huge)] == pytest.approx([1.0, -1.0], rel=1e-12)
+    xs = [3e200, -1e200, 5e199, 1e160]
+    scale = 2.0**-655  # exact: the same vector near 1e3, where eps is as negligible as for the huge one
+    for norm in (LayerNorm(4), RMSNorm(4)):
+        big = values(xs)
+        small = values([x * scale for x in xs])
+        out_big, out_small = norm(big), norm(small)
+        assert [y.data for y in out_big] == pytest.approx([y.data for y in out_small], rel=1e-9)
+        Value.dot(out_big, [1.0, -2.0, 0.5, 3.0]).backward()
+        Value.dot(out_small, [1.0, -2.0, 0.5, 3.0]).backward()
+        # y(x) = y(s x): dy/dx = s * dy/d(sx)
+        assert [x.grad for x in big] == pytest.approx([x.grad * scale for x in small], rel=1e-9)
+
+
+def test_layernorm_of_huge_values_matches_torch():
+    torch = pytest.importorskip("torch")
+    xs = [1e155, -2e155, 5e154]
+    ours = [y.data for y in LayerNorm(3, elementwise_affine=False)(xs)]
+    t = torch.tensor(xs, dtype=torch.float64) * 2.0**-520  # torch overflows too, so compare the scaled vector
+    ref = torch.nn.functional.layer_norm(t, (3,), eps=1e-5 * 2.0**-1040).tolist()
+    assert ours == pytest.approx(ref, rel=1e-12)
+
+
+def test_gradcheck_is_never_ok_with_a_nan_wherever_it_sits():
+    from tinygrad_edu.gradcheck import GradcheckReport, InputCheck
+
+    fine = InputCheck(0, 1.0, 1.0)
+    for bad in (
+        InputCheck(1, math.nan, 1.0),
+        InputCheck(1, 1.0, math.nan),
+        InputCheck(1, math.inf, math.inf),
+    ):
+        for inputs in ((fine, bad), (bad, fine)):
+            report = GradcheckReport(inputs, 1e-5)
+            assert not report.ok, report
+            assert math.isnan(report.worst) and "FAILED" in str(report)

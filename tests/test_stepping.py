@@ -292,3 +292,33 @@ def test_backward_steps_of_a_leaf_and_of_a_non_value():
 
     with pytest.raises(TypeError, match="expected a Value"):
         list(backward_steps(2.0))
+
+
+def test_a_node_with_grad_zero_says_it_has_nothing_to_pass_and_changes_nothing():
+    # relu(x) at x < 0 passes 0 back: backward() skips the edges of the '*' below it.
+    x, w = Value(-2.0, label="x"), Value(3.0, label="w")
+    h = x * w
+    h.label = "h"
+    out = h.relu() + w
+    steps = {s.name: s for s in out.backward_steps()}
+    assert steps["h"].grad == 0.0
+    text = str(steps["h"])
+    assert text == "node h (x*w = -6.0) has grad 0, nothing to pass to x, w"
+    assert all(u.before == u.after for u in steps["h"].updates)
+    assert (x.grad, w.grad) == (0.0, 1.0)
+    expected_x, expected_w = Value(-2.0), Value(3.0)
+    ((expected_x * expected_w).relu() + expected_w).backward()
+    assert (x.grad, w.grad) == (expected_x.grad, expected_w.grad)
+
+
+def test_anomaly_mode_still_checks_the_edges_of_a_node_with_grad_zero():
+    from tinygrad_edu import detect_anomaly
+
+    x = Value(-2.0)
+    h = x * 3.0
+    out = h.relu() * 5.0
+    for run in (lambda: out.backward(), lambda: list(out.backward_steps())):
+        x.grad = float("nan")  # set by hand; h's grad is 0, yet the mode checks its edges as before
+        with pytest.raises(FloatingPointError, match="backward through '\\*'"), detect_anomaly():
+            run()
+        x.grad = 0.0

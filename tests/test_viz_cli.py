@@ -46,7 +46,9 @@ def test_a_name_is_one_value_however_often_it_appears():
         ("+a - b", "-", 0.5 - 4.0),
         ("b / a", "/", 8.0),
         ("sum(a, b, 1)", "sum", 5.5),
+        ("max(a, b, 1)", "max", 4.0),
         ("sum([a, b, 1])", "sum", 5.5),  # Python's own spelling
+        ("max([a, b, 1])", "max", 4.0),
         ("dot([a, b], [b, 2])", "dot", 0.5 * 4 + 4 * 2),
         ("relu(b - a).abs().sqrt()", "sqrt", math.sqrt(3.5)),
         ("log(b) + a.sigmoid()", "+", math.log(4.0) + 1 / (1 + math.exp(-0.5))),

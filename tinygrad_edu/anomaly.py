@@ -1,10 +1,11 @@
 """Anomaly mode: stop at the first op that produces a NaN or an infinity.
 
-Without it, a NaN born deep inside a model shows up steps later as a NaN
-loss, with no hint of where it came from. Inside `detect_anomaly()` every op
-checks its output and its local derivatives as it is made, and `backward`
-checks every gradient it passes on, so the error names the op, its operands
-and the line of *your* code that created it.
+Every op refuses a result beyond a float (an OverflowError naming the op),
+but it cannot say which line of *your* code ran it, and `backward` does not
+check the gradients it passes on. Inside `detect_anomaly()` every op also
+checks its local derivatives and records where it was created, and
+`backward` checks every gradient, so the error names the op, its operands
+and the line of your code that created it.
 
     >>> from tinygrad_edu import Value, detect_anomaly
     >>> x = Value(1e200)
@@ -14,7 +15,7 @@ and the line of *your* code that created it.
     ...
     FloatingPointError: '*' produced inf from operands (1e+200, 1e+200), created at ...
 
-Outside the mode the engine pays one attribute check per op.
+Outside the mode the engine pays one attribute check per op for it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from . import engine
+from .engine import _operands
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -62,20 +64,6 @@ class AnomalyChecker:
             )
 
 
-def _operands(edges: tuple) -> str:
-    """The operands' numbers: all of them for a small op; for a long dot or
-    sum the first few, and every one that is not finite, by position."""
-    numbers = tuple(p.data for p in edges[: len(edges) // 2])
-    if len(numbers) <= _SHOWN:
-        return repr(numbers)
-    head = ", ".join(map(repr, numbers[:_SHOWN]))
-    bad = [f"#{i}={x!r}" for i, x in enumerate(numbers) if i >= _SHOWN and not math.isfinite(x)]
-    return f"({head}, ... {len(numbers)} in all{'; ' + ', '.join(bad[:_SHOWN]) if bad else ''})"
-
-
-_SHOWN = 6  # operands shown in a message
-
-
 def _caller_outside_package() -> str:
     """file:line of the innermost frame that is not tinygrad_edu's own code."""
     frame = sys._getframe(1)
@@ -90,7 +78,9 @@ def _caller_outside_package() -> str:
 
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise FloatingPointError at the first op or gradient that is NaN or infinite."""
+    """Raise FloatingPointError at the first op or gradient that is NaN or infinite.
+
+    Like `no_grad()`, it is a switch of the calling thread only."""
     previous = engine._state.anomaly
     engine._state.anomaly = AnomalyChecker()
     try:

@@ -13,9 +13,10 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 
-from .engine import Operand, Value
+from .engine import Operand, Value, check_positive
 
 
 def softmax(logits: Sequence[Value], temperature: float = 1.0) -> list[Value]:
@@ -35,8 +36,6 @@ def softmax(logits: Sequence[Value], temperature: float = 1.0) -> list[Value]:
     shift = _max_logit(scaled, "softmax")
     exps = [(z - shift).exp() for z in scaled]
     total = Value.sum(exps)
-    if total.data != total.data:  # NaN: a NaN logit that was not the first (max() skipped it)
-        _refuse_non_finite(scaled, "softmax")
     return [e / total for e in exps]
 
 
@@ -55,8 +54,6 @@ def logsumexp(values: Sequence[Value]) -> Value:
 def _logsumexp(values: list[Value], where: str) -> Value:
     shift = _max_logit(values, where)
     total = Value.sum([(v - shift).exp() for v in values])
-    if total.data != total.data:  # NaN: see softmax
-        _refuse_non_finite(values, where)
     return total.log() + shift
 
 
@@ -64,11 +61,23 @@ def cross_entropy(logits: Sequence[Value], target: int) -> Value:
     """-log softmax(logits)[target]: the loss of a classifier that should
     pick class `target`. Equals logsumexp(logits) - logits[target]."""
     logits = _values(logits, "cross_entropy")
-    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(logits):
+    index = _class_index(target)
+    if index is None or not 0 <= index < len(logits):
         raise ValueError(
-            f"cross_entropy: target must be a class index in 0..{len(logits) - 1}, got {target!r}"
+            f"cross_entropy: target must be a class index in 0..{len(logits) - 1}, got {target!r:.60}"
         )
-    return _logsumexp(logits, "cross_entropy") - logits[target]
+    return _logsumexp(logits, "cross_entropy") - logits[index]
+
+
+def _class_index(target: object) -> int | None:
+    """An int-like target (int, NumPy int64, ...) as an int; None for a bool,
+    a float or anything else that is not an index."""
+    if isinstance(target, bool):
+        return None
+    try:
+        return operator.index(target)
+    except TypeError:
+        return None
 
 
 def mse(predictions: Sequence[Operand], targets: Sequence[Operand]) -> Value:
@@ -99,24 +108,35 @@ def l2(parameters: Sequence[Value]) -> Value:
 
 def _scaled(logits: Sequence[Value], temperature: float, where: str) -> list[Value]:
     values = _values(logits, where)
-    if (
-        isinstance(temperature, bool)
-        or not isinstance(temperature, (int, float))
-        or not (temperature > 0 and math.isfinite(temperature))
-    ):
-        raise ValueError(f"{where}: temperature must be a positive number, got {temperature!r}")
-    if temperature == 1.0:
+    inverse = inverse_temperature(temperature, where)
+    if inverse == 1.0:
         return values
-    inverse = 1.0 / temperature
     return [z * inverse for z in values]
+
+
+def inverse_temperature(temperature: float, where: str = "softmax") -> float:
+    """1 / temperature, after checking the temperature is a positive number
+    whose inverse is a float (1e-320 is positive, but 1/1e-320 is not a float).
+
+        >>> inverse_temperature(0.5)
+        2.0
+    """
+    temperature = check_positive(temperature, where, "temperature")
+    inverse = 1.0 / temperature
+    if inverse == math.inf:
+        raise ValueError(
+            f"{where}: temperature {temperature!r} is too small: 1/temperature is beyond a float "
+            "(it needs to be above about 5.6e-309)"
+        )
+    return inverse
 
 
 def _max_logit(values: list[Value], where: str) -> float:
     """The max to shift by; refused when it is not a number (NaN or infinity)."""
-    shift = max(v.data for v in values)
-    if not math.isfinite(shift):
+    numbers = [v.data for v in values]
+    if not all(map(math.isfinite, numbers)):  # max() alone would skip a NaN that is not first
         _refuse_non_finite(values, where)
-    return shift
+    return max(numbers)
 
 
 def _refuse_non_finite(values: list[Value], where: str) -> None:

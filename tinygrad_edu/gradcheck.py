@@ -43,11 +43,16 @@ class GradcheckReport:
 
     @property
     def worst(self) -> float:
-        return max((c.relative_error for c in self.inputs), default=0.0)
+        """The largest relative error, or NaN if any is NaN (max() would skip
+        a NaN that is not first, and report ok)."""
+        errors = [c.relative_error for c in self.inputs]
+        if any(math.isnan(e) for e in errors):
+            return math.nan
+        return max(errors, default=0.0)
 
     @property
     def ok(self) -> bool:
-        return self.worst <= self.tolerance
+        return self.worst <= self.tolerance  # False for NaN
 
     def __str__(self) -> str:
         lines = [

@@ -12,10 +12,11 @@
 from __future__ import annotations
 
 import math
+import numbers
 import sys
 from collections.abc import Iterable
 
-from .engine import Value
+from .engine import Value, check_positive
 
 
 class Optimizer:
@@ -34,22 +35,20 @@ class Optimizer:
             if not isinstance(p, Value):
                 raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__}")
         _check_each_once(self.params, name, "step() would move it twice")
-        # <= the largest float, not isfinite(): an int like 10**400 would make that a bare OverflowError.
-        if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and 0 < lr <= sys.float_info.max):
-            raise ValueError(f"{name}: lr must be a positive number, got {_describe(lr)}")
-        self.lr = float(lr)
+        self.lr = check_positive(lr, name, "lr")  # any real number (NumPy's float32 too), > 0, a float
 
     def _check_setting(self, setting: str, value: float, low: float, high: float) -> float:
         """A setting in [low, high): a bad one fails here, not deep inside step()."""
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not (low <= value < high and value <= sys.float_info.max)
-        ):
+        number = None
+        if not isinstance(value, bool) and isinstance(value, numbers.Real):
+            # Compare as a Python number: NumPy's float32 against sys.float_info.max
+            # would cast the bound to float32 and overflow (a RuntimeWarning).
+            number = int(value) if isinstance(value, numbers.Integral) else float(value)
+        if number is None or not (low <= number < high and number <= sys.float_info.max):
             raise ValueError(
                 f"{type(self).__name__}: {setting} must be in [{low}, {high}), got {_describe(value)}"
             )
-        return float(value)
+        return float(number)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -117,14 +116,18 @@ class Adam(Optimizer):
         b1, b2, lr, eps, wd = self.beta1, self.beta2, self.lr, self.eps, self.weight_decay
         correction1 = 1.0 - b1**self.t
         correction2 = 1.0 - b2**self.t
+        # The loop runs once per parameter: constants and math.sqrt are looked
+        # up once, and m[i], v[i] are read once (the same arithmetic, to the bit).
+        # (Callgrind: W4 140.8M -> 139.7M instructions a step.)
+        one_minus_b1, one_minus_b2, sqrt = 1.0 - b1, 1.0 - b2, math.sqrt
         m, v = self.m, self.v
         for i, p in enumerate(self.params):
             g = p.grad
-            m[i] = b1 * m[i] + (1.0 - b1) * g
-            v[i] = b2 * v[i] + (1.0 - b2) * g * g
+            m_i = m[i] = b1 * m[i] + one_minus_b1 * g
+            v_i = v[i] = b2 * v[i] + one_minus_b2 * g * g
             if wd:
                 p.data -= lr * wd * p.data
-            p.data -= lr * (m[i] / correction1) / (math.sqrt(v[i] / correction2) + eps)
+            p.data -= lr * (m_i / correction1) / (sqrt(v_i / correction2) + eps)
 
 
 class AdamW(Adam):

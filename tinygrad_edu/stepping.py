@@ -135,6 +135,12 @@ class BackwardStep:
         names = {u.operand: formula_name(u.parent, u.parent_index) for u in self.updates}
         names["out"] = formula_name(self.node, self.node_index)
         expr = named_expression(self.node.op, [names[u.operand] for u in self.updates])
+        if self.grad == 0.0:  # an inactive relu, a point past the margin: backward() skips it
+            parents = ", ".join(dict.fromkeys(_parent_name(u) for u in self.updates))
+            lines.append(
+                f"node {self.name} ({expr} = {_fmt(self.node.data)}) has grad 0, nothing to pass to {parents}"
+            )
+            return lines
         head = f"node {self.name} ({expr} = {_fmt(self.node.data)}) passes grad {_fmt(self.grad)}"
         repeats = [u.parent for u in self.updates]
         for u in self.updates:
@@ -205,9 +211,11 @@ def _backward_steps(root: Value, zero_grad: bool) -> Iterator[BackwardStep]:
         parents = node.parents
         names = operand_names(node.op, len(parents))
         updates = []
+        passes = grad != 0.0 or check  # as backward(): a grad of 0 adds nothing, its edges are skipped
         for position, (parent, local_grad) in enumerate(zip(parents, node.local_grads)):
             before = parent.grad
-            parent.grad += local_grad * grad  # the chain rule, exactly as in backward()
+            if passes:
+                parent.grad += local_grad * grad  # the chain rule, exactly as in backward()
             updates.append(
                 GradUpdate(
                     parent=parent,
@@ -318,9 +326,9 @@ def named_expression(op: str, names: Sequence[str]) -> str:
         return f"{names[0]}{op}"
     if op == "neg":
         return f"-{names[0]}"
-    if op == "sum":
+    if op in ("sum", "max"):
         shown = names if len(names) <= 5 else [*names[:2], "...", names[-1]]
-        return f"sum({', '.join(shown)})"
+        return f"{op}({', '.join(shown)})"
     if op == "dot":
         half = len(names) // 2
         terms = [f"{w}*{x}" for w, x in zip(names[:half], names[half : 2 * half])]
@@ -352,7 +360,7 @@ def operand_names(op: str, n: int) -> list[str]:
     >>> operand_names("dot", 5)  # w.x + b: an odd count means a bias at the end
     ['w0', 'w1', 'x0', 'x1', 'b']
     """
-    if op == "sum":
+    if op in ("sum", "max"):
         return [f"a{i}" for i in range(n)]
     if op == "dot":
         half = n // 2
@@ -373,8 +381,8 @@ def expression(op: str, n: int) -> str:
         return f"a{op}"
     if op == "neg":
         return "-a"
-    if op == "sum":
-        return f"sum(a0..a{n - 1})"
+    if op in ("sum", "max"):
+        return f"{op}(a0..a{n - 1})"
     if op == "dot":
         return "w.x + b" if n % 2 else "w.x"
     return f"{op}({', '.join(operand_names(op, n))})"
@@ -398,7 +406,7 @@ def rule_text(op: str, position: int, n: int) -> str:
     rules = DERIVATIVE_RULES.get(op)
     if not rules:
         return f"(no rule text for op {op!r})"
-    return rules[min(position, len(rules) - 1)]  # 'sum': one rule for every operand
+    return rules[min(position, len(rules) - 1)]  # 'sum', 'max': one rule for every operand
 
 
 def _apply(op: str, args: list[str]) -> str:

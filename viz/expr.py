@@ -10,8 +10,8 @@ these are allowed:
 * ``+ - * / **`` and unary ``-`` / ``+``;
 * the Value ops as methods, ``x.tanh()``, or as functions, ``tanh(x)``:
   exp, log, tanh, sigmoid, relu, abs, sqrt;
-* ``sum(a, b, c)`` (or ``sum([a, b, c])``, as Python writes it) and
-  ``dot([w1, w2], [x1, x2])``, the fused n-ary ops.
+* ``sum(a, b, c)`` and ``max(a, b, c)`` (or ``sum([a, b, c])``, as Python
+  writes it), and ``dot([w1, w2], [x1, x2])``: the fused n-ary ops.
 
 Names are read the way Python reads identifiers: NFKC-normalised, so the
 fullwidth ``ａ`` is the name ``a`` (and ``--set a=1 ａ=5`` gives ``a`` twice,
@@ -42,7 +42,7 @@ from tinygrad_edu.engine import Value
 __all__ = ["FUNCTIONS", "MAX_LENGTH", "ExpressionError", "build_expression", "parse_assignments"]
 
 UNARY_OPS = ("exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt")
-FUNCTIONS = (*UNARY_OPS, "sum", "dot")
+FUNCTIONS = (*UNARY_OPS, "sum", "max", "dot")
 MAX_LENGTH = 2000  # characters: an expression typed by a person
 
 _BINARY = {
@@ -260,13 +260,13 @@ class _Builder:
             if len(node.args) != 1:
                 raise self.refuse(node, f"{name}() with {len(node.args)} arguments", "it takes exactly one")
             return getattr(self.build(node.args[0]), name)()
-        if name == "sum":  # sum(a, b, c), or Python's sum([a, b, c])
+        if name in ("sum", "max"):  # sum(a, b, c), or Python's sum([a, b, c]); max the same
             args = node.args
             if len(args) == 1 and isinstance(args[0], ast.List):
                 args = args[0].elts
             if not args:
-                raise self.refuse(node, "sum() of nothing", "give it at least one value")
-            return Value.sum([self.build(arg) for arg in args])
+                raise self.refuse(node, f"{name}() of nothing", "give it at least one value")
+            return getattr(Value, name)([self.build(arg) for arg in args])
         if name == "dot":  # dot([w1, w2], [x1, x2])
             if len(node.args) != 2 or not all(isinstance(arg, ast.List) for arg in node.args):
                 raise self.refuse(

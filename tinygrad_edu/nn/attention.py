@@ -129,9 +129,14 @@ class AttentionHead(Module):
         scale = 1.0 / math.sqrt(self.d_head)
         try:
             qs = [[q * scale for q in self.query(x)] for x in xs]  # (T_q, d_head)
-            ks = [self.key(m) for m in source]  # (T_k, d_head)
-        except INPUT_ERRORS as error:  # an entry of x or of the memory that is not a number
+        except INPUT_ERRORS as error:  # an entry of x that is not a number
             raise in_module(self, error) from None
+        try:
+            ks = [self.key(m) for m in source]  # (T_k, d_head)
+        except INPUT_ERRORS as error:
+            if memory is None:  # xs passed the query, so the key's own weights are wrong: it said so
+                raise
+            raise in_module(self, error) from None  # an entry of the memory that is not a number
         vs = [self.value(m) for m in source]  # (T_k, d_head)
         scores = [
             [Value.dot(q, ks[s]) for s in range(t + 1 if self.causal else len(ks))]  # (seen,)

@@ -60,12 +60,13 @@ class LayerNorm(Module):
         check_vector(x, self.normalized_shape, self)
         inv_n = 1.0 / self.normalized_shape
         try:
+            x, scale = _rescaled(x)
             mean = Value.sum(x) * inv_n
         except INPUT_ERRORS as error:  # an entry that is not a number: name the module
             raise in_module(self, error) from None
         centred = [xi - mean for xi in x]
         variance = Value.dot(centred, centred) * inv_n  # biased (1/n), as PyTorch
-        inv_std = (variance + self.eps) ** -0.5
+        inv_std = (variance + self.eps * scale * scale) ** -0.5
         # Gradients flow through mean and inv_std too: each output depends
         # on every input. Fused sum/dot keep that to about 4n + 6 nodes.
         y = [c * inv_std for c in centred]
@@ -105,10 +106,11 @@ class RMSNorm(Module):
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
         check_vector(x, self.normalized_shape, self)
         try:
+            x, scale = _rescaled(x)
             mean_square = Value.dot(x, x) * (1.0 / self.normalized_shape)
         except INPUT_ERRORS as error:  # an entry that is not a number: name the module
             raise in_module(self, error) from None
-        inv_rms = (mean_square + self.eps) ** -0.5
+        inv_rms = (mean_square + self.eps * scale * scale) ** -0.5
         if self.weight is None:
             return [xi * inv_rms for xi in x]
         return [xi * inv_rms * w for xi, w in zip(x, self.weight)]
@@ -118,6 +120,29 @@ class RMSNorm(Module):
         if self.weight is None:
             text += ", elementwise_affine=False"
         return text
+
+
+# Squares of numbers up to 2**256 (1.2e77) and their sums stay far inside a float.
+_HUGE = 2.0**256
+
+
+def _rescaled(x: Sequence[Operand]) -> tuple[Sequence[Operand], float]:
+    """(x, 1.0), or for a vector with an entry beyond _HUGE, (x * s, s) with s
+    a power of two that brings the largest entry near 1.
+
+    A norm's output does not change when x is scaled and eps with it:
+    s*c / sqrt(s**2 * var + s**2 * eps) = c / sqrt(var + eps). Without this,
+    the squares of [1e155, -1e155] overflow; with it, LayerNorm gives
+    [1, -1] as PyTorch does. s is a power of two, so x * s is exact, and an
+    ordinary vector never takes this path (its graph is unchanged).
+    """
+    # A wrong entry (a str, a list) is skipped here; the engine names it next.
+    numbers = [xi.data if isinstance(xi, Value) else xi for xi in x]
+    biggest = max((abs(n) for n in numbers if isinstance(n, float | int)), default=0.0)
+    if not biggest > _HUGE:
+        return x, 1.0
+    scale = 2.0 ** -math.frexp(biggest)[1]
+    return [xi * scale for xi in x], scale
 
 
 def make_norm(norm: str, size: int, bias: bool = True, where: str = "make_norm") -> LayerNorm | RMSNorm:

@@ -44,12 +44,11 @@ nanoGPT (wte, wpe, ln_f, lm_head, ln_1, attn, ln_2, mlp).
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterable, Sequence
 
 from ..engine import Operand, Value, no_grad
-from ..functional import cross_entropy, softmax
+from ..functional import cross_entropy, inverse_temperature, softmax
 from .attention import MultiHeadAttention
 from .embedding import (
     Embedding,
@@ -430,12 +429,7 @@ class GPT(Module):
         ids = list(prompt_ids)
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"GPT.generate: n must be a non-negative int, got {n!r}")
-        if (
-            isinstance(temperature, bool)
-            or not isinstance(temperature, (int, float))
-            or not 0.0 < temperature < math.inf
-        ):
-            raise ValueError(f"GPT.generate: temperature must be a positive number, got {temperature!r}")
+        inverse_temperature(temperature, "GPT.generate")  # checked here, to name generate
         # top_k above vocab_size keeps every token, as nanoGPT's min(top_k, vocab_size).
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"GPT.generate: top_k must be a positive int or None, got {top_k!r}")
