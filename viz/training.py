@@ -507,7 +507,7 @@ _SCRIPT = r"""(function () {
   }
 
   // ------------------------------------------------------- the loss curve
-  var curve = byId("curve"), CW = 420, CH = 260, PAD = 44;
+  var curve = byId("curve"), CW = 420, CH = 260, PAD = 52;  // room for a label like 0.00315
   var losses = frames.map(function (f) { return f.loss; });
   var lo = Math.min.apply(null, losses), hi = Math.max.apply(null, losses);
   if (hi === lo) { hi = lo + 1; }
