@@ -39,15 +39,16 @@ class Optimizer:
 
     def _check_setting(self, setting: str, value: float, low: float, high: float) -> float:
         """A setting in [low, high): a bad one fails here, not deep inside step()."""
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not (low <= value < high and value <= sys.float_info.max)
-        ):
+        number = None
+        if not isinstance(value, bool) and isinstance(value, numbers.Real):
+            # Compare as a Python number: NumPy's float32 against sys.float_info.max
+            # would cast the bound to float32 and overflow (a RuntimeWarning).
+            number = int(value) if isinstance(value, numbers.Integral) else float(value)
+        if number is None or not (low <= number < high and number <= sys.float_info.max):
             raise ValueError(
                 f"{type(self).__name__}: {setting} must be in [{low}, {high}), got {_describe(value)}"
             )
-        return float(value)
+        return float(number)
 
     def zero_grad(self) -> None:
         for p in self.params:
