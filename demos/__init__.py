@@ -15,6 +15,10 @@ DEMOS: dict[str, tuple[str, str]] = {
     ),
     "attention": ("demos.attention", "one attention head learns where to look; heat maps of its weights"),
     "gpt": ("demos.gpt", "a character-level GPT (microgpt-sized) makes up first names"),
+    "translate": (
+        "demos.translate",
+        "a toy French -> English translator: a GRU encoder-decoder with attention vs without",
+    ),
     "digits": ("demos.digits", "a small CNN reads handwritten 8x8 digits; its kernels and feature maps"),
     "parse": ("demos.parse", "a neural dependency parser: stack, buffer, moves; UAS/LAS and the tree drawn"),
     "bert": ("demos.bert", 'a small BERT: masked words, fill-mask, "bank" by a river vs "bank" with money'),

@@ -17,7 +17,10 @@ size decaying linearly to 0.
 
 It prints both test accuracies, parameter counts and times, and draws the
 learned kernels, what each stage makes of one test digit, the confusion
-matrix and the test digits the CNN got wrong.
+matrix and the test digits the CNN got wrong. training.html plays the CNN's
+training (see viz.TrainingRecorder): about 30 steps evenly spread over the
+run, each with its batch's loss and accuracy and the 1,370 parameters sorted
+by |grad| (value, grad and the update Adam then made).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from tinygrad_edu.datasets import load_digits, split_digits
 from tinygrad_edu.functional import cross_entropy
 from tinygrad_edu.nn import MLP, Conv2d, Flatten, Linear, MaxPool2d, Module
 from tinygrad_edu.optim import Adam
+from viz.training import TrainingRecorder
 
 from .common import (
     demo_parser,
@@ -93,34 +97,68 @@ def as_vector(pixels: list[list[int]]) -> list[float]:
     return [p / 16.0 for row in pixels for p in row]
 
 
+def loss_and_accuracy(model, inputs: Sequence, labels: Sequence[int]) -> tuple[Value, float]:
+    """The mean cross-entropy over a batch, and the share of it the model got right."""
+    scores = [model(x) for x in inputs]
+    losses = [cross_entropy(s, y) for s, y in zip(scores, labels)]
+    right = sum(_argmax([v.data for v in s]) == y for s, y in zip(scores, labels))
+    return Value.sum(losses) * (1.0 / len(losses)), right / len(labels)
+
+
 def batch_loss(model, inputs: Sequence, labels: Sequence[int]) -> Value:
     """The mean cross-entropy over a batch."""
-    losses = [cross_entropy(model(x), y) for x, y in zip(inputs, labels)]
-    return Value.sum(losses) * (1.0 / len(losses))
+    return loss_and_accuracy(model, inputs, labels)[0]
 
 
 def predict(model, inputs: Sequence) -> list[int]:
     """The highest-scoring digit for each input (numbers only: no graph)."""
     with no_grad():
         scores = [[s.data for s in model(x)] for x in inputs]
-    return [row.index(max(row)) for row in scores]
+    return [_argmax(row) for row in scores]
 
 
-def train(model, inputs: Sequence, labels: Sequence[int], batches: list[list[int]], lr: float, desc: str):
-    """Mini-batch Adam through `demos.common.train_loop`; returns the losses and the CPU seconds."""
+def _argmax(row: list[float]) -> int:
+    return row.index(max(row))  # the first of equals
+
+
+def train(
+    model,
+    inputs: Sequence,
+    labels: Sequence[int],
+    batches: list[list[int]],
+    lr: float,
+    desc: str,
+    recorder=None,
+):
+    """Mini-batch Adam through `demos.common.train_loop`; returns the losses and the CPU seconds
+    (without the recording). A `viz.TrainingRecorder` given as `recorder` sees every step's
+    loss and batch accuracy (and keeps every k-th, as it was told)."""
     optimizer = Adam(model.parameters(), lr=lr)
+    accuracies = []
 
     def loss_of(step: int) -> Value:
         batch = batches[step]
-        return batch_loss(model, [inputs[i] for i in batch], [labels[i] for i in batch])
+        loss, accuracy = loss_and_accuracy(model, [inputs[i] for i in batch], [labels[i] for i in batch])
+        accuracies.append(accuracy)
+        return loss
+
+    def record(step: int, loss: float) -> None:
+        recorder.record(step, loss, batch_accuracy=accuracies[-1])
 
     history = []
     cpu = time.process_time()
-    bar = progress(train_loop(optimizer, loss_of, len(batches)), total=len(batches), desc=desc)
+    run = train_loop(optimizer, loss_of, len(batches), before_step=record if recorder else None)
+    bar = progress(run, total=len(batches), desc=desc)
     for _step, loss in bar:
         history.append(loss)
         bar.set_postfix(loss=f"{sum(history[-20:]) / len(history[-20:]):.3f}")
-    return history, time.process_time() - cpu
+    return history, time.process_time() - cpu - (recorder.cpu_seconds if recorder else 0.0)
+
+
+def player_every(steps: int) -> int:
+    """training.html keeps every k-th step, about 30 in all: each adds ~33 kB
+    (1,370 parameters' value, grad and update), so the page stays near 1 MB."""
+    return max(1, steps // 30)
 
 
 def make_batches(n: int, batch_size: int, epochs: int, rng: random.Random) -> list[list[int]]:
@@ -167,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"MLP: {mlp}: {mlp.num_parameters()} parameters")
 
     images = [as_image(p) for p, _ in train_set]
-    cnn_history, cnn_cpu = train(cnn, images, labels, batches, args.lr, "cnn")
+    title = f"digits: the CNN, {len(batches)} steps of {args.batch_size} digits (Adam, lr {args.lr})"
+    recorder = TrainingRecorder(cnn, every=player_every(len(batches)), title=title)
+    cnn_history, cnn_cpu = train(cnn, images, labels, batches, args.lr, "cnn", recorder)
     vectors = [as_vector(p) for p, _ in train_set]
     mlp_history, mlp_cpu = train(mlp, vectors, labels, batches, args.lr, "mlp")
 
@@ -185,8 +225,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"MLP: test accuracy {mlp_accuracy:.1%} ({mlp.num_parameters()} parameters; "
         f"training {mlp_cpu:.1f} s CPU, {1000 * mlp_cpu / steps:.0f} ms a step)"
     )
+    write_cpu = time.process_time()
+    player = recorder.write(out / "training.html")
+    player_cpu = recorder.cpu_seconds + time.process_time() - write_cpu
+    print(
+        f"training.html plays {len(recorder.frames)} of the CNN's {steps} steps; "
+        f"recording them and writing it took {player_cpu:.2f} s of CPU"
+    )
 
     paths = [
+        player,
         plot_losses(cnn_history, mlp_history, out),
         plot_kernels(cnn, out),
         plot_feature_maps(cnn, test_images[0], test_labels[0], out),
@@ -208,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             steps=steps,
             train_digits=len(train_set),
             test_digits=len(test_set),
+            player_steps=len(recorder.frames),
+            player_cpu_seconds=round(player_cpu, 2),
         )
     )
     report_outputs(paths)

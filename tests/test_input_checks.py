@@ -30,10 +30,20 @@ import pytest
 
 import tinygrad_edu
 import viz
-from tinygrad_edu import Value, datasets, functional, gradcheck, nn, optim, stepping, treebank
+from tinygrad_edu import (
+    Value,
+    data_translation,
+    datasets,
+    functional,
+    gradcheck,
+    nn,
+    optim,
+    stepping,
+    treebank,
+)
 from tinygrad_edu import sense_corpus as corpus_module
 from tinygrad_edu.datasets import CharTokenizer
-from tinygrad_edu.models import bert, parser, word2vec
+from tinygrad_edu.models import bert, parser, translate, word2vec
 from tinygrad_edu.models.bert import (
     BERT,
     BERTClassifier,
@@ -58,6 +68,15 @@ from tinygrad_edu.models.parser import (
     tag_words,
     training_examples,
 )
+from tinygrad_edu.models.translate import (
+    Seq2Seq,
+    Vocab,
+    beam_search,
+    beam_search_steps,
+    corpus_bleu,
+    greedy_decode,
+    ngram_counts,
+)
 from tinygrad_edu.models.word2vec import (
     NoiseDistribution,
     Word2Vec,
@@ -79,6 +98,7 @@ from tinygrad_edu.nn import (
     Collapse,
     Conv1d,
     Conv2d,
+    CrossAttention,
     Embedding,
     FeedForward,
     Flatten,
@@ -96,6 +116,7 @@ from tinygrad_edu.nn import (
     RNNCell,
     SinusoidalPositionalEncoding,
     TransformerBlock,
+    TransformerDecoderBlock,
     activate,
     causal_mask,
     run_sequence,
@@ -151,6 +172,17 @@ def dep_parser() -> Parser:
 
 
 PARSER_NAME = "Parser(words=5, tags=5, labels=3, moves=5, hidden=2, relu)"
+
+
+@functools.cache
+def seq2seq() -> Seq2Seq:
+    random.seed(0)
+    return Seq2Seq(5, 4, embedding_dim=2, hidden_size=3)
+
+
+def eos_step(state, token):
+    """A decoder that always says <eos>."""
+    return [-9.0, 0.0, -9.0], state
 
 
 def x2() -> Value:
@@ -455,6 +487,49 @@ CASES = [
         ValueError,
         ["MultiHeadAttention", "n_head", "True"],
     ),
+    (
+        "CrossAttention",
+        lambda: CrossAttention(2, 3, scoring="luong"),
+        ValueError,
+        ["CrossAttention", "scoring", "'luong'", "'dot', 'additive'"],
+    ),
+    ("CrossAttention", lambda: CrossAttention(0, 3), ValueError, ["CrossAttention", "d_query", "0"]),
+    (
+        "CrossAttention",
+        lambda: CrossAttention(2, 3, "additive", d_attn=0),
+        ValueError,
+        ["CrossAttention", "d_attn", "0"],
+    ),
+    (
+        "CrossAttention",
+        lambda: CrossAttention(2, 3)([[1.0, 2.0]], [1.0, 2.0, 3.0]),
+        TypeError,
+        ["CrossAttention(d_query=2, d_memory=3, scoring='dot')", "single vector", "[x]"],
+    ),
+    (
+        "CrossAttention",
+        lambda: CrossAttention(2, 3)([[1.0, 2.0]], [[1.0, "b", 3.0]]),
+        TypeError,
+        ["CrossAttention(d_query=2, d_memory=3", "'b'", "str"],
+    ),
+    (
+        "CrossAttention",
+        lambda: CrossAttention(2, 3)([[1.0, 2.0]], []),
+        ValueError,
+        ["CrossAttention(d_query=2", "at least one vector"],
+    ),
+    (
+        "AttentionHead",
+        lambda: AttentionHead(2, 2, causal=True)([[1.0, 2.0]], memory=[[1.0, 2.0]]),
+        ValueError,
+        ["AttentionHead(d_model=2, d_head=2, causal=True)", "memory", "causal=False"],
+    ),
+    (
+        "MultiHeadAttention",
+        lambda: MultiHeadAttention(4, 2)([[1.0] * 4], memory=[[1.0] * 3]),
+        ValueError,
+        ["MultiHeadAttention(d_model=4", "length 3", "expected 4"],
+    ),
     # ---------------------------------------------------- convolution, pooling
     (
         "Conv2d",
@@ -670,6 +745,36 @@ CASES = [
         lambda: TransformerBlock(4, 2)([["a"] * 4]),
         TypeError,
         ["TransformerBlock(d_model=4, n_head=2", "'a'", "str"],
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: TransformerDecoderBlock(6, 4),
+        ValueError,
+        ["TransformerDecoderBlock", "d_model=6", "n_head=4"],
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: TransformerDecoderBlock(4, 2, norm="batch"),
+        ValueError,
+        ["TransformerDecoderBlock", "'batch'"],
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: TransformerDecoderBlock(4, 2)([[0.0] * 4], [[0.0] * 3]),
+        ValueError,
+        ["TransformerDecoderBlock(d_model=4, n_head=2", "length 3", "expected 4"],
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: TransformerDecoderBlock(4, 2)([["a"] * 4], [[0.0] * 4]),
+        TypeError,
+        ["TransformerDecoderBlock(d_model=4, n_head=2", "'a'", "str"],
+    ),
+    (
+        "TransformerDecoderBlock",
+        lambda: TransformerDecoderBlock(4, 2)([[0.0] * 4], [0.0] * 4),
+        TypeError,
+        ["TransformerDecoderBlock(d_model=4", "single vector"],
     ),
     # ------------------------------------------------------------------- GPT
     ("GPT", lambda: GPT(5, 4, 1, 0, 1), ValueError, ["GPT", "n_embd", "0"]),
@@ -1131,6 +1236,135 @@ CASES = [
         ["baseline_uas", "entry 0", "'dogs bark'"],
     ),
     # ------------------------------------------------------------- datasets
+    # ------------------------------------------------------------- translate
+    ("Vocab", lambda: Vocab("chat"), TypeError, ["Vocab", "list of words", "str"]),
+    ("Vocab", lambda: Vocab(["la maison"]), ValueError, ["Vocab", "without spaces", "'la maison'"]),
+    ("Vocab", lambda: Vocab(["<eos>"]), ValueError, ["Vocab", "special", "'<eos>'"]),
+    ("Vocab.encode", lambda: Vocab(["la"]).encode(["la"]), TypeError, ["Vocab.encode", "str", "list"]),
+    (
+        "Vocab.encode",
+        lambda: Vocab(["la"]).encode("la maison"),
+        ValueError,
+        ["Vocab.encode", "unknown", "'maison'"],
+    ),
+    ("Vocab.encode", lambda: Vocab(["la"]).encode("  "), ValueError, ["Vocab.encode", "no words"]),
+    ("Vocab.decode", lambda: Vocab(["la"]).decode([2.0]), ValueError, ["Vocab.decode", "0..2", "2.0"]),
+    ("Seq2Seq", lambda: Seq2Seq(5, 4, attention="luong"), ValueError, ["Seq2Seq", "attention", "'luong'"]),
+    (
+        "Seq2Seq",
+        lambda: Seq2Seq(5, 4, bidirectional="no"),
+        TypeError,
+        ["Seq2Seq", "bidirectional", "'no'"],
+    ),
+    ("Seq2Seq", lambda: Seq2Seq(5, 2), ValueError, ["Seq2Seq", "tgt_vocab_size", "at least 3", "2"]),
+    ("Seq2Seq", lambda: Seq2Seq(5, 4, hidden_size=0), ValueError, ["GRUCell", "hidden_size", "0"]),
+    (
+        "Seq2Seq.loss",
+        lambda: seq2seq().loss("la maison", [2]),
+        TypeError,
+        ["Seq2Seq(src_vocab=5", "token ids", "str"],
+    ),
+    (
+        "Seq2Seq.loss",
+        lambda: seq2seq().loss([0], [4]),
+        ValueError,
+        ["Seq2Seq(src_vocab=5", "token id 4", "< 4"],
+    ),
+    (
+        "Seq2Seq.translate",
+        lambda: seq2seq().translate([0], beam_size=0),
+        ValueError,
+        ["Seq2Seq", ".translate", "beam_size", "0"],
+    ),
+    (
+        "Seq2Seq.translate",
+        lambda: seq2seq().translate([9]),
+        ValueError,
+        ["Seq2Seq(src_vocab=5", "token id 9"],
+    ),
+    (
+        "Seq2Seq.alignment",
+        lambda: seq2seq().alignment([0], []),
+        ValueError,
+        ["Seq2Seq(src_vocab=5", "at least one token id"],
+    ),
+    (
+        "greedy_decode",
+        lambda: greedy_decode(eos_step, None, max_len=0),
+        ValueError,
+        ["greedy_decode", "max_len", "0"],
+    ),
+    (
+        "greedy_decode",
+        lambda: greedy_decode(eos_step, None, eos=-1),
+        ValueError,
+        ["greedy_decode", "eos", "-1"],
+    ),
+    (
+        "beam_search",
+        lambda: beam_search(eos_step, None, beam_size=2.0),
+        ValueError,
+        ["beam_search", "beam_size", "2.0"],
+    ),
+    (
+        "beam_search",
+        lambda: beam_search(eos_step, None, alpha=-1),
+        ValueError,
+        ["beam_search", "alpha", "-1"],
+    ),
+    (
+        "beam_search",
+        lambda: beam_search([0.5, 0.5], None),
+        TypeError,
+        ["beam_search", "step must be a function", "list"],
+    ),
+    (
+        "beam_search_steps",  # at the call, not at the first next()
+        lambda: beam_search_steps(eos_step, None, max_len=True),
+        ValueError,
+        ["beam_search", "max_len", "True"],
+    ),
+    ("corpus_bleu", lambda: corpus_bleu(["a b"], "a b"), TypeError, ["corpus_bleu", "hypotheses", "str"]),
+    (
+        "corpus_bleu",
+        lambda: corpus_bleu([["a", "b"]], ["a b"]),
+        TypeError,
+        ["corpus_bleu", "references", "['a', 'b']"],
+    ),
+    (
+        "corpus_bleu",
+        lambda: corpus_bleu(["a"], ["a", "b"]),
+        ValueError,
+        ["corpus_bleu", "1 references", "2 hypotheses"],
+    ),
+    ("corpus_bleu", lambda: corpus_bleu([], []), ValueError, ["corpus_bleu", "no sentences"]),
+    ("corpus_bleu", lambda: corpus_bleu(["a"], ["a"], max_n=0), ValueError, ["corpus_bleu", "max_n", "0"]),
+    ("ngram_counts", lambda: ngram_counts(["a"], 0), ValueError, ["ngram_counts", "n", "0"]),
+    (
+        "make_corpus",
+        lambda: data_translation.make_corpus(n_test=-1),
+        ValueError,
+        ["make_corpus", "n_test", "-1"],
+    ),
+    (
+        "make_corpus",
+        lambda: data_translation.make_corpus(max_train_words=1),
+        ValueError,
+        ["make_corpus", "max_train_words", "1"],
+    ),
+    (
+        "make_corpus",
+        lambda: data_translation.make_corpus(held_out_fraction=0.0),
+        ValueError,
+        ["make_corpus", "held_out_fraction", "0.0"],
+    ),
+    (
+        "make_corpus",
+        lambda: data_translation.make_corpus(held_out_fraction="0.1"),
+        ValueError,
+        ["make_corpus", "held_out_fraction", "'0.1'"],
+    ),
+    # -------------------------------------------------------------- datasets
     ("CharTokenizer", lambda: CharTokenizer(123), TypeError, ["CharTokenizer", "int"]),
     (
         "CharTokenizer",
@@ -1377,6 +1611,16 @@ CHECKED_ELSEWHERE = {
     "FEATURES": "a constant: the names of the parser's 24 features",
     "load_handwritten": "takes no arguments",
     "read_conllu": "takes a path: open() raises FileNotFoundError naming it; bad lines: test_parser.py",
+    "BOS": "a constant (the id of <bos>)",
+    "EOS": "a constant (the id of <eos>)",
+    "Hypothesis": "what beam_search returns: not called by a learner",
+    "TranslationCorpus": "what make_corpus returns: not called by a learner",
+    "NOUNS": "a constant: the grammar's nouns",
+    "ADJECTIVES": "a constant: the grammar's adjectives",
+    "VERBS": "a constant: the grammar's verbs",
+    "PREPOSITIONS": "a constant: the grammar's prepositions",
+    "french_vocabulary": "takes no arguments",
+    "english_vocabulary": "takes no arguments",
 }
 
 
@@ -1396,8 +1640,10 @@ def public_names() -> set[str]:
         word2vec,
         bert,
         corpus_module,
+        translate,
         parser,
         datasets,
+        data_translation,
         treebank,
         viz,
         stepping,

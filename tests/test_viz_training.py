@@ -81,6 +81,22 @@ def test_every_k_keeps_every_kth_step():
         recorder.record(step, 1.0)
     assert [f["step"] for f in recorder.frames] == [0, 3, 6, 9]
     assert [f["grad"] for f in recorder.frames] == [[0.0], [3.0], [6.0], [9.0]]
+    assert "4 recorded steps (every 3rd step, 0 to 9), 1 parameter." in recorder.page()
+    assert recorder.cpu_seconds > 0 and recorder.seconds > 0  # a demo subtracts these from its training time
+    assert [viz.training._ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "23rd",
+        "101st",
+        "111th",
+    ]
 
 
 def test_the_boundary_grid_is_the_sign_of_the_models_score(moons_run):

@@ -21,13 +21,15 @@ minus its value now, so it is right for SGD, momentum and Adam alike.
 
 What the page shows at each recorded step: the loss curve up to that step
 (and any metric in 0..1, such as accuracy), the parameters sorted by
-|grad| (largest first) with value, grad and update, and, for a model of two
+|grad| (largest first) with value, grad and update (beside the curve when
+there is no boundary to draw), and, for a model of two
 inputs given ``points=`` and ``labels=``, its decision boundary: the sign of
 its score on a coarse grid (40 x 40 by default), computed with plain floats
 (a graph of Values for 1,600 forward passes a step would cost seconds).
 Numbers are stored to 3 significant digits and the grid as one letter per
 point (`grid_letters`), so the page stays small (the moons demo: 337
-parameters, 100 steps, about 1 MB). The page grows with parameters x recorded
+parameters, 100 steps, about 1 MB; the digits demo's CNN: 1,370 parameters,
+every 21st of 656 steps, about 1 MB). The page grows with parameters x recorded
 steps (about 25 bytes each, plus 1,600 for a grid), so for a long run or a
 big model keep every k-th step with ``every=k``.
 
@@ -114,18 +116,21 @@ class TrainingRecorder:
         self.score = score if self.points else None
         self.grid_x, self.grid_y = _grid_axes(self.points, resolution) if self.points else ([], [])
         self.frames: list[dict[str, Any]] = []
-        self.seconds = 0.0  # time spent recording, so a demo can report its training time without it
+        # Time spent recording (on the clock, and of CPU), so a demo can report its training time without it.
+        self.seconds = self.cpu_seconds = 0.0
         self._pending: tuple[dict[str, Any], list[float]] | None = None  # the last frame and its raw values
 
     def record(self, step: int, loss: float, **metrics: float) -> None:
         """Snapshot step `step`: call after ``loss.backward()`` and before
         ``optimizer.step()``, on every step. `metrics` (say accuracy=0.97)
-        are shown beside the loss; those in 0..1 are drawn too."""
-        start = time.perf_counter()
+        are shown beside the loss (batch_accuracy as "batch accuracy");
+        those in 0..1 at every recorded step are drawn too."""
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             self._record(step, loss, metrics)
         finally:
             self.seconds += time.perf_counter() - start
+            self.cpu_seconds += time.process_time() - cpu
 
     def _record(self, step: int, loss: float, metrics: dict[str, float]) -> None:
         if isinstance(step, bool) or not isinstance(step, int):
@@ -167,12 +172,12 @@ class TrainingRecorder:
             "gridY": [_round(y) for y in self.grid_y],
         }
         first, last = self.frames[0]["step"], self.frames[-1]["step"]
-        kept = "every step" if self.every == 1 else f"every {self.every}th step"
+        kept = "every step" if self.every == 1 else f"every {_ordinal(self.every)} step"
         values = {
             "TITLE": html.escape(self.title),
             "SUMMARY": html.escape(
                 f"{len(self.frames)} recorded steps ({kept}, {first} to {last}), "
-                f"{len(self.params)} parameters"
+                f"{len(self.params)} parameter{'' if len(self.params) == 1 else 's'}"
             ),
             "DATA": _json_for_script(data),
             "SCRIPT": _SCRIPT,
@@ -286,6 +291,12 @@ def _sigmoid(x: float) -> float:
 _ACTIVATIONS = {"tanh": math.tanh, "sigmoid": _sigmoid}
 
 
+def _ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st, 22nd."""
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _round(x: float, digits: int = 3) -> float:
     """x to `digits` significant digits: 0.012345 -> 0.0123 (smaller JSON)."""
     return float(f"{x:.{digits}g}")
@@ -395,6 +406,7 @@ _TEMPLATE = """<!DOCTYPE html>
   #panels { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start; }
   figure { margin: 0; }
   figcaption { font-size: .85rem; color: #444; margin-bottom: .25rem; }
+  #curve-box figcaption { max-width: 420px; }  /* a long list of metrics wraps instead of widening the panel */
   svg { border: 1px solid #ddd; border-radius: 6px; background: #fff; }
   #boundary rect.pos { fill: #a9c8e8; }
   #boundary rect.neg { fill: #f4c7a1; }
@@ -406,7 +418,9 @@ _TEMPLATE = """<!DOCTYPE html>
   #curve .metric { fill: none; stroke: #ff7f0e; stroke-width: 1.5; stroke-dasharray: 4 2; }
   #curve text { font-size: 10px; fill: #555; }
   #numbers { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9rem; margin: .4rem 0; }
-  #table-box { max-height: 24rem; overflow: auto; border: 1px solid #ddd; border-radius: 6px; margin-top: 1rem; }
+  /* The table takes the rest of the row: beside the loss curve when there is no boundary, else below. */
+  #table-panel { flex: 1 1 28rem; }
+  #table-box { max-height: 24rem; overflow: auto; border: 1px solid #ddd; border-radius: 6px; }
   table { border-collapse: collapse; font-size: .8rem; width: 100%; }
   td, th { padding: .12rem .6rem; border-bottom: 1px solid #eee; text-align: left; }
   th { position: sticky; top: 0; background: #f6f6f6; }
@@ -429,14 +443,15 @@ is about to apply. Keys: &larr; / &rarr; step, space plays; <code>#step=K</code>
 <div id="panels">
 <figure id="boundary-box"><figcaption>decision boundary (blue: score &gt; 0, orange: score &lt; 0) and the data</figcaption>
 <svg id="boundary" width="360" height="360" viewBox="0 0 360 360" role="img" aria-label="decision boundary"></svg></figure>
-<figure><figcaption>loss (blue, grey: the rest of the run); dashed: metrics in 0..1</figcaption>
+<figure id="curve-box"><figcaption id="curve-caption">loss (blue; grey: the rest of the run)</figcaption>
 <svg id="curve" width="420" height="260" viewBox="0 0 420 260" role="img" aria-label="loss curve"></svg></figure>
-</div>
+<figure id="table-panel"><figcaption>the parameters, largest |grad| first</figcaption>
 <div id="table-box">
 <table>
 <thead><tr><th>#</th><th>parameter</th><th>value</th><th>grad</th><th>update</th></tr></thead>
 <tbody id="params"></tbody>
 </table>
+</div></figure>
 </div>
 <script type="application/json" id="run">@DATA@</script>
 <script>
@@ -465,6 +480,7 @@ _SCRIPT = r"""(function () {
     var a = Math.abs(x);
     return (a >= 1e4 || a < 1e-3) ? x.toExponential(2) : String(Number(x.toPrecision(3)));
   }
+  function shown(name) { return name.replace(/_/g, " "); }  // batch_accuracy= reads "batch accuracy"
   var current = 0, timer = null;
   var slider = byId("slider"), counter = byId("counter"), numbers = byId("numbers");
   var next = byId("next"), prev = byId("prev"), play = byId("play"), reset = byId("reset");
@@ -491,7 +507,7 @@ _SCRIPT = r"""(function () {
   }
 
   // ------------------------------------------------------- the loss curve
-  var curve = byId("curve"), CW = 420, CH = 260, PAD = 44;
+  var curve = byId("curve"), CW = 420, CH = 260, PAD = 52;  // room for a label like 0.00315
   var losses = frames.map(function (f) { return f.loss; });
   var lo = Math.min.apply(null, losses), hi = Math.max.apply(null, losses);
   if (hi === lo) { hi = lo + 1; }
@@ -515,7 +531,11 @@ _SCRIPT = r"""(function () {
   label(fmt(lo), PAD - 4, CH - PAD + 4, "end");
   label("step " + first, PAD, CH - PAD + 16, "start");
   label("step " + last, CW - PAD, CH - PAD + 16, "end");
-  if (metricNames.length) { label("1", CW - PAD + 4, PAD + 4, "start"); label("0", CW - PAD + 4, CH - PAD + 4, "start"); }
+  if (metricNames.length) {
+    label("1", CW - PAD + 4, PAD + 4, "start"); label("0", CW - PAD + 4, CH - PAD + 4, "start");
+    byId("curve-caption").textContent = "loss (blue; grey: the rest of the run); dashed: " +
+      metricNames.map(shown).join(", ") + " (0..1, the scale at the right)";
+  }
 
   // ------------------------------------------------- the parameters table
   var body = byId("params");
@@ -535,7 +555,7 @@ _SCRIPT = r"""(function () {
     var f = frames[current];
     counter.textContent = "step " + f.step + " (" + (current + 1) + " of " + frames.length + " recorded)";
     var parts = ["loss " + fmt(f.loss)];
-    Object.keys(f.metrics).forEach(function (m) { parts.push(m + " " + fmt(f.metrics[m])); });
+    Object.keys(f.metrics).forEach(function (m) { parts.push(shown(m) + " " + fmt(f.metrics[m])); });
     numbers.textContent = parts.join(", ");
     done.setAttribute("points", points(losses, lo, hi, current));
     marker.setAttribute("cx", px(f.step).toFixed(1));

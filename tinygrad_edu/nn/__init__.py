@@ -5,7 +5,7 @@
 MLP(2 -> 4 -> 1, activations=relu, linear)
 """
 
-from .attention import AttentionHead, MultiHeadAttention, causal_mask
+from .attention import AttentionHead, CrossAttention, MultiHeadAttention, causal_mask
 from .conv import Conv1d, Conv2d
 from .embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding, sinusoidal_table
 from .linear import MLP, Layer, Linear, Neuron, activate
@@ -13,7 +13,7 @@ from .module import Module, shape_of
 from .norm import LayerNorm, RMSNorm
 from .pooling import AvgPool2d, Collapse, Flatten, MaxPool1d, MaxPool2d
 from .recurrent import GRUCell, LSTMCell, RNNCell, run_sequence
-from .transformer import GPT, AddNorm, FeedForward, TransformerBlock
+from .transformer import GPT, AddNorm, FeedForward, TransformerBlock, TransformerDecoderBlock
 
 __all__ = [
     "GPT",
@@ -23,6 +23,7 @@ __all__ = [
     "Collapse",
     "Conv1d",
     "Conv2d",
+    "CrossAttention",
     "Embedding",
     "FeedForward",
     "Flatten",
@@ -34,6 +35,7 @@ __all__ = [
     "RMSNorm",
     "SinusoidalPositionalEncoding",
     "TransformerBlock",
+    "TransformerDecoderBlock",
     "causal_mask",
     "sinusoidal_table",
     "MLP",

@@ -38,11 +38,11 @@ from collections.abc import Sequence
 
 from ..engine import Operand, Value
 from ..functional import softmax
-from .embedding import check_sequence
+from .embedding import check_sequence, describe
 from .linear import INPUT_ERRORS, Linear, _check_flag, _check_size, in_module
 from .module import Module
 
-__all__ = ["AttentionHead", "MultiHeadAttention", "causal_mask"]
+__all__ = ["AttentionHead", "CrossAttention", "MultiHeadAttention", "attend", "causal_mask"]
 
 Vector = Sequence[Operand]
 
@@ -61,6 +61,33 @@ def causal_mask(T: int) -> list[list[bool]]:
     """
     _check_size(T, "causal_mask", "T")
     return [[s <= t for s in range(T)] for t in range(T)]
+
+
+def attend(
+    scores: Sequence[Sequence[Value]], values: Sequence[Vector]
+) -> tuple[list[list[Value]], list[list[float]]]:
+    """The one path from scores to outputs, shared by every attention here.
+
+    `scores[t]` holds query t's scores for the first ``len(scores[t])`` of
+    the T_k `values` (a causal query sees fewer); each row goes through the
+    softmax and weighs the values it saw. Returns the outputs (T_q, d_v) and
+    the weights as plain floats (T_q, T_k), the keys a query did not see at
+    exactly 0.0.
+
+        >>> outs, weights = attend([[Value(0.0), Value(0.0)], [Value(1.0)]], [[2.0], [4.0]])
+        >>> [[round(o.data, 2) for o in row] for row in outs], weights
+        ([[3.0], [2.0]], [[0.5, 0.5], [1.0, 0.0]])
+    """
+    v_columns = [list(column) for column in zip(*values)]  # (d_v, T_k): column j holds v_s[j] for every s
+    T_k = len(values)
+    outs: list[list[Value]] = []
+    weights: list[list[float]] = []
+    for row in scores:
+        seen = len(row)
+        att = softmax(row)  # (seen,): what a query may not see is not in the softmax at all
+        outs.append([Value.dot(att, column if seen == T_k else column[:seen]) for column in v_columns])
+        weights.append([a.data for a in att] + [0.0] * (T_k - seen))  # (T_k,)
+    return outs, weights
 
 
 class AttentionHead(Module):
@@ -92,31 +119,40 @@ class AttentionHead(Module):
         self.causal = bool(causal)
         self.last_attention: list[list[float]] = []  # floats, so not a parameter
 
-    def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
+    def __call__(self, xs: Sequence[Vector], memory: Sequence[Vector] | None = None) -> list[list[Value]]:
         check_sequence(xs, self.d_model, self)
-        T = len(xs)
+        source = xs if memory is None else self._check_memory(memory)  # where keys and values come from
         # Multiplying q by 1/sqrt(d_head) once is the same as dividing each of
-        # its T scores, in d_head nodes instead of T. The scaling keeps the
+        # its T_k scores, in d_head nodes instead of T_k. The scaling keeps the
         # scores' spread near 1 however wide the head, so the softmax starts
         # soft instead of picking one position.
         scale = 1.0 / math.sqrt(self.d_head)
         try:
-            qs = [[q * scale for q in self.query(x)] for x in xs]  # (T, d_head)
+            qs = [[q * scale for q in self.query(x)] for x in xs]  # (T_q, d_head)
         except INPUT_ERRORS as error:  # an entry of x that is not a number
             raise in_module(self, error) from None
-        ks = [self.key(x) for x in xs]  # (T, d_head)
-        vs = [self.value(x) for x in xs]  # (T, d_head)
-        v_columns = [list(column) for column in zip(*vs)]  # (d_head, T): column j holds v_s[j] for every s
-        outs: list[list[Value]] = []
-        weights: list[list[float]] = []
-        for t in range(T):
-            seen = t + 1 if self.causal else T  # positions 0..seen-1 are visible to t
-            scores = [Value.dot(qs[t], ks[s]) for s in range(seen)]  # (seen,)
-            att = softmax(scores)  # (seen,): the future is not in the softmax at all
-            outs.append([Value.dot(att, column[:seen]) for column in v_columns])  # (d_head,)
-            weights.append([a.data for a in att] + [0.0] * (T - seen))  # (T,)
-        self.last_attention = weights
+        try:
+            ks = [self.key(m) for m in source]  # (T_k, d_head)
+        except INPUT_ERRORS as error:
+            if memory is None:  # xs passed the query, so the key's own weights are wrong: it said so
+                raise
+            raise in_module(self, error) from None  # an entry of the memory that is not a number
+        vs = [self.value(m) for m in source]  # (T_k, d_head)
+        scores = [
+            [Value.dot(q, ks[s]) for s in range(t + 1 if self.causal else len(ks))]  # (seen,)
+            for t, q in enumerate(qs)
+        ]  # (T_q, seen_t): a causal query scores only s <= t
+        outs, self.last_attention = attend(scores, vs)  # (T_q, d_head), (T_q, T_k) floats
         return outs
+
+    def _check_memory(self, memory: Sequence[Vector]) -> Sequence[Vector]:
+        if self.causal:
+            raise ValueError(
+                f"{describe(self)}: a causal head attends to its own sequence; cross-attention "
+                "to a memory needs causal=False"
+            )
+        check_sequence(memory, self.d_model, self)
+        return memory
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, d_head={self.d_head}, causal={self.causal}"
@@ -156,13 +192,20 @@ class MultiHeadAttention(Module):
         self.n_head = n_head
         self.causal = bool(causal)
 
-    def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
+    def __call__(self, xs: Sequence[Vector], memory: Sequence[Vector] | None = None) -> list[list[Value]]:
+        """Self-attention over `xs`, or, given a `memory` (T_k, d_model),
+        cross-attention: queries from `xs`, keys and values from the memory
+        (a decoder reading its encoder). Either way (T_q, d_model) out."""
         check_sequence(xs, self.d_model, self)
+        if memory is not None:
+            check_sequence(memory, self.d_model, self)
         try:
             xs = [[x if isinstance(x, Value) else Value(x) for x in vec] for vec in xs]  # wrap numbers once
+            if memory is not None:
+                memory = [[m if isinstance(m, Value) else Value(m) for m in vec] for vec in memory]
         except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
-        per_head = [head(xs) for head in self.heads]  # n_head x (T, d_head)
+        per_head = [head(xs, memory) for head in self.heads]  # n_head x (T, d_head)
         concat = [[v for head_out in per_head for v in head_out[t]] for t in range(len(xs))]  # (T, d_model)
         return [self.proj(c) for c in concat]  # (T, d_model)
 
@@ -173,3 +216,86 @@ class MultiHeadAttention(Module):
 
     def extra_repr(self) -> str:
         return f"d_model={self.d_model}, n_head={self.n_head}, causal={self.causal}"
+
+
+SCORINGS = ("dot", "additive")
+
+
+class CrossAttention(Module):
+    """Attention from one sequence to another, as in RNN translation models.
+
+    The queries q_t are the decoder's states, the memory m_s the encoder's;
+    each query scores every memory position, and its output, the *context*,
+    is the weighted sum of the memory vectors themselves (no value map, as in
+    Bahdanau et al. 2015 and Luong et al. 2015):
+
+    * ``scoring="dot"`` (Luong's "general"): score(q, m) = (W q) . m, with
+      `query` = W a Linear(d_query, d_memory, bias=False). No 1/sqrt(d)
+      scaling: Luong has none, and W learns the scale.
+    * ``scoring="additive"`` (Bahdanau's): score(q, m) = v . tanh(W q + U m),
+      with `query` = W (d_query -> d_attn, no bias), `key` = U (d_memory ->
+      d_attn, with the bias) and `energy` = v (d_attn -> 1, no bias).
+
+    Scores -> softmax -> weighted sum is `attend`, the path every head here
+    shares. (T_q, d_query), (T_k, d_memory) -> (T_q, d_memory). After each
+    call `last_attention` holds the T_q x T_k weights as plain floats.
+
+        >>> import random; random.seed(0)
+        >>> cross = CrossAttention(d_query=3, d_memory=2, scoring="additive", d_attn=4)
+        >>> cross
+        CrossAttention(d_query=3, d_memory=2, scoring='additive', d_attn=4)
+          (query): Linear(in_features=3, out_features=4, bias=False)
+          (key): Linear(in_features=2, out_features=4, bias=True)
+          (energy): Linear(in_features=4, out_features=1, bias=False)
+        >>> memory = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]      # 3 source positions
+        >>> contexts = cross([[0.5, -0.5, 1.0]], memory)       # 1 query -> 1 context
+        >>> len(contexts), len(contexts[0])
+        (1, 2)
+        >>> [round(w, 2) for w in cross.last_attention[0]]     # where the query read from
+        [0.29, 0.36, 0.35]
+    """
+
+    def __init__(self, d_query: int, d_memory: int, scoring: str = "dot", d_attn: int | None = None) -> None:
+        _check_size(d_query, "CrossAttention", "d_query")
+        _check_size(d_memory, "CrossAttention", "d_memory")
+        if scoring not in SCORINGS:
+            raise ValueError(f"CrossAttention: scoring must be one of {SCORINGS}, got {scoring!r}")
+        if d_attn is not None and scoring == "dot":
+            raise ValueError(
+                "CrossAttention: d_attn sets the width of additive scoring; dot scoring has none"
+            )
+        if scoring == "additive":
+            d_attn = d_memory if d_attn is None else d_attn
+            _check_size(d_attn, "CrossAttention", "d_attn")
+            self.query = Linear(d_query, d_attn, bias=False)  # W
+            self.key = Linear(d_memory, d_attn, bias=True)  # U (one bias is enough: W q + U m + b)
+            self.energy = Linear(d_attn, 1, bias=False)  # v
+        else:
+            self.query = Linear(d_query, d_memory, bias=False)  # W of Luong's (W q) . m
+        self.d_query = d_query
+        self.d_memory = d_memory
+        self.scoring = scoring
+        self.d_attn = d_attn
+        self.last_attention: list[list[float]] = []  # floats, so not a parameter
+
+    def __call__(self, queries: Sequence[Vector], memory: Sequence[Vector]) -> list[list[Value]]:
+        check_sequence(queries, self.d_query, self)
+        check_sequence(memory, self.d_memory, self)
+        try:
+            qs = [self.query(q) for q in queries]  # (T_q, d_memory) or (T_q, d_attn)
+            if self.scoring == "dot":
+                scores = [[Value.dot(q, m) for m in memory] for q in qs]  # (T_q, T_k)
+            else:
+                keys = [self.key(m) for m in memory]  # (T_k, d_attn): U m + b, once per memory vector
+                w = self.energy.weight[0]  # (d_attn,): v
+                scores = [
+                    [Value.dot(w, [(a + b).tanh() for a, b in zip(q, k)]) for k in keys] for q in qs
+                ]  # (T_q, T_k)
+        except INPUT_ERRORS as error:  # an entry of a query or of the memory that is not a number
+            raise in_module(self, error) from None
+        outs, self.last_attention = attend(scores, memory)  # (T_q, d_memory), (T_q, T_k) floats
+        return outs
+
+    def extra_repr(self) -> str:
+        text = f"d_query={self.d_query}, d_memory={self.d_memory}, scoring={self.scoring!r}"
+        return text + (f", d_attn={self.d_attn}" if self.scoring == "additive" else "")

@@ -62,7 +62,7 @@ from .linear import INPUT_ERRORS, Linear, _check_activation, _check_flag, _check
 from .module import Module
 from .norm import NORMS, make_norm
 
-__all__ = ["GPT", "AddNorm", "FeedForward", "TransformerBlock"]
+__all__ = ["GPT", "AddNorm", "FeedForward", "TransformerBlock", "TransformerDecoderBlock"]
 
 Vector = Sequence[Operand]
 
@@ -199,6 +199,92 @@ class TransformerBlock(Module):
             f"d_model={self.d_model}, n_head={self.attn.n_head}, d_ff={self.mlp.fc.out_features}, "
             f"norm_first={self.norm_first}"
         )
+
+
+class TransformerDecoderBlock(Module):
+    """The decoder block of an encoder-decoder Transformer ("Attention Is All You Need").
+
+    Three sub-layers, each with a residual and a norm: causal self-attention
+    (the target so far), cross-attention (queries from the target, keys and
+    values from the encoder's output, the `memory`), feed-forward.
+    (T, d_model), memory (S, d_model) -> (T, d_model). The order of
+    `torch.nn.TransformerDecoderLayer`, and its `norm_first` switch (default
+    True here, as in `TransformerBlock`; PyTorch's default is False)::
+
+        pre-norm:  x = x + attn(ln_1(x));  x = x + cross_attn(ln_2(x), memory);  x = x + mlp(ln_3(x))
+        post-norm: x = addnorm_1(x, attn(x));  x = addnorm_2(x, cross_attn(x, memory));  x = addnorm_3(x, mlp(x))
+
+    (The memory is not normalised here, as in PyTorch: the encoder's own final
+    norm does that.) Both attentions are `MultiHeadAttention`, the cross one
+    called with the memory, so they share one path to the softmax.
+
+        >>> import random; random.seed(0)
+        >>> block = TransformerDecoderBlock(d_model=4, n_head=2, d_ff=8)
+        >>> out = block([[0.1, 0.2, 0.3, 0.4]] * 3, memory=[[1.0, 0.0, -1.0, 0.5]] * 5)
+        >>> len(out), len(out[0])
+        (3, 4)
+        >>> head_0 = block.cross_attn.last_attention[0]    # 3 target rows x 5 memory columns
+        >>> len(head_0), len(head_0[0])
+        (3, 5)
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        n_head: int,
+        d_ff: int | None = None,
+        norm_first: bool = True,
+        norm: str = "layernorm",
+        bias: bool = True,
+        activation: str = "relu",
+    ) -> None:
+        _check_block_settings("TransformerDecoderBlock", d_model, n_head, d_ff, norm, activation)
+        for flag, value in (("norm_first", norm_first), ("bias", bias)):
+            _check_flag(value, "TransformerDecoderBlock", flag)
+        self.norm_first = bool(norm_first)
+        # Attribute order is state_dict order: ln_1, attn, ln_2, cross_attn, ln_3, mlp (pre-norm).
+        if self.norm_first:
+            self.ln_1 = make_norm(norm, d_model, bias, where="TransformerDecoderBlock")
+        self.attn = MultiHeadAttention(d_model, n_head, causal=True, bias=bias)
+        if self.norm_first:
+            self.ln_2 = make_norm(norm, d_model, bias, where="TransformerDecoderBlock")
+        else:
+            self.addnorm_1 = AddNorm(d_model, norm, bias)
+        self.cross_attn = MultiHeadAttention(d_model, n_head, causal=False, bias=bias)
+        if self.norm_first:
+            self.ln_3 = make_norm(norm, d_model, bias, where="TransformerDecoderBlock")
+        else:
+            self.addnorm_2 = AddNorm(d_model, norm, bias)
+        self.mlp = FeedForward(d_model, d_ff, activation, bias)
+        if not self.norm_first:
+            self.addnorm_3 = AddNorm(d_model, norm, bias)
+        self.d_model = d_model
+
+    def __call__(self, xs: Sequence[Vector], memory: Sequence[Vector]) -> list[list[Value]]:
+        check_sequence(xs, self.d_model, self)
+        check_sequence(memory, self.d_model, self)
+        if not self.norm_first:
+            xs = self.addnorm_1(xs, self.attn(xs))
+            xs = self.addnorm_2(xs, self.cross_attn(xs, memory))
+            return self.addnorm_3(xs, self.mlp(xs))
+        try:  # only the norm reads the input: a softmax error inside attn is not about it
+            normed = [self.ln_1(x) for x in xs]
+        except INPUT_ERRORS as error:  # an entry that is not a finite number
+            raise in_module(self, error) from None
+        xs = _residual(xs, self.attn(normed))  # (T, d_model)
+        xs = _residual(xs, self.cross_attn([self.ln_2(x) for x in xs], memory))  # (T, d_model)
+        return _residual(xs, self.mlp([self.ln_3(x) for x in xs]))  # (T, d_model)
+
+    def extra_repr(self) -> str:
+        return (
+            f"d_model={self.d_model}, n_head={self.attn.n_head}, d_ff={self.mlp.fc.out_features}, "
+            f"norm_first={self.norm_first}"
+        )
+
+
+def _residual(xs: Sequence[Vector], hs: Sequence[Sequence[Value]]) -> list[list[Value]]:
+    """x + h, vector by vector: the skip connection around a sub-layer."""
+    return [[a + b for a, b in zip(x, h)] for x, h in zip(xs, hs)]
 
 
 class GPT(Module):

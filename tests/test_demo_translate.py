@@ -1,0 +1,61 @@
+"""`tinygrad-edu demo translate`: the quick run writes its pictures and
+results.json with the issue's keys; --sentence uses a saved model, and names
+unknown words with exit code 2 and no traceback."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from demos import translate
+from tinygrad_edu.cli import main
+from tinygrad_edu.models.translate import Seq2Seq
+
+KEYS = {
+    "demo",
+    "quick",
+    "seed",
+    "seconds",
+    "exact_match",
+    "beam_exact_match",
+    "exact_match_long",
+    "baseline_exact_match",
+    "bleu",
+    "model",
+    "cpu_seconds",
+}
+
+
+def test_quick_run_writes_pictures_and_results(tmp_path, capsys):
+    out = tmp_path / "translate"
+    assert main(["demo", "translate", "--quick", "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert "--quick" in stdout and "no attention, greedy" in stdout and "exact match" in stdout
+    for name in ("attention_alignment.svg", "accuracy_by_length.svg"):
+        assert "<svg" in (out / name).read_text(encoding="utf-8")[:2000]
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) == KEYS
+    assert (
+        results["quick"] is True and 0.0 <= results["exact_match"] <= 1.0 and 0.0 <= results["bleu"] <= 100.0
+    )
+    assert not (out / translate.MODEL_FILE).exists()  # a --quick model never replaces a saved one
+
+
+def test_sentence_with_unknown_words_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "translate", "--out", str(tmp_path), "--sentence", "la maison bleu ciel xyz"])
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert "unknown words 'ciel', 'xyz'" in captured.err and "Traceback" not in captured.err
+
+
+def test_sentence_uses_the_saved_model(tmp_path, capsys):
+    random.seed(0)
+    src, tgt = translate.vocabularies()
+    Seq2Seq(src.size, tgt.size, **translate.SIZES, attention="dot").save(tmp_path / translate.MODEL_FILE)
+    assert main(["demo", "translate", "--out", str(tmp_path), "--sentence", "La maison bleue"]) == 0
+    stdout = capsys.readouterr().out
+    assert f"using the model saved in {tmp_path / translate.MODEL_FILE}" in stdout
+    assert "greedy:" in stdout and "beam (4):" in stdout

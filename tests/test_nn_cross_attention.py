@@ -1,0 +1,290 @@
+"""Cross-attention (dot and additive scoring, and MultiHeadAttention given a
+memory) and the Transformer decoder block: finite differences, PyTorch
+float64 with the same weights (torch.nn.TransformerDecoderLayer to 1e-9),
+and the errors."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from block_checks import assert_close, data, finite_difference_check, grads, random_sequence
+
+from tinygrad_edu import Value
+from tinygrad_edu.nn import AttentionHead, CrossAttention, MultiHeadAttention, TransformerDecoderBlock
+from tinygrad_edu.nn.attention import attend
+
+
+def project(outs, coeffs) -> Value:
+    """sum_ij C_ij * out_ij: a scalar whose gradient reaches every output."""
+    return Value.sum([Value.dot(row, c) for row, c in zip(outs, coeffs)])
+
+
+def random_coeffs(T: int, d: int, rng: random.Random) -> list[list[float]]:
+    return [[rng.uniform(-1.0, 1.0) for _ in range(d)] for _ in range(T)]
+
+
+def leaves(*sequences) -> list[Value]:
+    return [v for seq in sequences for vec in seq for v in vec]
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    random.seed(2024)  # the modules' initialisation uses the random module
+    return random.Random(12)
+
+
+# ------------------------------------------------------- the shared path
+def test_attend_weighs_the_values_by_the_softmax_of_the_scores():
+    scores = [[Value(math.log(3.0)), Value(0.0)], [Value(5.0)]]  # softmax: [0.75, 0.25], [1.0]
+    outs, weights = attend(scores, [[4.0, 0.0], [0.0, 8.0]])
+    assert_close(data(outs), [[3.0, 2.0], [4.0, 0.0]], tol=1e-12)
+    assert_close(weights, [[0.75, 0.25], [1.0, 0.0]], tol=1e-12)
+    assert weights[1][1] == 0.0  # not seen: exactly 0
+
+
+def test_every_attention_goes_through_attend(monkeypatch, rng):
+    """One softmax-weighted sum: the self-, cross- and multi-head attentions all call it."""
+    import tinygrad_edu.nn.attention as attention
+
+    calls = []
+    real = attention.attend
+    monkeypatch.setattr(attention, "attend", lambda s, v: calls.append(len(s)) or real(s, v))
+    xs, memory = random_sequence(2, 4, rng), random_sequence(3, 4, rng)
+    AttentionHead(4, 2)(xs)
+    MultiHeadAttention(4, 2)(xs, memory)
+    CrossAttention(4, 4, "dot")(xs, memory)
+    CrossAttention(4, 4, "additive")(xs, memory)
+    assert calls == [2, 2, 2, 2, 2]
+
+
+# ---------------------------------------------------- Luong and Bahdanau
+@pytest.mark.parametrize("scoring", ["dot", "additive"])
+def test_cross_attention_gradcheck(rng, scoring):
+    cross = CrossAttention(3, 4, scoring=scoring, d_attn=5 if scoring == "additive" else None)
+    queries, memory = random_sequence(2, 3, rng), random_sequence(4, 4, rng)
+    coeffs = random_coeffs(2, 4, rng)
+    finite_difference_check(
+        lambda: project(cross(queries, memory), coeffs), leaves(queries, memory) + cross.parameters()
+    )
+
+
+def torch_cross_attention(torch, cross: CrossAttention, q, m):
+    """The same scores written with torch ops: (W q) . m, or v . tanh(W q + U m + b)."""
+    W = torch.tensor(data(cross.query.weight), dtype=torch.float64, requires_grad=True)
+    params = [W]
+    if cross.scoring == "dot":
+        scores = (q @ W.T) @ m.T  # (T_q, T_k)
+    else:
+        U = torch.tensor(data(cross.key.weight), dtype=torch.float64, requires_grad=True)
+        b = torch.tensor(data(cross.key.bias), dtype=torch.float64, requires_grad=True)
+        v = torch.tensor(data(cross.energy.weight), dtype=torch.float64, requires_grad=True)
+        params += [U, b, v]
+        hidden = torch.tanh((q @ W.T)[:, None, :] + (m @ U.T + b)[None, :, :])  # (T_q, T_k, d_attn)
+        scores = (hidden @ v.T)[..., 0]
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ m, weights, params
+
+
+@pytest.mark.parametrize("scoring", ["dot", "additive"])
+def test_cross_attention_matches_torch(rng, scoring):
+    torch = pytest.importorskip("torch")
+    cross = CrossAttention(3, 4, scoring=scoring)
+    queries, memory = random_sequence(3, 3, rng), random_sequence(5, 4, rng)
+    coeffs = random_coeffs(3, 4, rng)
+    outs = cross(queries, memory)
+    project(outs, coeffs).backward()
+
+    q = torch.tensor(data(queries), dtype=torch.float64, requires_grad=True)
+    m = torch.tensor(data(memory), dtype=torch.float64, requires_grad=True)
+    ref_out, ref_weights, params = torch_cross_attention(torch, cross, q, m)
+    (ref_out * torch.tensor(coeffs, dtype=torch.float64)).sum().backward()
+
+    assert_close(data(outs), ref_out.detach(), tol=1e-12)
+    assert_close(cross.last_attention, ref_weights.detach(), tol=1e-12)
+    assert_close(grads(queries), q.grad, tol=1e-12)
+    assert_close(grads(memory), m.grad, tol=1e-12)
+    ours = [cross.query.weight] + (
+        [cross.key.weight, cross.key.bias, cross.energy.weight] if scoring == "additive" else []
+    )
+    for mine, theirs in zip(ours, params):
+        assert_close(grads(mine), theirs.grad, tol=1e-12)
+
+
+def test_cross_attention_keeps_its_weights_as_floats_and_state_dict_names(rng):
+    cross = CrossAttention(2, 3, "additive", d_attn=4)
+    cross(random_sequence(2, 2, rng), random_sequence(5, 3, rng))
+    assert len(cross.last_attention) == 2 and all(len(row) == 5 for row in cross.last_attention)
+    assert all(type(w) is float for row in cross.last_attention for w in row)
+    assert all(sum(row) == pytest.approx(1.0) for row in cross.last_attention)
+    assert {k: len(v) for k, v in cross.state_dict().items()} == {
+        "query.weight": 4,
+        "key.weight": 4,
+        "key.bias": 4,
+        "energy.weight": 1,
+    }
+    assert list(CrossAttention(2, 3).state_dict()) == ["query.weight"]  # dot: W only
+
+
+def test_the_context_reads_the_memory_position_a_query_points_at():
+    """A dot-scoring W that makes q . m huge for one memory vector: the context is that vector."""
+    cross = CrossAttention(2, 2, "dot")
+    for i, row in enumerate(cross.query.weight):
+        for j in range(2):
+            row[j].data = 50.0 * (i == j)  # W = 50 I
+    memory = [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]
+    contexts = cross([[0.0, 1.0], [1.0, 0.0]], memory)
+    assert_close(data(contexts), [[0.0, 1.0], [1.0, 0.0]], tol=1e-12)
+    assert [max(range(3), key=row.__getitem__) for row in cross.last_attention] == [1, 0]
+
+
+def test_cross_attention_errors_name_the_module():
+    with pytest.raises(
+        ValueError, match=r"CrossAttention: scoring must be one of \('dot', 'additive'\), got 'general'"
+    ):
+        CrossAttention(2, 2, "general")
+    with pytest.raises(ValueError, match="d_attn sets the width of additive scoring"):
+        CrossAttention(2, 2, "dot", d_attn=3)
+    cross = CrossAttention(2, 3)
+    with pytest.raises(
+        ValueError,
+        match=r"CrossAttention\(d_query=2, d_memory=3, scoring='dot'\): vector 0 .* length 2; expected 3",
+    ):
+        cross([[1.0, 2.0]], [[1.0, 2.0]])
+    with pytest.raises(TypeError, match=r"CrossAttention\(d_query=2.*'a'"):
+        cross([["a", 1.0]], [[1.0, 2.0, 3.0]])
+
+
+# ------------------------------------------------- heads given a memory
+def test_attention_head_with_memory_reads_keys_and_values_from_it(rng):
+    torch = pytest.importorskip("torch")
+    head = AttentionHead(4, 3)
+    xs, memory = random_sequence(2, 4, rng), random_sequence(5, 4, rng)
+    outs = head(xs, memory)
+    assert len(head.last_attention) == 2 and len(head.last_attention[0]) == 5
+    x, m = (torch.tensor(data(s), dtype=torch.float64) for s in (xs, memory))
+    Wq, Wk, Wv = (
+        torch.tensor(data(getattr(head, n).weight), dtype=torch.float64) for n in ("query", "key", "value")
+    )
+    ref = torch.softmax((x @ Wq.T) @ (m @ Wk.T).T / math.sqrt(3), dim=-1) @ (m @ Wv.T)
+    assert_close(data(outs), ref, tol=1e-12)
+    with pytest.raises(
+        ValueError, match=r"AttentionHead\(d_model=4, d_head=3, causal=True\): a causal head .* causal=False"
+    ):
+        AttentionHead(4, 3, causal=True)(xs, memory)
+
+
+def test_multi_head_cross_attention_gradcheck(rng):
+    mha = MultiHeadAttention(4, 2, bias=True)
+    xs, memory = random_sequence(2, 4, rng), random_sequence(3, 4, rng)
+    coeffs = random_coeffs(2, 4, rng)
+    finite_difference_check(lambda: project(mha(xs, memory), coeffs), leaves(xs, memory) + mha.parameters())
+
+
+# ------------------------------------------------------ the decoder block
+def randomize(module, rng: random.Random) -> None:
+    """Norm weights start at 1 and biases at 0: move them so every parameter does something."""
+    for p in module.parameters():
+        p.data += rng.uniform(-0.5, 0.5)
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_decoder_block_gradcheck(rng, norm_first):
+    block = TransformerDecoderBlock(4, 2, d_ff=6, norm_first=norm_first)
+    randomize(block, rng)
+    xs, memory = random_sequence(3, 4, rng), random_sequence(2, 4, rng)
+    coeffs = random_coeffs(3, 4, rng)
+    finite_difference_check(
+        lambda: project(block(xs, memory), coeffs), leaves(xs, memory) + block.parameters()
+    )
+
+
+def attention_to_torch(mha: MultiHeadAttention, prefix: str, read) -> dict:
+    """Our heads' query/key/value rows stacked as torch's in_proj (all queries, then keys, then values)."""
+    heads = mha.heads
+    return {
+        f"{prefix}.in_proj_weight": [
+            row for part in ("query", "key", "value") for h in heads for row in read(getattr(h, part).weight)
+        ],
+        f"{prefix}.in_proj_bias": [
+            b for part in ("query", "key", "value") for h in heads for b in read(getattr(h, part).bias)
+        ],
+        f"{prefix}.out_proj.weight": read(mha.proj.weight),
+        f"{prefix}.out_proj.bias": read(mha.proj.bias),
+    }
+
+
+def decoder_block_to_torch_state(block: TransformerDecoderBlock, read=data) -> dict:
+    """Our names -> torch.nn.TransformerDecoderLayer's (self_attn, multihead_attn, linear1/2, norm1/2/3)."""
+    state = attention_to_torch(block.attn, "self_attn", read) | attention_to_torch(
+        block.cross_attn, "multihead_attn", read
+    )
+    state |= {
+        "linear1.weight": read(block.mlp.fc.weight),
+        "linear1.bias": read(block.mlp.fc.bias),
+        "linear2.weight": read(block.mlp.proj.weight),
+        "linear2.bias": read(block.mlp.proj.bias),
+    }
+    if block.norm_first:
+        norms = (block.ln_1, block.ln_2, block.ln_3)
+    else:
+        norms = (block.addnorm_1.norm, block.addnorm_2.norm, block.addnorm_3.norm)
+    for i, norm in enumerate(norms, start=1):
+        state[f"norm{i}.weight"] = read(norm.weight)
+        state[f"norm{i}.bias"] = read(norm.bias)
+    return state
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_decoder_block_matches_torch_decoder_layer(rng, norm_first):
+    torch = pytest.importorskip("torch")
+    d_model, n_head, d_ff, T, S = 6, 2, 8, 4, 5
+    block = TransformerDecoderBlock(d_model, n_head, d_ff=d_ff, norm_first=norm_first)
+    randomize(block, rng)
+    xs, memory = random_sequence(T, d_model, rng), random_sequence(S, d_model, rng)
+    coeffs = random_coeffs(T, d_model, rng)
+    outs = block(xs, memory)
+    project(outs, coeffs).backward()
+
+    ref = torch.nn.TransformerDecoderLayer(
+        d_model, n_head, dim_feedforward=d_ff, dropout=0.0, batch_first=True, norm_first=norm_first
+    ).double()
+    ref.load_state_dict(
+        {k: torch.tensor(v, dtype=torch.float64) for k, v in decoder_block_to_torch_state(block).items()}
+    )
+    x = torch.tensor([data(xs)], dtype=torch.float64, requires_grad=True)
+    m = torch.tensor([data(memory)], dtype=torch.float64, requires_grad=True)
+    mask = torch.nn.Transformer.generate_square_subsequent_mask(T, dtype=torch.float64)
+    ref_out = ref(x, m, tgt_mask=mask, tgt_is_causal=True)
+    (ref_out[0] * torch.tensor(coeffs, dtype=torch.float64)).sum().backward()
+
+    assert_close(data(outs), ref_out[0].detach(), tol=1e-9)
+    assert_close(grads(xs), x.grad[0], tol=1e-9)
+    assert_close(grads(memory), m.grad[0], tol=1e-9)
+    ref_grads = {k: v.grad for k, v in ref.named_parameters()}
+    for name, values in decoder_block_to_torch_state(block, grads).items():
+        assert_close(values, ref_grads[name], tol=1e-9)
+
+
+def test_decoder_block_is_causal_and_reads_the_whole_memory(rng):
+    block = TransformerDecoderBlock(4, 2)
+    xs, memory = random_sequence(3, 4, rng), random_sequence(4, 4, rng)
+    block(xs, memory)[0][0].backward()
+    assert all(v.grad == 0.0 for x in xs[1:] for v in x)  # position 0 cannot see the future
+    assert all(any(v.grad != 0.0 for v in m) for m in memory)  # but sees every source position
+
+
+def test_decoder_block_state_dict_names_and_errors(rng):
+    names = [k for k in TransformerDecoderBlock(4, 2).state_dict() if ".heads." not in k]
+    assert names == [
+        "ln_1.weight", "ln_1.bias", "attn.proj.weight", "attn.proj.bias",
+        "ln_2.weight", "ln_2.bias", "cross_attn.proj.weight", "cross_attn.proj.bias",
+        "ln_3.weight", "ln_3.bias", "mlp.fc.weight", "mlp.fc.bias", "mlp.proj.weight", "mlp.proj.bias",
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="TransformerDecoderBlock: d_model=6 must be divisible by n_head=4"):
+        TransformerDecoderBlock(6, 4)
+    with pytest.raises(
+        ValueError, match=r"TransformerDecoderBlock\(d_model=4.*vector 0 of the sequence has length 3"
+    ):
+        TransformerDecoderBlock(4, 2)([[0.0] * 4], [[0.0] * 3])
