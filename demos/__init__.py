@@ -21,4 +21,5 @@ DEMOS: dict[str, tuple[str, str]] = {
     ),
     "digits": ("demos.digits", "a small CNN reads handwritten 8x8 digits; its kernels and feature maps"),
     "parse": ("demos.parse", "a neural dependency parser: stack, buffer, moves; UAS/LAS and the tree drawn"),
+    "bert": ("demos.bert", 'a small BERT: masked words, fill-mask, "bank" by a river vs "bank" with money'),
 }

@@ -200,6 +200,19 @@ def train_loop(
     optimizer.lr = lr
 
 
+def running_mean(values: Sequence[float], window: int) -> list[float]:
+    """The mean of the last `window` values at each point (fewer at the
+    start): a noisy per-step loss, smoothed for its plot.
+
+        >>> running_mean([4.0, 2.0, 0.0, 2.0], 2)
+        [4.0, 3.0, 1.0, 1.0]
+    """
+    return [
+        sum(values[max(0, i - window + 1) : i + 1]) / (i + 1 - max(0, i - window + 1))
+        for i in range(len(values))
+    ]
+
+
 # ------------------------------------------------------------------ output
 def pyplot():
     """matplotlib's pyplot on the file-only Agg backend (no screen needed)."""

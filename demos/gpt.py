@@ -37,6 +37,7 @@ from .common import (
     progress,
     pyplot,
     report_outputs,
+    running_mean,
     save_figure,
     setup,
     train_loop,
@@ -185,10 +186,7 @@ def plot_loss(history, val_history, unigram: float, bigram: float, out):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     window = 100
-    smooth = [
-        sum(history[max(0, i - window + 1) : i + 1]) / (i + 1 - max(0, i - window + 1))
-        for i in range(len(history))
-    ]
+    smooth = running_mean(history, window)
     ax.plot(history, color="tab:blue", alpha=0.15, linewidth=0.5)
     ax.plot(smooth, color="tab:blue", label=f"training (mean of last {window} names)")
     ax.plot(*zip(*val_history), "o-", color="tab:green", label="held-out names")

@@ -51,6 +51,8 @@ BAD_OPTIONS = [
     ("digits", ["--epochs", "0"], "--epochs: expected a whole number >= 1, got 0"),
     ("digits", ["--batch-size", "-2"], "--batch-size"),
     ("digits", ["--lr", "0"], "--lr: expected a finite number > 0"),
+    ("bert", ["--batch", "0"], "--batch: expected a whole number >= 1, got 0"),
+    ("bert", ["--d-model", "10", "--heads", "4"], "--d-model 10 must be divisible by --heads 4"),
 ]
 
 

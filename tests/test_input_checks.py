@@ -41,8 +41,17 @@ from tinygrad_edu import (
     stepping,
     treebank,
 )
+from tinygrad_edu import sense_corpus as corpus_module
 from tinygrad_edu.datasets import CharTokenizer
-from tinygrad_edu.models import parser, translate, word2vec
+from tinygrad_edu.models import bert, parser, translate, word2vec
+from tinygrad_edu.models.bert import (
+    BERT,
+    BERTClassifier,
+    WordTokenizer,
+    fill_mask,
+    mask_tokens,
+    masked_lm_loss,
+)
 from tinygrad_edu.models.parser import (
     Configuration,
     Move,
@@ -114,6 +123,7 @@ from tinygrad_edu.nn import (
     shape_of,
     sinusoidal_table,
 )
+from tinygrad_edu.sense_corpus import sense_corpus
 from tinygrad_edu.treebank import (
     Sentence,
     format_conllu,
@@ -135,6 +145,20 @@ def gpt() -> GPT:
 @functools.cache
 def w2v() -> Word2Vec:
     return Word2Vec(["a", "b", "c"], dim=2, rng=random.Random(0))
+
+
+BERT_NAME = "BERT(vocab_size=8, max_len=4, n_layer=1, d_model=4, n_head=2)"
+
+
+@functools.cache
+def word_tok() -> WordTokenizer:
+    return WordTokenizer(["a", "b", "c"])
+
+
+@functools.cache
+def bert_model() -> BERT:
+    random.seed(0)
+    return BERT(8, max_len=4, n_layer=1, d_model=4, n_head=2)
 
 
 def dogs_bark() -> Sentence:
@@ -924,6 +948,111 @@ CASES = [
     ("pca_2d", lambda: pca_2d([[1.0], [[2.0]]]), TypeError, ["pca_2d", "[2.0]", "list"]),
     ("pca_2d", lambda: pca_2d([[1.0, 2.0], [1.0]]), ValueError, ["pca_2d", "same length"]),
     ("pca_2d", lambda: pca_2d([[1.0], [2.0]], iterations=0), ValueError, ["pca_2d", "iterations", "0"]),
+    # ------------------------------------------------------------------ BERT
+    ("BERT", lambda: BERT(0, 4, 1, 4, 2), ValueError, ["BERT", "vocab_size", "0"]),
+    ("BERT", lambda: BERT(8, 4, 1, 6, 4), ValueError, ["BERT", "d_model=6", "n_head=4"]),
+    ("BERT", lambda: BERT(8, 4, 1, 4, 2, n_segments=-1), ValueError, ["BERT", "n_segments", "-1"]),
+    ("BERT", lambda: bert_model()("abc"), TypeError, [BERT_NAME, "list of token ids", "str"]),
+    ("BERT", lambda: bert_model()([1, 99]), ValueError, [BERT_NAME, "token id 99", "0 <= id < 8"]),
+    ("BERT", lambda: bert_model()([1, 5, 6, 7, 2]), ValueError, [BERT_NAME, "5 token ids", "max_len=4"]),
+    ("BERT", lambda: bert_model()([1, 2], segments=[0, 1]), ValueError, [BERT_NAME, "n_segments=0"]),
+    ("BERT.encode", lambda: bert_model().encode([1.0]), TypeError, [BERT_NAME, "ints", "1.0"]),
+    (
+        "BERT.mlm_loss",
+        lambda: bert_model().mlm_loss([1, 5, 2], "abc"),
+        TypeError,
+        [BERT_NAME + ".mlm_loss", "labels", "str"],
+    ),
+    (
+        "BERT.mlm_loss",
+        lambda: bert_model().mlm_loss([1, 5, 2], [-100, 5.0, -100]),
+        ValueError,
+        [BERT_NAME + ".mlm_loss", "label 1 is 5.0", "IGNORE"],
+    ),
+    ("WordTokenizer", lambda: WordTokenizer("abc"), TypeError, ["WordTokenizer", "list of str", "str"]),
+    (
+        "WordTokenizer",
+        lambda: WordTokenizer(["a b"]),
+        ValueError,
+        ["WordTokenizer", "without spaces", "'a b'"],
+    ),
+    ("WordTokenizer", lambda: WordTokenizer(["[MASK]"]), ValueError, ["WordTokenizer", "special", "[MASK]"]),
+    (
+        "WordTokenizer.from_sentences",
+        lambda: WordTokenizer.from_sentences(["the cat"]),
+        TypeError,
+        ["WordTokenizer.from_sentences", "sentence 0", "'the cat'", "split"],
+    ),
+    ("WordTokenizer.encode", lambda: word_tok().encode(5), TypeError, ["WordTokenizer.encode", "str", "5"]),
+    (
+        "WordTokenizer.decode",
+        lambda: word_tok().decode([99]),
+        ValueError,
+        ["WordTokenizer.decode", "99", "0..7"],
+    ),
+    (
+        "mask_tokens",
+        lambda: mask_tokens("abc", word_tok(), random.Random(0)),
+        TypeError,
+        ["mask_tokens", "str"],
+    ),
+    ("mask_tokens", lambda: mask_tokens([1, 5, 2], word_tok(), 0), TypeError, ["mask_tokens", "rng", "int"]),
+    (
+        "mask_tokens",
+        lambda: mask_tokens([1, 5, 2], word_tok(), random.Random(0), prob=0),
+        ValueError,
+        ["mask_tokens", "prob", "0"],
+    ),
+    (
+        "mask_tokens",
+        lambda: mask_tokens([1, 50], word_tok(), random.Random(0)),
+        ValueError,
+        ["mask_tokens", "id 50 at position 1", "0..7"],
+    ),
+    (
+        "mask_tokens",
+        lambda: mask_tokens([1, 2], word_tok(), random.Random(0)),
+        ValueError,
+        ["mask_tokens", "no word"],
+    ),
+    (
+        "masked_lm_loss",
+        lambda: masked_lm_loss([[1.0]], [0, 1]),
+        ValueError,
+        ["masked_lm_loss", "2 labels", "1 rows"],
+    ),
+    ("masked_lm_loss", lambda: masked_lm_loss([[1.0]], "a"), TypeError, ["masked_lm_loss", "labels", "str"]),
+    ("fill_mask", lambda: fill_mask("m", word_tok(), "[MASK]"), TypeError, ["fill_mask", "BERT", "str"]),
+    ("fill_mask", lambda: fill_mask(bert_model(), word_tok(), 3), TypeError, ["fill_mask", "[MASK]", "int"]),
+    ("fill_mask", lambda: fill_mask(bert_model(), word_tok(), "a b"), ValueError, ["fill_mask", "got 0"]),
+    (
+        "fill_mask",
+        lambda: fill_mask(bert_model(), word_tok(), "zebra [MASK]"),
+        ValueError,
+        ["fill_mask: WordTokenizer.encode", "'zebra'", "vocabulary"],
+    ),
+    ("BERTClassifier", lambda: BERTClassifier("m", 3), TypeError, ["BERTClassifier", "BERT", "str"]),
+    (
+        "BERTClassifier",
+        lambda: BERTClassifier(bert_model(), 0),
+        ValueError,
+        ["BERTClassifier", "n_classes", "0"],
+    ),
+    (
+        "BERTClassifier",
+        lambda: BERTClassifier(bert_model(), 3, pool="cls"),
+        ValueError,
+        ["BERTClassifier", "'cls'", "'first'"],
+    ),
+    (
+        "BERTClassifier.loss",
+        lambda: BERTClassifier(bert_model(), 3).loss([1, 5, 2], 3),
+        ValueError,
+        ["BERTClassifier(n_classes=3, pool='first').loss", "0..2", "3"],
+    ),
+    ("sense_corpus", lambda: sense_corpus(seed="a"), TypeError, ["sense_corpus", "seed", "'a'"]),
+    ("sense_corpus", lambda: sense_corpus(size=5), ValueError, ["sense_corpus", "size", "5"]),
+    ("sense_corpus", lambda: sense_corpus(held_out=1.0), ValueError, ["sense_corpus", "held_out", "1.0"]),
     # -------------------------------------------------------------- datasets
     ("split_digits", lambda: datasets.split_digits("digits"), TypeError, ["split_digits", "str"]),
     (
@@ -1472,6 +1601,12 @@ CHECKED_ELSEWHERE = {
     "RenderTimeout": "an exception class",
     "DEFAULT_TIMEOUT": "a constant",
     "DEFAULT_MAX_NODES": "a constant",
+    "IGNORE": "a constant (the label of a position with nothing to guess)",
+    "SPECIAL_TOKENS": "a constant",
+    "SENSES": "a constant (the ambiguous words and their senses)",
+    "TOPICS": "a constant",
+    "LabelledSentence": "a record sense_corpus returns: not called with user input",
+    "SenseCorpus": "a record sense_corpus returns: not called with user input",
     "LABELS": "a constant: the treebank's label set",
     "FEATURES": "a constant: the names of the parser's 24 features",
     "load_handwritten": "takes no arguments",
@@ -1503,6 +1638,8 @@ def public_names() -> set[str]:
     for module in (
         nn,
         word2vec,
+        bert,
+        corpus_module,
         translate,
         parser,
         datasets,

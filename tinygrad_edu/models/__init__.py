@@ -5,6 +5,7 @@ end.
     word2vec.py   skip-gram with negative sampling, nearest words, analogies, PCA
     parser.py     a transition-based dependency parser (Chen & Manning 2014): arc-standard
                   moves, the oracle, the feed-forward network, greedy parsing, UAS/LAS
+    bert.py       a bidirectional encoder: word tokenizer, 15% masking, masked-LM loss, fill_mask, classifier
 
 Import a system by its module, ``from tinygrad_edu.models.word2vec import
 Word2Vec``: this package exports nothing itself, so adding a system touches

@@ -1,0 +1,351 @@
+"""BERT: the encoder against PyTorch float64 (outputs, MLM loss, every grad),
+the masking recipe's proportions, the loss only at the chosen positions,
+tied weights, fill-mask, the classifier, and the sense corpus."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+
+import pytest
+from block_checks import assert_close, data, finite_difference_check, grads
+from test_nn_transformer import block_to_torch_state, load_into_torch, randomize
+
+from tinygrad_edu.functional import cross_entropy, softmax
+from tinygrad_edu.models.bert import (
+    BERT,
+    IGNORE,
+    SPECIAL_TOKENS,
+    BERTClassifier,
+    WordTokenizer,
+    fill_mask,
+    mask_tokens,
+    masked_lm_loss,
+)
+from tinygrad_edu.nn import Collapse, Linear
+from tinygrad_edu.optim import SGD
+from tinygrad_edu.sense_corpus import SENSES, SLOT, SLOTS, TEMPLATES, TOPICS, sense_corpus
+
+IDS = [1, 5, 3, 7, 3, 2]  # [CLS] w [MASK] w [MASK] [SEP]
+LABELS = [IGNORE, IGNORE, 8, IGNORE, 6, IGNORE]
+
+
+def small_bert(**options) -> BERT:
+    random.seed(11)
+    return BERT(vocab_size=9, max_len=6, n_layer=2, d_model=4, n_head=2, d_ff=6, **options)
+
+
+def tokenizer(n_words: int = 4) -> WordTokenizer:
+    return WordTokenizer([f"w{i}" for i in range(n_words)])
+
+
+# ------------------------------------------------------------ vs PyTorch
+def torch_bert(torch, model: BERT):
+    """The same encoder from PyTorch's own layers, weights copied from `model`."""
+    d, V, L = model.d_model, model.vocab_size, len(model.blocks)
+    norm_first = model.blocks[0].norm_first
+
+    class TorchBERT(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = torch.nn.Embedding(V, d)
+            self.wpe = torch.nn.Embedding(model.max_len, d)
+            if model.n_segments:
+                self.wse = torch.nn.Embedding(model.n_segments, d)
+            self.blocks = torch.nn.ModuleList(
+                torch.nn.TransformerEncoderLayer(
+                    d, model.n_head, 6, dropout=0.0, batch_first=True, norm_first=norm_first
+                )
+                for _ in range(L)
+            )
+            self.ln_f = torch.nn.LayerNorm(d)
+            self.mlm_head = torch.nn.Linear(d, V)
+            if model.tie_weights:
+                self.mlm_head.weight = self.wte.weight
+
+        def forward(self, ids, segments=None):
+            x = self.wte(ids) + self.wpe(torch.arange(ids.shape[1]))
+            if segments is not None:
+                x = x + self.wse(segments)
+            for block in self.blocks:
+                x = block(x)  # no mask: every position sees every position
+            return self.mlm_head(self.ln_f(x))
+
+    ref = TorchBERT().double()
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("blocks")}
+    for i, block in enumerate(model.blocks):
+        state.update({f"blocks.{i}.{k}": v for k, v in block_to_torch_state(block).items()})
+    load_into_torch(torch, ref, state)
+    return ref
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"norm_first": False}, {"tie_weights": True}, {"n_segments": 2}],
+    ids=["pre-norm", "post-norm", "tied", "segments"],
+)
+def test_encoder_matches_torch_encoder_layers(options):
+    torch = pytest.importorskip("torch")
+    model = small_bert(**options)
+    randomize(model, random.Random(3))
+    segments = [0, 0, 0, 1, 1, 1] if model.n_segments else None
+    loss = model.mlm_loss(IDS, LABELS, segments)
+    loss.backward()
+
+    ref = torch_bert(torch, model)
+    ref_segments = torch.tensor([segments]) if segments else None
+    logits = ref(torch.tensor([IDS]), ref_segments)
+    ref_loss = torch.nn.functional.cross_entropy(logits[0], torch.tensor(LABELS), ignore_index=-100)
+    ref_loss.backward()
+
+    assert_close(data(model(IDS, segments)), logits[0].detach())
+    assert loss.data == pytest.approx(ref_loss.item(), abs=1e-9)
+    ref_grads = {k: v.grad for k, v in ref.named_parameters()}  # a tied weight once, as ours
+    ours = dict(model.named_parameters())
+    assert {k for k in ours if not k.startswith("blocks")} == {
+        k for k in ref_grads if not k.startswith("blocks")
+    }
+    for name, tensor in ours.items():
+        if not name.startswith("blocks"):
+            assert_close(grads(tensor), ref_grads[name])
+    for i, block in enumerate(model.blocks):
+        for name, values in block_to_torch_state(block, grads).items():
+            assert_close(values, ref_grads[f"blocks.{i}.{name}"])
+    # PyTorch's names and shapes: torch's state_dict has the same keys, a tied weight under both names.
+    assert {k: len(v) for k, v in model.state_dict().items() if not k.startswith("blocks")} == {
+        k: v.shape[0] for k, v in ref.state_dict().items() if not k.startswith("blocks")
+    }
+
+
+def test_mlm_loss_gradcheck():
+    model = small_bert(tie_weights=True)
+    randomize(model, random.Random(5))
+    finite_difference_check(lambda: model.mlm_loss(IDS, LABELS), model.parameters()[::9])
+
+
+# ----------------------------------------------------- loss only where chosen
+def test_unchosen_positions_get_no_gradient_from_the_loss():
+    model = small_bert()
+    logits = model(IDS)
+    loss = masked_lm_loss(logits, LABELS)
+    loss.backward()
+    for t, row in enumerate(logits):
+        if LABELS[t] == IGNORE:
+            assert all(v.grad == 0.0 for v in row), t
+        else:
+            assert any(v.grad != 0.0 for v in row), t
+    expected = (cross_entropy(logits[2], 8).data + cross_entropy(logits[4], 6).data) / 2
+    assert loss.data == pytest.approx(expected, abs=1e-12)
+    # The model's own loss runs the head only at the chosen rows: same number, same gradients.
+    head_grads = grads(model.mlm_head.weight)
+    model.zero_grad()
+    fast = model.mlm_loss(IDS, LABELS)
+    fast.backward()
+    assert fast.data == pytest.approx(loss.data, abs=1e-12)
+    assert_close(grads(model.mlm_head.weight), head_grads, tol=1e-12)
+
+
+def test_mlm_loss_refuses_labels_that_do_not_fit():
+    model = small_bert()
+    with pytest.raises(ValueError, match="every label is IGNORE"):
+        model.mlm_loss(IDS, [IGNORE] * 6)
+    with pytest.raises(ValueError, match="got 6 ids but 5 labels"):
+        model.mlm_loss(IDS, LABELS[:5])
+    with pytest.raises(ValueError, match=r"label 2 is -1; expected a token id or IGNORE \(-100\)"):
+        model.mlm_loss(IDS, [IGNORE, IGNORE, -1, IGNORE, IGNORE, IGNORE])
+    with pytest.raises(ValueError, match="cross_entropy: target must be a class index in 0..8, got 9"):
+        model.mlm_loss(IDS, [IGNORE, IGNORE, 9, IGNORE, IGNORE, IGNORE])
+
+
+# --------------------------------------------------------------- masking
+def test_masking_proportions_over_many_draws():
+    tok = tokenizer(50)
+    ids = [tok.cls, *range(5, 55), *range(5, 55), tok.sep]  # 100 words
+    rng = random.Random(0)
+    kinds = Counter()
+    per_position = Counter()
+    for _ in range(2000):
+        inputs, labels = mask_tokens(ids, tok, rng)
+        chosen = [t for t, y in enumerate(labels) if y != IGNORE]
+        assert len(chosen) == 15  # 15% of 100 word positions, exactly
+        assert labels[0] == labels[-1] == IGNORE and inputs[0] == tok.cls and inputs[-1] == tok.sep
+        for t in range(len(ids)):
+            if t in chosen:
+                per_position[t] += 1
+                assert labels[t] == ids[t]
+                if inputs[t] == tok.mask:
+                    kinds["mask"] += 1
+                elif inputs[t] == ids[t]:
+                    kinds["same"] += 1
+                else:
+                    kinds["random"] += 1
+                    assert inputs[t] in tok.word_ids  # a word, never a special token
+            else:
+                assert inputs[t] == ids[t]
+    n = sum(kinds.values())
+    assert n == 30000
+    # 80% [MASK]; 10% a random word (1 in 50 of which is the word itself); 10% unchanged.
+    assert kinds["mask"] / n == pytest.approx(0.8, abs=0.012)
+    assert kinds["random"] / n == pytest.approx(0.1 * 49 / 50, abs=0.008)
+    assert kinds["same"] / n == pytest.approx(0.1 + 0.1 / 50, abs=0.008)
+    # Every word position is chosen about as often (15% of 2000 draws = 300).
+    assert min(per_position.values()) > 220 and max(per_position.values()) < 380
+    assert set(per_position) == set(range(1, 101))
+
+
+def test_masking_is_seeded_and_chooses_at_least_one_word():
+    tok = tokenizer()
+    ids = tok.encode("w0 w1 w2")
+    assert mask_tokens(ids, tok, random.Random(4)) == mask_tokens(ids, tok, random.Random(4))
+    for seed in range(50):
+        inputs, labels = mask_tokens(ids, tok, random.Random(seed))
+        assert sum(y != IGNORE for y in labels) == 1  # round(0.15 * 3) = 0, but at least one
+        assert labels[0] == labels[-1] == IGNORE
+    ids_unk = tok.encode("w0 nope")  # [UNK] is a word position: BERT masks it too
+    assert ids_unk == [1, 5, tok.unk, 2]
+    with pytest.raises(ValueError, match="no word to mask"):
+        mask_tokens([1, 2], tok, random.Random(0))
+
+
+# ---------------------------------------------------------- tied weights
+def test_a_tied_weight_appears_once_in_parameters_and_is_stepped_once():
+    untied, tied = small_bert(), small_bert(tie_weights=True)
+    assert tied.mlm_head.weight is tied.wte.weight
+    params = tied.parameters()
+    assert len({id(p) for p in params}) == len(params)
+    assert tied.num_parameters() == untied.num_parameters() - 9 * 4
+    names = [name for name, _ in tied.named_parameters()]
+    assert (
+        "wte.weight" in names and "mlm_head.weight" not in names
+    )  # once, under its first name (torch's rule)
+    state = tied.state_dict()
+    assert state["mlm_head.weight"] == state["wte.weight"]  # both keys, as torch's state_dict
+    tied.mlm_loss(IDS, LABELS).backward()
+    shared = tied.wte.weight[5][0]  # read in (id 5 at position 1) and scored out
+    before, grad = shared.data, shared.grad
+    assert grad != 0.0
+    SGD(params, lr=0.1).step()
+    assert shared.data == pytest.approx(before - 0.1 * grad, abs=1e-15)  # one step, not two
+    tied.load_state_dict(state)
+    assert shared.data == before
+
+
+# -------------------------------------------------------------- fill-mask
+def test_fill_mask_shapes_probabilities_and_no_graph():
+    tok = tokenizer()
+    random.seed(2)
+    model = BERT(tok.vocab_size, max_len=6, n_layer=1, d_model=4, n_head=2)
+    guesses = fill_mask(model, tok, "w0 [MASK] w2", k=3)
+    assert len(guesses) == 3 and all(isinstance(w, str) and type(p) is float for w, p in guesses)
+    assert all(w not in SPECIAL_TOKENS for w, _ in guesses)
+    probs = [p for _, p in guesses]
+    assert probs == sorted(probs, reverse=True) and 0.0 < sum(probs) <= 1.0
+    with_specials = softmax(model(tok.encode("w0 [MASK] w2"))[2])
+    by_word = {tok.itos[i]: p.data for i, p in enumerate(with_specials)}
+    for w, p in guesses:
+        assert p == pytest.approx(by_word[w], abs=1e-12)
+    assert len(fill_mask(model, tok, "[MASK] w1", k=99)) == 4  # at most every word
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_fill_mask_errors():
+    tok = tokenizer()
+    random.seed(2)
+    model = BERT(tok.vocab_size, max_len=6, n_layer=1, d_model=4, n_head=2)
+    with pytest.raises(ValueError, match=r"exactly one \[MASK\], got 0"):
+        fill_mask(model, tok, "w0 w1")
+    with pytest.raises(ValueError, match=r"exactly one \[MASK\], got 2"):
+        fill_mask(model, tok, "[MASK] w1 [MASK]")
+    with pytest.raises(ValueError, match="'zebra' is not in the vocabulary of 9 tokens"):
+        fill_mask(model, tok, "zebra [MASK]")
+    with pytest.raises(ValueError, match="k must be"):
+        fill_mask(model, tok, "w0 [MASK]", k=0)
+    with pytest.raises(ValueError, match="max_len=6"):
+        fill_mask(model, tok, "w0 w1 w2 w3 w0 [MASK]")
+
+
+# --------------------------------------------------------------- tokenizer
+def test_tokenizer_special_tokens_round_trip_and_unknown_words():
+    tok = WordTokenizer.from_sentences([["b", "a"], ["a", "c"]])
+    assert tok.itos[:5] == list(SPECIAL_TOKENS) and tok.itos[5:] == ["a", "b", "c"]  # most frequent first
+    assert (tok.pad, tok.cls, tok.sep, tok.mask, tok.unk) == (0, 1, 2, 3, 4)
+    ids = tok.encode("a [MASK] c")
+    assert ids == [1, 5, 3, 7, 2] and tok.decode(ids) == "[CLS] a [MASK] c [SEP]"
+    assert tok.encode(["a", "zebra"]) == [1, 5, 4, 2]
+    with pytest.raises(ValueError, match="'zebra' is not in the vocabulary"):
+        tok.encode("a zebra", strict=True)
+
+
+# ------------------------------------------------------------- classifier
+@pytest.mark.parametrize("pool", ["first", "mean"])
+def test_classifier_is_collapse_then_linear_and_fine_tunes_the_encoder(pool):
+    model = small_bert()
+    clf = BERTClassifier(model, 3, pool=pool)
+    logits = clf(IDS)
+    expected = clf.classifier(Collapse(pool)(model.encode(IDS)))
+    assert_close(data(logits), data(expected), tol=1e-12)
+    clf.loss(IDS, 2).backward()
+    assert any(p.grad != 0.0 for p in model.blocks[0].parameters())  # the encoder is fine-tuned
+    assert all(p.grad == 0.0 for p in model.mlm_head.parameters())  # the MLM head takes no part
+    assert clf.predict(IDS) == max(range(3), key=lambda c: logits[c].data)
+    assert isinstance(clf.classifier, Linear) and len(clf.parameters()) == model.num_parameters() + 3 * 4 + 3
+    finite_difference_check(lambda: clf.loss(IDS, 1), clf.classifier.parameters() + model.ln_f.parameters())
+
+
+# ------------------------------------------------------------ the corpus
+def test_sense_corpus_tables_agree():
+    for topic, labels, template in TEMPLATES:
+        assert topic in TOPICS, template
+        assert all(slot in SLOTS for slot in SLOT.findall(template)), template
+        if labels:
+            word, sense = labels.split("/")
+            assert SENSES[word][sense] == topic and word in template.split(), template
+    # An ambiguous word is never a slot filler: it appears only where its sense is known.
+    assert not set(SENSES) & {w for words in SLOTS.values() for filler in words for w in filler.split()}
+
+
+def test_sense_corpus_is_seeded_with_a_clean_held_out_set():
+    corpus = sense_corpus()
+    assert corpus == sense_corpus(seed=0) and corpus != sense_corpus(seed=1)
+    train, held = corpus
+    assert 2000 <= len(train) + len(held) <= 3000 and len(held) == pytest.approx(
+        0.1 * (len(train) + len(held)), abs=1
+    )
+    assert not {s.words for s in train} & {s.words for s in held}
+    for s in train + held:
+        assert s.topic in TOPICS and 3 <= len(s.words) <= 11
+        assert all(re.fullmatch(r"[a-z]+", w) for w in s.words)
+        if s.word is None:
+            assert not set(SENSES) & set(s.words)
+        else:
+            assert s.word in s.words and SENSES[s.word][s.sense] == s.topic
+    held_senses = Counter((s.word, s.sense) for s in held if s.word)
+    assert len(held_senses) == 8 and min(held_senses.values()) >= 10  # every sense is tested
+
+
+# ------------------------------------------------------------------ demo
+def test_demo_quick_writes_the_figures_the_issue_asks_for(tmp_path, capsys):
+    import json
+
+    from demos import bert as demo
+
+    assert demo.main(["--quick", "--out", str(tmp_path)]) == 0
+    stdout = capsys.readouterr().out
+    assert "--quick" in stdout and "unigram baseline" in stdout and "fill-mask" in stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    for key in (
+        "mlm_accuracy",
+        "unigram_accuracy",
+        "finetune_accuracy_pretrained",
+        "finetune_accuracy_scratch",
+    ):
+        assert 0.0 <= results[key] <= 1.0, key
+    assert results["demo"] == "bert" and results["quick"] is True and results["seconds"] > 0
+    assert set(results["senses"]) == set(SENSES)
+    for figures in results["senses"].values():
+        assert {"within_sense", "across_sense", "untrained_within_sense", "untrained_across_sense"} <= set(
+            figures
+        )
+    for name in ("senses.png", "attention.png", "loss.svg"):
+        assert (tmp_path / name).stat().st_size > 1000
