@@ -182,3 +182,26 @@ def test_the_option_types_accept():
     assert common.positive_float("0.5") == 0.5
     assert common.positive_ints("2,5,10") == [2, 5, 10]
     assert common.comma_list(["a", "b"])("b, a") == ["b", "a"]
+
+
+def test_train_loop_pauses_the_cyclic_collector_during_a_step_only():
+    import gc
+
+    w = Value(1.0)
+    opt = SGD([w], lr=0.1)
+    during = []
+
+    def loss(step):
+        during.append(gc.isenabled())
+        return w * w
+
+    assert gc.isenabled()
+    after_each = [gc.isenabled() for _ in common.train_loop(opt, loss, 3)]
+    assert during == [False, False, False]  # a graph of Values has no cycles to collect
+    assert after_each == [True, True, True]  # the caller's code between steps runs as usual
+    gc.disable()
+    try:
+        list(common.train_loop(opt, loss, 1))
+        assert not gc.isenabled(), "a collector the caller switched off stays off"
+    finally:
+        gc.enable()
