@@ -349,3 +349,14 @@ def test_demo_quick_writes_the_figures_the_issue_asks_for(tmp_path, capsys):
         )
     for name in ("senses.png", "attention.png", "loss.svg"):
         assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_sense_test_centres_each_words_vectors_so_a_shared_part_does_not_count():
+    from demos.bert import centred
+
+    vectors = [("a", [1.0, 0.0]), ("a", [0.8, 0.2]), ("b", [-1.0, 0.1])]
+    shifted = [(s, [x + 5.0, y - 3.0]) for s, (x, y) in vectors]  # one part every vector shares
+    for (_, u), (_, v) in zip(centred(shifted), centred(vectors)):
+        assert u == pytest.approx(v)
+    assert [sum(col) for col in zip(*(v for _, v in centred(vectors)))] == pytest.approx([0.0, 0.0])
+    assert [s for s, _ in centred(vectors)] == ["a", "a", "b"] and centred([]) == []
