@@ -311,3 +311,34 @@ def test_backward_steps_ends_with_the_grads_of_backward(case, twice):
     # To the bit: the same walk, the same multiply-accumulate in the same order.
     assert [v.grad for v in a_order] == [v.grad for v in b_order]
     assert [x.grad for x in a_inputs] == [x.grad for x in b_inputs]
+
+
+def test_backward_steps_matches_backward_where_use_order_differs_from_creation_order():
+    """The random programs above use shared nodes in the order they were made,
+    so a backward() that walked in creation order (instead of the stepper's
+    depth-first order) would pass them. Here a, b, c are made in that order
+    and used in the reverse one, with numbers for which the order of adding
+    x's three contributions changes the last bit: stepping and backward()
+    must add them in the same order to agree to the bit."""
+    k = (1.6394127483935201, 1.814115305835207, 0.6892803817067319)
+    m = (1.4866803216942444, 1.8077927471391877, 1.3995694706393385)
+
+    def graph():
+        x = Value(0.1)
+        a, b, c = x * k[0], x * k[1], x * k[2]  # made a, b, c
+        return x, Value.sum([c * m[2], b * m[1], a * m[0]])  # used c, b, a
+
+    terms = [ki * mi for ki, mi in zip(k, m)]
+    forwards, backwards = 0.0, 0.0
+    for t in terms:
+        forwards += t
+    for t in reversed(terms):
+        backwards += t
+    assert forwards != backwards, "the numbers must make the order of addition matter"
+
+    x1, out1 = graph()
+    out1.backward()
+    x2, out2 = graph()
+    list(out2.backward_steps())
+    assert x1.grad == x2.grad
+    assert x1.grad in (forwards, backwards)
