@@ -44,7 +44,7 @@ from pathlib import Path
 from tinygrad_edu import Value, no_grad
 from tinygrad_edu.functional import cross_entropy
 from tinygrad_edu.nn import AttentionHead, Embedding, Linear, LSTMCell, Module, RNNCell, run_sequence
-from tinygrad_edu.optim import Adam, clip_grad_norm_
+from tinygrad_edu.optim import Adam
 
 from .common import (
     comma_list,
@@ -56,6 +56,7 @@ from .common import (
     report_outputs,
     save_figure,
     setup,
+    train_loop,
     write_results,
 )
 
@@ -147,22 +148,21 @@ def train(
 ) -> int:
     """Train on distances 1..max_distance; stop early once `solved_after`
     training sequences in a row were answered right. Returns the steps taken."""
-    params = model.parameters()
-    optimizer = Adam(params, lr=lr)
-    streak = taken = 0
-    while taken < steps:
-        taken += 1
+    streak = 0
+
+    def batch_loss(step: int) -> Value:
+        nonlocal streak
         examples = [make_example(rng.randint(1, max_distance), rng) for _ in range(batch)]
         outputs = [model(ids) for ids, _ in examples]
-        loss = Value.sum([cross_entropy(out, answer) for out, (_, answer) in zip(outputs, examples)]) * (
-            1 / batch
-        )
         right = sum(predict(out) == answer for out, (_, answer) in zip(outputs, examples))
         streak = streak + right if right == batch else 0
-        optimizer.zero_grad()
-        loss.backward()
-        clip_grad_norm_(params, clip)
-        optimizer.step()
+        losses = [cross_entropy(out, answer) for out, (_, answer) in zip(outputs, examples)]
+        return Value.sum(losses) * (1 / batch)
+
+    taken = 0
+    optimizer = Adam(model.parameters(), lr=lr)
+    for step, _loss in train_loop(optimizer, batch_loss, steps, decay_to=1.0, clip=clip):
+        taken = step + 1
         if streak >= solved_after:
             break
     return taken
