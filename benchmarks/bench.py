@@ -56,6 +56,18 @@ sys.path[:0] = [str(ROOT), str(HERE)]  # tinygrad_edu and demos from this checko
 
 TE, MG, PLAIN = "tinygrad_edu", "micrograd", "plain floats"
 MICRO = "microgpt-style"  # W6's peer: benchmarks/w6_microgpt.py's MicroValue
+TAPED = "tinygrad_edu in tape()"  # each step inside `with tape():`, as the demos' train_loop runs it
+
+
+def on_tape(step):
+    """`step` run inside `with tinygrad_edu.tape():`, one tape per step."""
+    from tinygrad_edu import tape
+
+    def taped_step() -> float:
+        with tape():
+            return step()
+
+    return taped_step
 ALPHA = 1e-4  # the L2 weight of micrograd's demo
 LR = 0.05  # a constant step: every engine must follow the same trajectory
 
@@ -148,10 +160,12 @@ def make_step_plain(layers, points, labels):
 def run_w1(engine: str, quick: bool) -> dict:
     points, labels = moons_data()
     layers = initial_layers()
-    make = {TE: make_step_tinygrad_edu, MG: make_step_micrograd, PLAIN: make_step_plain}[engine]
-    step = make(layers, points, labels)
+    make = {TE: make_step_tinygrad_edu, TAPED: make_step_tinygrad_edu, MG: make_step_micrograd}
+    step = make.get(engine, make_step_plain)(layers, points, labels)
+    if engine == TAPED:
+        step = on_tape(step)
     warmup = 1
-    steps = {TE: 20, MG: 8, PLAIN: 20}[engine] if not quick else 3
+    steps = (8 if engine == MG else 20) if not quick else 3
     times, losses = [], []
     for _ in range(warmup + steps):
         start = time.perf_counter()
@@ -291,6 +305,8 @@ def run_w4(engine: str, quick: bool) -> dict:
         import w4_gpt
 
         step, positions, nodes = w4_gpt.make_gpt_step(seed=0)
+        if engine == TAPED:
+            step = on_tape(step)
     except ImportError as error:  # the GPT demo or one of its parts is not there yet
         return {"skipped": f"benchmarks/w4_gpt.py could not be set up: {error}"}
     warmup, steps = (1, 2) if quick else (3, 20)
@@ -315,7 +331,8 @@ def make_step_w6(engine: str):
 
     from tinygrad_edu import Value
 
-    return w6_microgpt.make_step(Value if engine == TE else w6_microgpt.MicroValue)
+    step, positions = w6_microgpt.make_step(w6_microgpt.MicroValue if engine == MICRO else Value)
+    return (on_tape(step) if engine == TAPED else step), positions
 
 
 def run_w6(engine: str, quick: bool) -> dict:
@@ -333,18 +350,20 @@ def run_w6(engine: str, quick: bool) -> dict:
 
 
 WORKLOADS = {
-    "W1": (run_w1, (TE, MG, PLAIN)),
+    "W1": (run_w1, (TE, TAPED, MG, PLAIN)),
     "W2": (run_w2, (TE, MG)),
     "W3": (run_w3, (TE, MG)),
-    "W4": (run_w4, (TE,)),
+    "W4": (run_w4, (TE, TAPED)),
     "W5": (run_w5, (TE, "pytorch float32")),
-    "W6": (run_w6, (TE, MICRO)),
+    "W6": (run_w6, (TE, TAPED, MICRO)),
 }
 
 
 # ================================================= --instructions: callgrind counts
 def make_counted_step(workload: str, engine: str):
     """A no-argument step of `workload` on `engine`, for counting instructions."""
+    if engine == TAPED:
+        return on_tape(make_counted_step(workload, TE))
     if workload == "W1":
         make = {TE: make_step_tinygrad_edu, MG: make_step_micrograd, PLAIN: make_step_plain}[engine]
         return make(initial_layers(), *moons_data())
@@ -357,7 +376,7 @@ def make_counted_step(workload: str, engine: str):
     raise ValueError(f"{workload}: no instruction count for this workload")
 
 
-COUNTED = {"W1": (TE, PLAIN), "W4": (TE,), "W6": (TE, MICRO)}  # micrograd's W1 takes minutes under valgrind
+COUNTED = {"W1": (TE, TAPED, PLAIN), "W4": (TE, TAPED), "W6": (TE, TAPED, MICRO)}  # micrograd's W1 takes minutes under valgrind
 
 
 def run_counted_steps(workload: str, engine: str, steps: int) -> None:
@@ -400,19 +419,22 @@ def report_instructions(workloads: list[str], steps: int) -> list[str]:
             print(f"  {workload} {engine:<13} under callgrind", file=sys.stderr, flush=True)
             counts[engine] = instructions_per_step(workload, engine, steps)
         peer, target, target_text = INSTRUCTION_TARGETS[workload]
-        ours = counts[TE]
-        if peer is None:
-            rows.append(
-                f"| {workload} | {ours / 1e6:.1f} M | | | {target_text} | {verdict(ours <= target)} |"
-            )
-            continue
-        ratio = ours / counts[peer]
-        met = verdict(ratio <= target) if target is not None else ""
-        rows.append(
-            f"| {workload} | {ours / 1e6:.1f} M | {peer}: {counts[peer] / 1e6:.1f} M | {ratio:.2f}x "
-            f"| {target_text} | {met} |"
-        )
+        for ours_engine in (TE, TAPED):
+            rows.append(instruction_row(workload, ours_engine, counts, peer, target, target_text))
     return rows
+
+
+def instruction_row(workload: str, engine: str, counts: dict, peer, target, target_text: str) -> str:
+    ours = counts[engine]
+    name = workload if engine == TE else f"{workload} in tape()"
+    if peer is None:
+        return f"| {name} | {ours / 1e6:.1f} M | | | {target_text} | {verdict(ours <= target)} |"
+    ratio = ours / counts[peer]
+    met = verdict(ratio <= target) if target is not None else ""
+    return (
+        f"| {name} | {ours / 1e6:.1f} M | {peer}: {counts[peer] / 1e6:.1f} M | {ratio:.2f}x "
+        f"| {target_text} | {met} |"
+    )
 
 
 # ================================================================ the driver
@@ -457,25 +479,28 @@ def report(results: dict, quick: bool) -> list[str]:
     """The table rows, as markdown, and notes under it."""
     rows, notes = [], []
     if "W1" in results:
-        te, mg, plain = (results["W1"][e] for e in (TE, MG, PLAIN))
-        t_te, t_mg, t_plain = (median_of(runs, "seconds") for runs in (te, mg, plain))
+        te, taped, mg, plain = (results["W1"][e] for e in (TE, TAPED, MG, PLAIN))
+        t_mg, t_plain = median_of(mg, "seconds"), median_of(plain, "seconds")
         # The same workload: every engine follows the same trajectory.
-        first = [runs[0]["losses"] for runs in (te, mg, plain)]
+        first = [runs[0]["losses"] for runs in (te, taped, mg, plain)]
         k = min(map(len, first))
         drift = max(abs(a - b) for losses in first[1:] for a, b in zip(first[0][:k], losses[:k]))
-        rows.append(
-            f"| W1 moons MLP 2-16-16-1, 100 points: one training step | {1e3 * t_te:.1f} ms "
-            f"| {1e3 * t_mg:.0f} ms | {t_mg / t_te:.0f}x faster | >= 65x | {verdict(t_mg / t_te >= 65)} |"
-        )
-        rows.append(
-            f"| W1 the same step with plain floats, backward by hand | {1e3 * t_te:.1f} ms "
-            f"| plain floats: {1e3 * t_plain:.1f} ms | {t_te / t_plain:.2f}x the plain cost | < 3x "
-            f"| {verdict(t_te / t_plain < 3)} |"
-        )
+        for name, runs in (("", te), (" in tape()", taped)):
+            t_te = median_of(runs, "seconds")
+            rows.append(
+                f"| W1 moons MLP 2-16-16-1, 100 points: one training step{name} | {1e3 * t_te:.1f} ms "
+                f"| {1e3 * t_mg:.0f} ms | {t_mg / t_te:.0f}x faster | >= 65x | {verdict(t_mg / t_te >= 65)} |"
+            )
+            rows.append(
+                f"| W1 the same step{name}, against plain floats with a backward by hand | {1e3 * t_te:.1f} ms "
+                f"| plain floats: {1e3 * t_plain:.1f} ms | {t_te / t_plain:.2f}x the plain cost | < 3x "
+                f"| {verdict(t_te / t_plain < 3)} |"
+            )
         notes.append(
             f"W1: per-process medians: {TE} {spread(te, 'seconds', 1e3, 'ms')}, "
+            f"{TAPED} {spread(taped, 'seconds', 1e3, 'ms')}, "
             f"{MG} {spread(mg, 'seconds', 1e3, 'ms')}, {PLAIN} {spread(plain, 'seconds', 1e3, 'ms')}; "
-            f"losses of the three engines agree to {drift:.1e} over {k} steps; "
+            f"losses of the four agree to {drift:.1e} over {k} steps; "
             f"plain-float gradients match tinygrad_edu's to {check_plain_floats():.1e} (relative)."
         )
     if "W2" in results:
@@ -524,13 +549,14 @@ def report(results: dict, quick: bool) -> list[str]:
         if "skipped" in runs[0]:
             notes.append(f"W4: skipped: {runs[0]['skipped']}")
         else:
-            per_position = median_of(runs, "seconds") / runs[0]["positions"]
-            rows.append(
-                f"| W4 tiny GPT training step ({runs[0]['positions']} positions, "
-                f"{runs[0]['nodes']:,} nodes) | {1e3 * per_position:.2f} ms/position | (no GPT) | "
-                f"| <= 1.6 ms | {verdict(per_position <= 1.6e-3)} |"
-            )
-            notes.append(f"W4: step time {spread(runs, 'seconds', 1e3, 'ms')} per process.")
+            for name, runs in (("", results["W4"][TE]), (" in tape()", results["W4"][TAPED])):
+                per_position = median_of(runs, "seconds") / runs[0]["positions"]
+                rows.append(
+                    f"| W4 tiny GPT training step{name} ({runs[0]['positions']} positions, "
+                    f"{runs[0]['nodes']:,} nodes) | {1e3 * per_position:.2f} ms/position | (no GPT) | "
+                    f"| <= 1.6 ms | {verdict(per_position <= 1.6e-3)} |"
+                )
+                notes.append(f"W4{name}: step time {spread(runs, 'seconds', 1e3, 'ms')} per process.")
     if "W5" in results:
         import w5_cnn
 
@@ -543,19 +569,22 @@ def report(results: dict, quick: bool) -> list[str]:
 
 
 def report_w6(results: dict, rows: list[str], notes: list[str]) -> None:
-    te, micro = results[TE], results[MICRO]
+    te, taped, micro = results[TE], results[TAPED], results[MICRO]
     positions = te[0]["positions"]
-    t_te, t_micro = (median_of(runs, "seconds") / positions for runs in (te, micro))
-    drift = max(abs(a - b) for a, b in zip(te[0]["losses"], micro[0]["losses"]))
-    rows.append(
-        f"| W6 microgpt's hand-written scalar GPT (unfused), one step, CPU time | {1e3 * t_te:.1f} ms/position "
-        f"| {MICRO} Value: {1e3 * t_micro:.1f} ms/position | {t_te / t_micro:.2f}x its time | <= 0.85x "
-        f"| {verdict(t_te / t_micro <= 0.85)} |"
-    )
+    t_micro = median_of(micro, "seconds") / positions
+    drift = max(abs(a - b) for runs in (te, taped) for a, b in zip(runs[0]["losses"], micro[0]["losses"]))
+    for name, runs in (("", te), (", in tape()", taped)):
+        t_te = median_of(runs, "seconds") / positions
+        rows.append(
+            f"| W6 microgpt's hand-written scalar GPT (unfused), one step{name}, CPU time "
+            f"| {1e3 * t_te:.1f} ms/position | {MICRO} Value: {1e3 * t_micro:.1f} ms/position "
+            f"| {t_te / t_micro:.2f}x its time | <= 0.85x | {verdict(t_te / t_micro <= 0.85)} |"
+        )
     notes.append(
         f"W6: per-process medians: {TE} {spread(te, 'seconds', 1e3, 'ms')}, "
+        f"{TAPED} {spread(taped, 'seconds', 1e3, 'ms')}, "
         f"{MICRO} {spread(micro, 'seconds', 1e3, 'ms')} per step of {positions} positions; "
-        f"the two engines' losses agree to {drift:.1e}."
+        f"the engines' losses agree to {drift:.1e}."
     )
 
 

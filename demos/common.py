@@ -170,9 +170,10 @@ def train_loop(
     clip: float | None = None,
     before_step: Callable[[int, float], None] | None = None,
 ) -> Iterator[tuple[int, float]]:
-    """The training loop every demo runs: for each step, build the loss
-    (`batch_loss(step)` returns a Value), zero the grads, backpropagate,
-    optionally clip the gradient's length, and step. The learning rate falls
+    """The training loop every demo runs: for each step, on a fresh
+    `tinygrad_edu.tape()`, build the loss (`batch_loss(step)` returns a
+    Value), zero the grads, backpropagate, optionally clip the gradient's
+    length, and step. The learning rate falls
     linearly from its start to `decay_to` times it over `steps` (big steps
     first, then settle; `decay_to=1.0` keeps it constant). Yields (step, loss
     as a float). `before_step(step, loss)` is called when the grads are
@@ -185,11 +186,14 @@ def train_loop(
         >>> [round(loss, 3) for _, loss in train_loop(opt, lambda step: w * w, 3, decay_to=1.0)]
         [9.0, 5.76, 3.686]
     """
+    from tinygrad_edu import tape
     from tinygrad_edu.optim import clip_grad_norm_
 
     lr = optimizer.lr
     for step in range(steps):
-        with _cyclic_collector_paused():
+        # A tape per step: backward() walks the order the ops ran in instead
+        # of searching the graph, and the step's graph is freed when it ends.
+        with _cyclic_collector_paused(), tape():
             loss = batch_loss(step)
             optimizer.zero_grad()
             loss.backward()

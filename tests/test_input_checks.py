@@ -1584,6 +1584,7 @@ CHECKED_ELSEWHERE = {
     "Value": "test_engine.py: ERRORS (Value(data), every op's operands and domain)",
     "detect_anomaly": "takes no arguments",
     "no_grad": "takes no arguments",
+    "tape": "takes no arguments (test_tape.py)",
     "is_grad_enabled": "takes no arguments",
     "Optimizer": "the base class: its checks run in the SGD/Adam/AdamW rows (and test_optim.py)",
     "Module": "load_state_dict: test_nn_core.py (bad_states); save/load: test_save_load.py and below",

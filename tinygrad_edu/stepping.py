@@ -198,7 +198,7 @@ def backward_steps(root: Value, *, zero_grad: bool = False) -> Iterator[Backward
 
 
 def _backward_steps(root: Value, zero_grad: bool) -> Iterator[BackwardStep]:
-    order = root.topological_order()
+    order = _backward_order(root)
     index = {node: i for i, node in enumerate(order)}
     for node in order:
         if node._edges or zero_grad:  # intermediate grads are recomputed from zero, as in backward()
@@ -241,6 +241,18 @@ def _backward_steps(root: Value, zero_grad: bool) -> Iterator[BackwardStep]:
             is_output=node is root,
             zeroed=zero_grad,
         )
+
+
+def _backward_order(root: Value) -> list[Value]:
+    """The graph in the order `backward()` uses: depth-first, or, for a Value
+    made inside a running `tape()`, the leaves and then the tape's order (the
+    order the ops ran). The order of the sums decides the last bits."""
+    order = root.topological_order()
+    tape = engine._state.tape
+    if tape is None or not root._edges or root not in tape.known:
+        return order
+    reachable = set(order)
+    return [v for v in order if not v._edges] + [v for v in tape.nodes if v in reachable]
 
 
 # ------------------------------------------------------------------- forward

@@ -1,0 +1,231 @@
+"""tape(): backward() walks the order the ops ran in instead of searching.
+
+What must hold: the same gradients as the depth-first backward (to rounding:
+sums at a shared node may be added in another order), Values made before the
+tape taken in correctly, the graph freed when the block ends, one tape per
+thread, and the stepper agreeing with backward() to the bit inside a tape.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import threading
+import weakref
+
+import pytest
+from hypothesis import given
+
+from tinygrad_edu import Value, detect_anomaly, engine, no_grad, tape
+from tinygrad_edu.nn import MLP
+
+from test_fuzz import FUZZ, build_or_reject, cases
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@FUZZ
+@given(case=cases())
+def test_grads_on_a_tape_match_the_depth_first_backward(case):
+    program, point = case
+    plain_inputs, taped_inputs = [Value(x) for x in point], [Value(x) for x in point]
+    root = build_or_reject(program, plain_inputs)
+    root.backward()
+    plain_order = root.topological_order()
+    with tape():
+        taped_root = build_or_reject(program, taped_inputs)
+        taped_root.backward()
+        taped_order = taped_root.topological_order()
+        assert all(close(a.grad, b.grad) for a, b in zip(plain_order, taped_order))
+    assert all(close(a.grad, b.grad) for a, b in zip(plain_inputs, taped_inputs))
+
+
+def test_the_tape_is_the_order_the_ops_ran_in_and_holds_no_leaves():
+    x, w = Value(2.0), Value(-1.0)
+    with tape() as t:
+        a = x * w
+        b = a.tanh()
+        c = Value.dot([a, b], [w, 3.0], bias=1.0)
+        assert t.nodes == [a, b, c]
+        assert len(t) == 3 and repr(t) == "Tape(3 values)"
+
+
+def test_a_value_made_before_the_tape_is_taken_in_with_what_it_depends_on():
+    # A cached intermediate (two ops deep, from leaves) used inside the tape:
+    # its grads must reach the leaves behind it, as without a tape.
+    def grads(use_tape: bool) -> list[float]:
+        w, v = Value(0.7), Value(-1.3)
+        cached = (w * v).exp() + w  # made outside any tape
+        context = tape() if use_tape else no_tape()
+        with context:
+            loss = Value.dot([cached, w], [v, cached]) * cached
+            loss.backward()
+        return [w.grad, v.grad, cached.grad]
+
+    plain, taped = grads(False), grads(True)
+    assert all(close(a, b) for a, b in zip(plain, taped))
+    assert taped[0] != 0.0 and taped[1] != 0.0
+
+
+def test_a_value_from_an_earlier_tape_is_taken_in_too():
+    w = Value(0.5)
+    with tape():
+        h = (w * 3.0).tanh()  # on the first tape
+    with tape() as second:
+        out = h * h
+        assert second.nodes[0] is not out and h in second.nodes  # taken in, before out
+        assert second.nodes.index(h) < second.nodes.index(out)
+        out.backward()
+    t = math.tanh(1.5)
+    assert close(w.grad, 2 * t * (1 - t * t) * 3.0)
+
+
+def test_taking_in_never_puts_a_value_on_the_tape_twice():
+    w = Value(0.5)
+    shared = w * 2.0  # outside
+    with tape() as t:
+        total = Value.sum([shared * k for k in range(1, 6)] + [shared.relu()])
+        assert len(t.nodes) == len(set(t.nodes))
+        total.backward()
+    assert close(w.grad, 2.0 * (1 + 2 + 3 + 4 + 5 + 1))
+
+
+def test_a_graph_made_in_the_block_is_freed_when_the_block_ends():
+    was_enabled = gc.isenabled()
+    gc.disable()  # only reference counting frees
+    try:
+        x = Value(2.0)
+        with tape():
+            hidden = x * 3.0
+            out = (hidden + 1.0).tanh() ** 2
+            out.backward()
+            refs = [weakref.ref(v) for v in out.topological_order() if v is not x]
+            del hidden, out
+            assert all(r() is not None for r in refs)  # the tape holds them: the price of it
+        assert all(r() is None for r in refs)
+        assert x.grad != 0.0
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_the_tape_lets_go_when_the_block_raises():
+    x = Value(1.0)
+    with pytest.raises(ZeroDivisionError):
+        with tape() as t:
+            y = x * 2.0
+            y / 0.0
+    assert len(t) == 0 and engine._state.tape is None
+    assert y.parents[0] is x  # made inside: still a working graph
+    y.backward()
+    assert x.grad == 2.0
+
+
+def test_backward_after_the_block_searches_as_usual():
+    x = Value(3.0)
+    with tape():
+        y = x * x
+    y.backward()
+    assert x.grad == 6.0
+
+
+def test_backward_inside_the_block_zeroes_the_intermediates_and_accumulates_leaves():
+    x = Value(3.0)
+    with tape():
+        y = x * x
+        z = y + 1.0
+        z.backward()
+        z.backward()
+        assert x.grad == 12.0 and y.grad == 1.0  # leaves add up; intermediates restart
+        y.backward()  # from an intermediate: z comes later on the tape and is skipped
+        assert x.grad == 18.0 and z.grad == 0.0
+
+
+def test_a_tape_inside_a_tape_continues_the_running_one():
+    x = Value(1.0)
+    with tape() as outer:
+        a = x * 2.0
+        with tape() as inner:
+            b = a * 3.0
+        assert inner is outer and outer.nodes == [a, b]
+        b.backward()
+    assert x.grad == 6.0
+
+
+def test_no_grad_inside_a_tape_records_nothing():
+    x = Value(1.0)
+    with tape() as t:
+        with no_grad():
+            y = x * 2.0
+        z = y * x  # y is a leaf now: a constant
+        assert t.nodes == [z]
+        z.backward()
+    assert x.grad == 2.0
+
+
+def test_anomaly_mode_inside_a_tape_records_and_checks():
+    x = Value(1.0)
+    with tape() as t, detect_anomaly():
+        y = (x * 2.0).exp()
+        assert [v.op for v in t.nodes] == ["*", "exp"]
+        y.backward()
+    assert close(x.grad, 2.0 * math.exp(2.0))
+
+
+def test_the_tape_is_per_thread():
+    seen = {}
+
+    def other():
+        seen["tape"] = engine._state.tape
+        seen["value"] = Value(1.0) * 2.0
+
+    with tape() as t:
+        worker = threading.Thread(target=other)
+        worker.start()
+        worker.join()
+        assert t.nodes == []  # the other thread's op is not on this thread's tape
+    assert seen["tape"] is None
+
+
+def test_stepping_inside_a_tape_ends_with_the_grads_of_backward_to_the_bit():
+    # x is used by a, b, c in the reverse of the order they were made: the
+    # tape's order and the depth-first one add x's contributions differently.
+    k = (1.6394127483935201, 1.814115305835207, 0.6892803817067319)
+    m = (1.4866803216942444, 1.8077927471391877, 1.3995694706393385)
+
+    def graph():
+        x = Value(0.1)
+        a, b, c = x * k[0], x * k[1], x * k[2]
+        return x, Value.sum([c * m[2], b * m[1], a * m[0]])
+
+    with tape():
+        x1, out1 = graph()
+        out1.backward()
+        x2, out2 = graph()
+        list(out2.backward_steps())
+    assert x1.grad == x2.grad
+
+
+def test_a_training_step_on_a_tape_matches_one_without():
+    def step(use_tape: bool) -> list[float]:
+        import random
+
+        random.seed(3)
+        model = MLP(3, [4, 4, 1])
+        context = tape() if use_tape else no_tape()
+        with context:
+            loss = Value.sum([(model(x)[0] - y) ** 2 for x, y in [([1.0, -2.0, 0.5], 1.0), ([0.3, 0.1, -1.0], -1.0)]])
+            loss.backward()
+        return [p.grad for p in model.parameters()]
+
+    assert all(close(a, b) for a, b in zip(step(False), step(True)))
+
+
+class no_tape:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
