@@ -89,3 +89,15 @@ def test_micro_value_backward_is_the_chain_rule():
     out = a * b + a**2 - b / a  # d/da = b + 2a + b/a**2, d/db = a - 1/a
     out.backward()
     assert a.grad == pytest.approx(-3.0 + 4.0 - 0.75) and b.grad == pytest.approx(2.0 - 0.5)
+
+
+@pytest.mark.parametrize("workload", ["W1", "W4", "W6"])
+def test_the_taped_steps_do_the_same_work(workload):
+    """Each workload's "in tape()" row must train the same model the same way."""
+    if workload == "W4":
+        pytest.importorskip("w4_gpt")
+    plain = bench.make_counted_step(workload, bench.TE)
+    taped = bench.make_counted_step(workload, bench.TAPED)
+    for _ in range(2):
+        assert taped() == pytest.approx(plain(), rel=1e-12)
+

@@ -360,3 +360,40 @@ def test_sense_test_centres_each_words_vectors_so_a_shared_part_does_not_count()
         assert u == pytest.approx(v)
     assert [sum(col) for col in zip(*(v for _, v in centred(vectors)))] == pytest.approx([0.0, 0.0])
     assert [s for s, _ in centred(vectors)] == ["a", "a", "b"] and centred([]) == []
+
+
+# ------------------------------------------------- the last block only where the loss reads
+def test_mlm_loss_computes_the_last_block_only_at_the_masked_positions_with_the_same_bits():
+    from tinygrad_edu import Value, tape
+    from tinygrad_edu.nn.transformer import TransformerBlock
+
+    for norm_first in (True, False):
+        random.seed(5)
+        model = BERT(12, max_len=8, n_layer=2, d_model=8, n_head=2, norm_first=norm_first)
+        ids, labels = [1, 5, 7, 3, 9, 2], [-100, 6, -100, -100, 4, -100]
+        loss = model.mlm_loss(ids, labels)
+        loss.backward()
+        fast = [p.grad for p in model.parameters()]
+        model.zero_grad()
+        hidden = model.encode(ids)  # every position, as before positions= existed
+        slow = Value.sum([cross_entropy(model.mlm_head(hidden[t]), labels[t]) for t in (1, 4)]) * 0.5
+        slow.backward()
+        assert loss.data == slow.data
+        assert fast == [p.grad for p in model.parameters()]
+        with tape() as made_fast:
+            model.mlm_loss(ids, labels)
+            made_fast = len(made_fast)
+        with tape() as made_slow:
+            hidden = model.encode(ids)
+            Value.sum([cross_entropy(model.mlm_head(hidden[t]), labels[t]) for t in (1, 4)])
+            made_slow = len(made_slow)
+        assert made_fast < 0.85 * made_slow  # the last block's work at 4 of 6 positions skipped
+
+    block = TransformerBlock(8, 2, causal=True)
+    with pytest.raises(ValueError, match=r"positions= needs a bidirectional block"):
+        block([[0.1] * 8] * 3, positions=[1])
+    block = TransformerBlock(8, 2, causal=False)
+    with pytest.raises(ValueError, match=r"ints in 0..2"):
+        block([[0.1] * 8] * 3, positions=[3])
+    with pytest.raises(TypeError, match=r"non-empty list of ints"):
+        block([[0.1] * 8] * 3, positions=[])

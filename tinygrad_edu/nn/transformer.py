@@ -180,19 +180,48 @@ class TransformerBlock(Module):
             self.addnorm_2 = AddNorm(d_model, norm, bias)
         self.d_model = d_model
 
-    def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
+    def __call__(self, xs: Sequence[Vector], positions: Sequence[int] | None = None) -> list[list[Value]]:
+        """(T, d_model) -> (T, d_model); with `positions`, only the outputs at
+        those positions, (len(positions), d_model), each still attending to
+        every position.
+
+        A loss that reads a few positions of the last block (BERT's masked
+        words, 15% of them) makes everything the block computes at the
+        others dead work: `positions` skips it, with the same numbers to the
+        bit at the positions kept (their queries read the other positions'
+        keys and values, as cross-attention does). Bidirectional blocks only:
+        a causal query's view depends on its place in the sequence.
+        """
         check_sequence(xs, self.d_model, self)
+        queries = xs if positions is None else self._at(xs, positions)
         if not self.norm_first:
-            xs = self.addnorm_1(xs, self.attn(xs))
-            return self.addnorm_2(xs, self.mlp(xs))
+            memory = None if positions is None else xs
+            queries = self.addnorm_1(queries, self.attn(queries, memory))
+            return self.addnorm_2(queries, self.mlp(queries))
         try:  # only the norm reads the input: a softmax error inside attn is not about it
             normed = [self.ln_1(x) for x in xs]
         except INPUT_ERRORS as error:  # an entry that is not a finite number
             raise in_module(self, error) from None
-        h = self.attn(normed)
-        xs = [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
+        if positions is None:
+            h = self.attn(normed)
+        else:
+            h = self.attn([normed[t] for t in positions], memory=normed)
+        xs = [[a + b for a, b in zip(x, hx)] for x, hx in zip(queries, h)]  # residual
         h = self.mlp([self.ln_2(x) for x in xs])
         return [[a + b for a, b in zip(x, hx)] for x, hx in zip(xs, h)]  # residual
+
+    def _at(self, xs: Sequence[Vector], positions: Sequence[int]) -> list[Vector]:
+        """xs at `positions`, after checking them."""
+        if self.attn.causal:
+            raise ValueError(f"{describe(self)}: positions= needs a bidirectional block (causal=False)")
+        if isinstance(positions, (str, bytes)) or not isinstance(positions, Sequence) or not positions:
+            raise TypeError(f"{describe(self)}: positions must be a non-empty list of ints, got {positions!r:.60}")
+        for t in positions:
+            if type(t) is not int or not 0 <= t < len(xs):
+                raise ValueError(
+                    f"{describe(self)}: positions must be ints in 0..{len(xs) - 1} (the sequence's), got {t!r}"
+                )
+        return [xs[t] for t in positions]
 
     def extra_repr(self) -> str:
         return (
