@@ -68,6 +68,8 @@ def on_tape(step):
             return step()
 
     return taped_step
+
+
 ALPHA = 1e-4  # the L2 weight of micrograd's demo
 LR = 0.05  # a constant step: every engine must follow the same trajectory
 
@@ -385,7 +387,11 @@ def make_counted_step(workload: str, engine: str):
     raise ValueError(f"{workload}: no instruction count for this workload")
 
 
-COUNTED = {"W1": (TE, TAPED, PLAIN), "W4": (TE, TAPED), "W6": (TE, TAPED, MICRO)}  # micrograd's W1 takes minutes under valgrind
+COUNTED = {
+    "W1": (TE, TAPED, PLAIN),
+    "W4": (TE, TAPED),
+    "W6": (TE, TAPED, MICRO),
+}  # micrograd's W1 takes minutes under valgrind
 
 
 def run_counted_steps(workload: str, engine: str, steps: int) -> None:

@@ -100,4 +100,3 @@ def test_the_taped_steps_do_the_same_work(workload):
     taped = bench.make_counted_step(workload, bench.TAPED)
     for _ in range(2):
         assert taped() == pytest.approx(plain(), rel=1e-12)
-

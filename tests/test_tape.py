@@ -15,11 +15,10 @@ import weakref
 
 import pytest
 from hypothesis import given
+from test_fuzz import FUZZ, build_or_reject, cases
 
 from tinygrad_edu import Value, detect_anomaly, engine, no_grad, tape
 from tinygrad_edu.nn import MLP
-
-from test_fuzz import FUZZ, build_or_reject, cases
 
 
 def close(a: float, b: float) -> bool:
@@ -216,7 +215,9 @@ def test_a_training_step_on_a_tape_matches_one_without():
         model = MLP(3, [4, 4, 1])
         context = tape() if use_tape else no_tape()
         with context:
-            loss = Value.sum([(model(x)[0] - y) ** 2 for x, y in [([1.0, -2.0, 0.5], 1.0), ([0.3, 0.1, -1.0], -1.0)]])
+            loss = Value.sum(
+                [(model(x)[0] - y) ** 2 for x, y in [([1.0, -2.0, 0.5], 1.0), ([0.3, 0.1, -1.0], -1.0)]]
+            )
             loss.backward()
         return [p.grad for p in model.parameters()]
 
@@ -229,3 +230,38 @@ class no_tape:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_the_cyclic_collector_is_paused_while_a_tape_runs():
+    assert gc.isenabled()
+    with tape():
+        assert not gc.isenabled()  # a graph of Values has no cycles to find
+        with tape():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block continued the outer one
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with tape():
+            pass
+        assert not gc.isenabled(), "a collector the caller switched off stays off"
+    finally:
+        gc.enable()
+
+
+def test_overlapping_tapes_of_two_threads_switch_the_collector_on_once_both_end():
+    inside, leave = threading.Event(), threading.Event()
+
+    def other():
+        with tape():
+            inside.set()
+            leave.wait(5)
+
+    worker = threading.Thread(target=other)
+    with tape():
+        worker.start()
+        inside.wait(5)
+    assert not gc.isenabled()  # this thread's tape ended; the other's still runs
+    leave.set()
+    worker.join()
+    assert gc.isenabled()

@@ -13,5 +13,15 @@ from .anomaly import detect_anomaly
 from .engine import Value, is_grad_enabled, no_grad, tape
 from .gradcheck import gradcheck
 
-__all__ = ["Value", "functional", "nn", "optim", "detect_anomaly", "gradcheck", "is_grad_enabled", "no_grad", "tape"]
+__all__ = [
+    "Value",
+    "functional",
+    "nn",
+    "optim",
+    "detect_anomaly",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "tape",
+]
 __version__ = "0.1.0"

@@ -293,7 +293,10 @@ class BERT(Module):
 
     # ------------------------------------------------------------- forward
     def encode(
-        self, ids: Sequence[int], segments: Sequence[int] | None = None, positions: Sequence[int] | None = None
+        self,
+        ids: Sequence[int],
+        segments: Sequence[int] | None = None,
+        positions: Sequence[int] | None = None,
     ) -> list[list[Value]]:
         """The contextual vectors: (T,) ids -> (T, d_model), after the final
         norm; with `positions`, only those vectors (the last block computes

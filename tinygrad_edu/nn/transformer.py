@@ -215,7 +215,9 @@ class TransformerBlock(Module):
         if self.attn.causal:
             raise ValueError(f"{describe(self)}: positions= needs a bidirectional block (causal=False)")
         if isinstance(positions, (str, bytes)) or not isinstance(positions, Sequence) or not positions:
-            raise TypeError(f"{describe(self)}: positions must be a non-empty list of ints, got {positions!r:.60}")
+            raise TypeError(
+                f"{describe(self)}: positions must be a non-empty list of ints, got {positions!r:.60}"
+            )
         for t in positions:
             if type(t) is not int or not 0 <= t < len(xs):
                 raise ValueError(
