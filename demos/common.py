@@ -171,10 +171,9 @@ def train_loop(
     """The training loop every demo runs: for each step, on a fresh
     `tinygrad_edu.tape()`, build the loss (`batch_loss(step)` returns a
     Value), zero the grads, backpropagate, optionally clip the gradient's
-    length, and step. The learning rate falls
-    linearly from its start to `decay_to` times it over `steps` (big steps
-    first, then settle; `decay_to=1.0` keeps it constant). Yields (step, loss
-    as a float). `before_step(step, loss)` is called when the grads are
+    length, and step. The learning rate falls linearly from its start to
+    `decay_to` times it over `steps` (big steps first, then settle;
+    `decay_to=1.0` keeps it constant). Yields (step, loss as a float). `before_step(step, loss)` is called when the grads are
     known and nothing has changed yet: where a `viz.TrainingRecorder` records.
 
         >>> from tinygrad_edu import Value

@@ -402,9 +402,10 @@ class Value:
             # intermediate node this one depends on, each after its parents,
             # so no search of the graph is needed. Nodes on it that this one
             # does not depend on keep a grad of 0 and are skipped below.
-            # (Callgrind, a whole step with its forward and the tape's upkeep:
-            # W1 173.9M -> 156.8M instructions, W4 137.8M -> 126.2M, the
-            # unfused W6 696.2M -> 594.5M.)
+            # (Callgrind, a whole step on a tape against off one, the tape's
+            # checks in the forward and the collector paused included: W1
+            # 174.1M -> 151.0M instructions, W4 137.8M -> 125.0M, the unfused
+            # W6 697.9M -> 528.9M. W2's backward alone: 324 -> 84 ns a node.)
             order = tape.nodes
             for node in order:
                 node.grad = 0.0
