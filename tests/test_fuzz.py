@@ -65,9 +65,15 @@ def build(program: Sequence[tuple], inputs: Sequence[Value]) -> Value:
     """Run `program` on `inputs`; the output is the sum of every op node.
 
     Each instruction is (op, operand specs, extra); a spec is ("v", i) for
-    pool[i] (the inputs, then every node made so far) or ("c", number).
+    pool[i] (the inputs, then every node made so far) or ("c", number). A
+    last ("root", order, None) gives the order in which the sum reads the op
+    nodes: another order than the one they were made in, so that a walk in
+    creation order (a tape) and the depth-first one add up differently.
     """
     pool: list = list(inputs)
+    order = None
+    if program and program[-1][0] == "root":
+        program, order = program[:-1], program[-1][1]
 
     def operand(spec):
         kind, x = spec
@@ -124,6 +130,8 @@ def build(program: Sequence[tuple], inputs: Sequence[Value]) -> Value:
                 raise Reject
         pool.extend(outs)
     made = pool[len(inputs) :]
+    if order is not None:
+        made = [made[i] for i in order if i < len(made)] + made[len(order) :]
     root = Value.sum(made) + made[-1] * made[-1]  # every op node reaches the root, the last one by 3 paths
     if abs(root.data) > BIG:
         raise Reject
@@ -173,6 +181,7 @@ def programs(draw, n_inputs: int, max_ops: int = 12):
             extra = (rows, n)
         program.append((op, tuple(specs), extra))
         size += extra[0] if op.startswith("linear") else 1
+    program.append(("root", tuple(draw(st.permutations(range(size - n_inputs)))), None))
     return tuple(program)
 
 
@@ -230,13 +239,15 @@ def test_backward_matches_finite_differences_on_shared_graphs(case):
 def test_the_graphs_really_are_shared_and_mixed():
     """The strategy makes what the docstring promises: nodes used many times,
     n-ary ops among the rest, constants on both sides."""
-    fan_outs, ops, reflected = [], set(), 0
+    fan_outs, ops, reflected, shuffled = [], set(), 0, 0
 
     @FUZZ
     @given(case=cases())
     def collect(case):
-        nonlocal reflected
+        nonlocal reflected, shuffled
         program, point = case
+        order = program[-1][1]
+        shuffled += order != tuple(sorted(order))
         try:
             root = build(program, [Value(x) for x in point])
         except Reject:
@@ -255,6 +266,7 @@ def test_the_graphs_really_are_shared_and_mixed():
     assert fan_outs[len(fan_outs) // 2] >= 4  # half the graphs have a node used 4 times or more
     assert fan_outs[3 * len(fan_outs) // 4] >= 6  # a quarter, 6 times or more
     assert reflected >= 20
+    assert shuffled >= 100  # the root reads the op nodes in another order than they were made
 
 
 # ------------------------------------------------------------ property 2: freed by refcounting

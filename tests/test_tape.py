@@ -41,6 +41,19 @@ def test_grads_on_a_tape_match_the_depth_first_backward(case):
     assert all(close(a.grad, b.grad) for a, b in zip(plain_inputs, taped_inputs))
 
 
+@FUZZ
+@given(case=cases())
+def test_stepping_on_a_tape_ends_with_the_grads_of_backward_on_one_to_the_bit(case):
+    program, point = case
+    a_inputs, b_inputs = [Value(x) for x in point], [Value(x) for x in point]
+    with tape():
+        build_or_reject(program, a_inputs).backward()
+    with tape():
+        steps = list(build_or_reject(program, b_inputs).backward_steps())
+    assert steps
+    assert [x.grad for x in a_inputs] == [x.grad for x in b_inputs]
+
+
 def test_the_tape_is_the_order_the_ops_ran_in_and_holds_no_leaves():
     x, w = Value(2.0), Value(-1.0)
     with tape() as t:
