@@ -396,8 +396,8 @@ class Value:
             >>> loss.backward(); w.grad  # accumulated: 6 + 6
             12.0
         """
-        tape = _state.tape
-        if tape is not None and self._edges and self in tape.known:
+        tape = _tape_holding(self)
+        if tape is not None:
             # Made inside a running `tape()`: the tape already holds every
             # intermediate node this one depends on, each after its parents,
             # so no search of the graph is needed. Nodes on it that this one
@@ -754,6 +754,15 @@ class Tape:
 
     def __repr__(self) -> str:
         return f"Tape({len(self.nodes)} values)"
+
+
+def _tape_holding(value: Value) -> Tape | None:
+    """The running tape, if `value` is an intermediate Value on it (then
+    `backward()` and the stepper walk the tape's order), else None."""
+    running = _state.tape
+    if running is not None and value._edges and value in running.known:
+        return running
+    return None
 
 
 @contextmanager

@@ -248,8 +248,8 @@ def _backward_order(root: Value) -> list[Value]:
     made inside a running `tape()`, the leaves and then the tape's order (the
     order the ops ran). The order of the sums decides the last bits."""
     order = root.topological_order()
-    tape = engine._state.tape
-    if tape is None or not root._edges or root not in tape.known:
+    tape = engine._tape_holding(root)
+    if tape is None:
         return order
     reachable = set(order)
     return [v for v in order if not v._edges] + [v for v in tape.nodes if v in reachable]
