@@ -55,6 +55,7 @@ import operator
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -509,7 +510,7 @@ def _node(data: float, op: str, edges: tuple) -> Value:
     node.label = ""
     node._op = op
     node._edges = edges
-    mode = _state.mode  # one thread-local read: None (just record) in the common case
+    mode = _current_mode()  # None (just record) in the common case
     if mode is not None:
         if mode is not _UNUSUAL:  # recording onto a tape
             mode.record(node, edges)
@@ -842,59 +843,65 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-class _EngineState(threading.local):
-    """Switches read by `_node` and `backward`: one attribute check each when off.
+class _EngineState:
+    """Switches read by `_node` and `backward`: `recording` (False inside
+    no_grad()), `anomaly` (a checker inside detect_anomaly()) and `tape` (the
+    running tape()).
 
     One set per thread, as PyTorch's grad mode: a thread generating text under
     `no_grad()` must not switch off the graph of a thread that is training.
-    Every new thread starts with `__init__`'s values (recording, no anomaly
-    mode), whatever the thread that started it had.
+    Each lives in a `contextvars.ContextVar`, which is per thread (and, in
+    asyncio, per task): every new thread starts with the defaults (recording,
+    no anomaly mode, no tape), whatever the thread that started it had.
+    (Python 3.14 can start threads with a copy of the starter's context, the
+    default of its free-threaded build; such a thread starts with its settings.)
     """
 
     def __init__(self) -> None:
-        self._recording = True  # False inside no_grad()
-        self._anomaly = None  # an anomaly checker inside detect_anomaly()
-        self._tape: Tape | None = None  # the running tape()
-        # The three above folded into the one thing `_node` reads: None (just
-        # record), the running Tape (record onto it) or _UNUSUAL (anything
-        # else). A read of a thread-local attribute costs about six of a
-        # plain one, and `_node` runs once per op.
-        # (Callgrind: W1 179.8M -> 176.3M instructions, -2%.)
-        self.mode: Tape | object | None = None
+        self._recording = ContextVar("tinygrad_edu.recording", default=True)
+        self._anomaly = ContextVar("tinygrad_edu.anomaly", default=None)
+        self._tape: ContextVar[Tape | None] = ContextVar("tinygrad_edu.tape", default=None)
 
     def _update_mode(self) -> None:
-        self.mode = self._tape if self._recording and self._anomaly is None else _UNUSUAL
+        mode = self.tape if self.recording and self.anomaly is None else _UNUSUAL
+        _mode.set(mode)
 
     @property
     def recording(self) -> bool:
-        return self._recording
+        return self._recording.get()
 
     @recording.setter
     def recording(self, on: bool) -> None:
-        self._recording = on
+        self._recording.set(on)
         self._update_mode()
 
     @property
     def anomaly(self):  # noqa: ANN201 - an anomaly.AnomalyChecker or None
-        return self._anomaly
+        return self._anomaly.get()
 
     @anomaly.setter
     def anomaly(self, checker) -> None:  # noqa: ANN001
-        self._anomaly = checker
+        self._anomaly.set(checker)
         self._update_mode()
 
     @property
     def tape(self) -> Tape | None:
-        return self._tape
+        return self._tape.get()
 
     @tape.setter
     def tape(self, running: Tape | None) -> None:
-        self._tape = running
+        self._tape.set(running)
         self._update_mode()
 
 
 _UNUSUAL = object()  # the mode inside no_grad() or detect_anomaly()
 
+# The three switches folded into the one thing `_node` reads: None (just
+# record), the running Tape (record onto it) or _UNUSUAL (anything else).
+# A ContextVar's get() is cached in C: about 140 instructions, where a
+# `threading.local` attribute cost 650 (callgrind), and `_node` runs once per op.
+_mode: ContextVar[Tape | object | None] = ContextVar("tinygrad_edu.mode", default=None)
+_current_mode = _mode.get
 
 _state = _EngineState()
 
