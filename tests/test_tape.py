@@ -82,6 +82,61 @@ def test_a_value_made_before_the_tape_is_taken_in_with_what_it_depends_on():
     assert taped[0] != 0.0 and taped[1] != 0.0
 
 
+def test_linear_takes_in_values_made_before_the_tape_wherever_they_sit():
+    # `Value.linear` on a tape puts its own parents on it (x once, each row,
+    # each bias): a cached intermediate in x, in a row or as a bias must
+    # still pass its grad back to the leaves behind it.
+    def grads(use_tape: bool) -> list[float]:
+        w, v, u = Value(0.7), Value(-1.3), Value(0.4)
+        in_x, in_row, as_bias = (w * v).tanh(), (v + u).exp(), w * u  # made outside any tape
+        rows = [[w, in_row], [u, 2.0]]
+        with tape() if use_tape else nullcontext():
+            first = Value.linear(rows, [in_x, v], [as_bias, 0.5])  # the rows' first use on this tape
+            second = Value.linear(rows, [v, in_x], [1.0, as_bias])  # and a second: the rows are on it now
+            loss = Value.sum(first) * Value.sum(second)
+            loss.backward()
+        return [w.grad, v.grad, u.grad]
+
+    plain, taped = grads(False), grads(True)
+    assert all(close(a, b) for a, b in zip(plain, taped)) and all(g != 0.0 for g in taped)
+
+
+def test_linear_on_a_tape_sees_a_row_changed_between_two_calls():
+    w, v = Value(0.5), Value(-2.0)
+    cached = (w * v).relu() + v  # outside the tape: an intermediate
+    row = [w, v]
+    with tape() as t:
+        Value.linear([row], [1.0, 1.0])
+        row[1] = cached  # the same list, now holding a Value the tape has not seen
+        out = Value.linear([row], [3.0, 1.0])[0]
+        assert t.nodes.index(cached) < t.nodes.index(out)
+        out.backward()
+    assert (w.grad, v.grad) == (3.0, 1.0)  # d/dw (3w + relu(wv) + v) at wv < 0; d/dv through cached
+
+
+@pytest.mark.parametrize(
+    "call, error, fragment",
+    [
+        (lambda w: Value.linear([[w, [1.0]]], [1.0, 1.0]), TypeError, "[1.0]"),  # unhashable, in a row
+        (lambda w: Value.linear([[w, "a"]], [1.0, 1.0]), TypeError, "'a'"),
+        (lambda w: Value.linear([[w, math.nan]], [1.0, 1.0]), ValueError, "finite"),
+        (lambda w: Value.linear([[w, w]], [1.0]), ValueError, "same length"),
+        (lambda w: Value.linear([[w]], [1.0], [[0.0]]), TypeError, "[0.0]"),  # an unhashable bias
+        (lambda w: Value.linear([[w]], [1.0], ["b"]), TypeError, "'b'"),
+        (lambda w: Value.linear([w], [1.0]), TypeError, "Value"),  # a row that is not a list
+    ],
+)
+def test_linear_on_a_tape_refuses_what_it_refuses_off_one(call, error, fragment):
+    w = Value(1.5)
+    with pytest.raises(error) as off_tape:
+        call(w)
+    with tape():
+        Value.linear([[w, w]], [1.0, 1.0], [w])  # w is on the tape: the rows' fast path is open
+        with pytest.raises(error) as on_tape:
+            call(w)
+    assert str(on_tape.value) == str(off_tape.value) and fragment in str(on_tape.value)
+
+
 def test_a_value_from_an_earlier_tape_is_taken_in_too():
     w = Value(0.5)
     with tape():
