@@ -77,6 +77,15 @@ def fused_linear(rows: list, xs: list, biases=None):
     ]
 
 
+def fused_linear_batch(rows: list, batch: list, biases=None):
+    """`Value.linear_batch` for Values; `fused_linear` of each input for torch tensors."""
+    if any(isinstance(x, Value) for row in rows for x in [*row, *(biases or [])]) or any(
+        isinstance(x, Value) for xs in batch for x in xs
+    ):
+        return Value.linear_batch(rows, batch, biases)
+    return [fused_linear(rows, xs, biases) for xs in batch]
+
+
 def numeric_grad(f: Callable, point: Sequence[float], i: int, h: float = 1e-6) -> float:
     """Central finite difference (f(x + h) - f(x - h)) / 2h in input i."""
 
@@ -148,6 +157,18 @@ OPS: dict[str, tuple[Callable, list[tuple[float, ...]]]] = {
     ),
     "linear(no bias)": (
         lambda a, b: (lambda ys: ys[0] - ys[1])(fused_linear([[a, b], [b, b]], [a, 3.0])),
+        [(0.3, -1.7)],
+    ),
+    "linear_batch": (  # a, b in the rows, in two of the inputs and in a bias
+        lambda a, b, c: (lambda ys: ys[0][0] * ys[1][1] - ys[2][0])(
+            fused_linear_batch([[a, b], [c, 2.0]], [[b, a], [c, 1.0], [a, a]], [c, 1.5])
+        ),
+        [(0.3, -1.7, 0.9), (1.1, 0.4, -0.6)],
+    ),
+    "linear_batch(no bias)": (
+        lambda a, b: (lambda ys: ys[0][1] * ys[1][0])(
+            fused_linear_batch([[a, b], [b, 3.0]], [[a, 3.0], [b, b]])
+        ),
         [(0.3, -1.7)],
     ),
 }

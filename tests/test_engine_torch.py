@@ -141,6 +141,31 @@ def test_linear_matches_torch_linear_loaded_from_our_state_dict(bias):
         assert all(close(a, b) for a, b in zip(ours_grads, grads[name].grad.flatten().tolist())), name
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_on_a_batch_matches_torch_linear_on_a_matrix(bias):
+    # PyTorch's Linear takes (T, in_features) as well as (in_features,); so does ours.
+    random.seed(1)
+    ours = Linear(3, 2, bias=bias)
+    theirs = torch.nn.Linear(3, 2, bias=bias, dtype=torch.float64)
+    theirs.load_state_dict(to_torch(ours.state_dict()))
+    xs = [[0.5, -1.25, 2.0], [1.0, 0.25, -0.5], [-2.0, 0.0, 1.5], [0.3, 0.3, 0.3]]
+    ours_xs = [[Value(v) for v in x] for x in xs]
+    out = ours(ours_xs)  # (4, 2)
+    loss = Value.sum([o * (t + 2 * j + 1) for t, row in enumerate(out) for j, o in enumerate(row)]).tanh()
+    loss.backward()
+    theirs_xs = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+    theirs_out = theirs(theirs_xs)
+    weights = torch.tensor([[t + 2 * j + 1 for j in range(2)] for t in range(4)], dtype=torch.float64)
+    (theirs_out * weights).sum().tanh().backward()
+    assert [len(row) for row in out] == [2] * 4
+    assert all(close(o.data, t) for row, trow in zip(out, theirs_out.tolist()) for o, t in zip(row, trow))
+    assert all(close(v.grad, g) for x, gx in zip(ours_xs, theirs_xs.grad.tolist()) for v, g in zip(x, gx))
+    grads = dict(theirs.named_parameters())
+    for name, tensor in ours.named_parameters():
+        ours_grads = [v.grad for v in (tensor if name == "bias" else sum(tensor, []))]
+        assert all(close(a, b) for a, b in zip(ours_grads, grads[name].grad.flatten().tolist())), name
+
+
 TORCH_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "linear": lambda t: t}
 
 

@@ -323,12 +323,14 @@ CASES = [
     ("Neuron", lambda: Neuron(2, activation=3), ValueError, ["Neuron", "activation", "3"]),
     ("Neuron", lambda: Neuron(2)(["a", "b"]), TypeError, ["Neuron(2, relu)", "'a'", "str"]),
     ("Layer", lambda: Layer(2, 3)([[1.0], [2.0]]), TypeError, ["Layer(2 -> 3, relu)", "[1.0]", "list"]),
-    (
+    (  # a list of lists is a batch (T, in_features), as in PyTorch: here of vectors too short
         "Linear",
         lambda: Linear(3, 2)([[1.0], [2.0], [3.0]]),
-        TypeError,
-        ["Linear(in_features=3, out_features=2, bias=True)", "[1.0]", "list"],
+        ValueError,
+        ["Linear(in_features=3, out_features=2, bias=True)", "vector 0", "length 1", "expected 3"],
     ),
+    ("Linear", lambda: Linear(2, 1)([[1.0, 2.0], [1.0, "a"]]), TypeError, ["Linear(in_features=2", "'a'"]),
+    ("Linear", lambda: Linear(2, 1)([[1.0, 2.0], 3.0]), TypeError, ["Linear(in_features=2", "vector 1"]),
     ("Linear", lambda: Linear(3, 2)([1.0, None, 3.0]), TypeError, ["Linear(in_features=3", "None"]),
     ("Linear", lambda: Linear(3, 2)(True), TypeError, ["Linear(in_features=3", "3", "bool"]),
     ("MLP", lambda: MLP(2, 16), TypeError, ["MLP", "nouts", "16", "[16, 16, 1]"]),

@@ -101,6 +101,43 @@ def test_linear_takes_in_values_made_before_the_tape_wherever_they_sit():
     assert all(close(a, b) for a, b in zip(plain, taped)) and all(g != 0.0 for g in taped)
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["distinct inputs", "inputs sharing a Value"])
+@pytest.mark.parametrize("on_tape", [False, True], ids=["off a tape", "on a tape"])
+def test_linear_batch_is_linear_of_each_input(on_tape, shared):
+    # The same nodes as one `linear` call per input, made row by row: the same
+    # numbers to the bit, and the same grads. Off a tape backward() walks the
+    # same graph in the same order, so they agree to the bit. On a tape it
+    # walks the order the nodes were made in, which is the same for every
+    # Value that only one input reads (a sequence's positions, as in the GPT):
+    # to the bit again. A Value in two inputs sums its grads in another order.
+    def run(batched: bool):
+        import random
+
+        random.seed(5)
+        rows = [[Value(random.uniform(-1, 1)) for _ in range(3)] for _ in range(4)]
+        biases = [Value(random.uniform(-1, 1)) for _ in range(3)] + [0.25]
+        x0 = [Value(random.uniform(-1, 1)) for _ in range(3)]
+        with tape() if on_tape else nullcontext():
+            third = [1.5, x0[1] if shared else Value(0.7), -0.5]
+            xs = [x0, [a.tanh() for a in x0], third]  # leaves, intermediates, numbers
+            ys = (
+                Value.linear_batch(rows, xs, biases)
+                if batched
+                else [Value.linear(rows, x, biases) for x in xs]
+            )
+            loss = Value.sum([y * y * (i + 1) for i, y in enumerate(v for row in ys for v in row)])
+            loss.backward()
+        params = [*sum(rows, []), *biases[:3], *x0]
+        return [v.data for row in ys for v in row], [p.grad for p in params], loss.data
+
+    (data, grads, loss), (data_each, grads_each, loss_each) = run(True), run(False)
+    assert data == data_each and loss == loss_each
+    if on_tape and shared:
+        assert all(close(a, b) for a, b in zip(grads, grads_each))
+    else:
+        assert grads == grads_each
+
+
 def test_linear_on_a_tape_sees_a_row_changed_between_two_calls():
     w, v = Value(0.5), Value(-2.0)
     cached = (w * v).relu() + v  # outside the tape: an intermediate

@@ -128,16 +128,16 @@ class AttentionHead(Module):
         # soft instead of picking one position.
         scale = 1.0 / math.sqrt(self.d_head)
         try:
-            qs = [[q * scale for q in self.query(x)] for x in xs]  # (T_q, d_head)
+            qs = [[q * scale for q in row] for row in self.query(xs)]  # (T_q, d_head)
         except INPUT_ERRORS as error:  # an entry of x that is not a number
             raise in_module(self, error) from None
         try:
-            ks = [self.key(m) for m in source]  # (T_k, d_head)
+            ks = self.key(source)  # (T_k, d_head)
         except INPUT_ERRORS as error:
             if memory is None:  # xs passed the query, so the key's own weights are wrong: it said so
                 raise
             raise in_module(self, error) from None  # an entry of the memory that is not a number
-        vs = [self.value(m) for m in source]  # (T_k, d_head)
+        vs = self.value(source)  # (T_k, d_head)
         scores = [
             [Value.dot(q, ks[s]) for s in range(t + 1 if self.causal else len(ks))]  # (seen,)
             for t, q in enumerate(qs)
@@ -207,7 +207,7 @@ class MultiHeadAttention(Module):
             raise in_module(self, error) from None
         per_head = [head(xs, memory) for head in self.heads]  # n_head x (T, d_head)
         concat = [[v for head_out in per_head for v in head_out[t]] for t in range(len(xs))]  # (T, d_model)
-        return [self.proj(c) for c in concat]  # (T, d_model)
+        return self.proj(concat)  # (T, d_model)
 
     @property
     def last_attention(self) -> list[list[list[float]]]:
@@ -282,11 +282,11 @@ class CrossAttention(Module):
         check_sequence(queries, self.d_query, self)
         check_sequence(memory, self.d_memory, self)
         try:
-            qs = [self.query(q) for q in queries]  # (T_q, d_memory) or (T_q, d_attn)
+            qs = self.query(queries)  # (T_q, d_memory) or (T_q, d_attn)
             if self.scoring == "dot":
                 scores = [[Value.dot(q, m) for m in memory] for q in qs]  # (T_q, T_k)
             else:
-                keys = [self.key(m) for m in memory]  # (T_k, d_attn): U m + b, once per memory vector
+                keys = self.key(memory)  # (T_k, d_attn): U m + b, once per memory vector
                 w = self.energy.weight[0]  # (d_attn,): v
                 scores = [
                     [Value.dot(w, [(a + b).tanh() for a, b in zip(q, k)]) for k in keys] for q in qs

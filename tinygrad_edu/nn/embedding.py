@@ -30,7 +30,7 @@ import random
 from collections.abc import Sequence
 
 from ..engine import Operand, Value
-from .linear import INPUT_ERRORS, _check_size, in_module
+from .linear import INPUT_ERRORS, _check_size, check_sequence, describe, in_module  # noqa: F401 - re-exported
 from .module import Module
 
 __all__ = [
@@ -183,41 +183,6 @@ def check_ids(ids: Sequence[int], vocab_size: int, module: Module) -> None:
             raise ValueError(
                 f"{describe(module)}: token id {i} at position {t} is out of range; expected 0 <= id < {vocab_size}"
             )
-
-
-def check_sequence(xs: Sequence[Vector], size: int, module: Module, max_len: int | None = None) -> None:
-    """Raise a clear error, naming the module, unless `xs` is a non-empty list
-    of vectors of length `size` (and no longer than `max_len`)."""
-    if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
-        raise TypeError(
-            f"{describe(module)}: expected a sequence (a list of vectors), got {type(xs).__name__}"
-        )
-    if not xs:
-        raise ValueError(f"{describe(module)}: expected a sequence of at least one vector, got an empty one")
-    if isinstance(xs[0], (Value, int, float)):
-        raise TypeError(
-            f"{describe(module)}: expected a sequence (a list of vectors), got a single vector; wrap it: [x]"
-        )
-    if max_len is not None and len(xs) > max_len:
-        raise ValueError(
-            f"{describe(module)}: got a sequence of {len(xs)} vectors, but the context holds {max_len} positions"
-        )
-    for t, x in enumerate(xs):
-        if (type(x) is list or type(x) is tuple) and len(x) == size:  # the common case, cheaply
-            continue
-        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
-            raise TypeError(
-                f"{describe(module)}: vector {t} of the sequence is a {type(x).__name__}, not a list"
-            )
-        raise ValueError(
-            f"{describe(module)}: vector {t} of the sequence has length {len(x)}; expected {size}"
-        )
-
-
-def describe(module: Module) -> str:
-    """A one-line name for error messages: ``GPT(vocab_size=27, ...)``, not the
-    multi-line repr with every child."""
-    return f"{type(module).__name__}({module.extra_repr()})"
 
 
 def _as_values(vec: Vector) -> list[Value]:

@@ -24,6 +24,7 @@ from ..engine import Operand, Value
 from .module import Module
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+Vector = Sequence[Operand]
 
 
 def activate(x: Value, activation: str) -> Value:
@@ -50,6 +51,41 @@ def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
         raise TypeError(f"{module!r}: expected a list of {size} numbers or Values, got {type(x).__name__}")
     if len(x) != size:
         raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
+
+
+def check_sequence(xs: Sequence[Vector], size: int, module: Module, max_len: int | None = None) -> None:
+    """Raise a clear error, naming the module, unless `xs` is a non-empty list
+    of vectors of length `size` (and no longer than `max_len`)."""
+    if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
+        raise TypeError(
+            f"{describe(module)}: expected a sequence (a list of vectors), got {type(xs).__name__}"
+        )
+    if not xs:
+        raise ValueError(f"{describe(module)}: expected a sequence of at least one vector, got an empty one")
+    if isinstance(xs[0], (Value, int, float)):
+        raise TypeError(
+            f"{describe(module)}: expected a sequence (a list of vectors), got a single vector; wrap it: [x]"
+        )
+    if max_len is not None and len(xs) > max_len:
+        raise ValueError(
+            f"{describe(module)}: got a sequence of {len(xs)} vectors, but the context holds {max_len} positions"
+        )
+    for t, x in enumerate(xs):
+        if (type(x) is list or type(x) is tuple) and len(x) == size:  # the common case, cheaply
+            continue
+        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+            raise TypeError(
+                f"{describe(module)}: vector {t} of the sequence is a {type(x).__name__}, not a list"
+            )
+        raise ValueError(
+            f"{describe(module)}: vector {t} of the sequence has length {len(x)}; expected {size}"
+        )
+
+
+def describe(module: Module) -> str:
+    """A one-line name for error messages: ``GPT(vocab_size=27, ...)``, not the
+    multi-line repr with every child."""
+    return f"{type(module).__name__}({module.extra_repr()})"
 
 
 # What the engine raises for an input entry it cannot use: a str or a nested
@@ -234,7 +270,17 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
 
-    def __call__(self, x: Sequence[Operand]) -> list[Value]:
+    def __call__(self, x: Vector | Sequence[Vector]) -> list[Value] | list[list[Value]]:
+        """W x + b for one vector x (in_features,) -> (out_features,); or, as
+        PyTorch's Linear takes a batch, for each vector of a sequence
+        (T, in_features) -> (T, out_features), with each row of W read once
+        for all T (`Value.linear_batch`)."""
+        if isinstance(x, (list, tuple)) and x and isinstance(x[0], (list, tuple)):  # a batch
+            check_sequence(x, self.in_features, self)
+            try:
+                return Value.linear_batch(self.weight, x, self.bias)
+            except INPUT_ERRORS as error:
+                raise in_module(self, error) from None
         check_vector(x, self.in_features, self)
         try:
             return Value.linear(self.weight, x, self.bias)

@@ -93,7 +93,7 @@ class FeedForward(Module):
         check_sequence(xs, self.fc.in_features, self)
         act = self.activation
         try:
-            return [self.proj([activate(h, act) for h in self.fc(x)]) for x in xs]
+            return self.proj([[activate(h, act) for h in row] for row in self.fc(xs)])
         except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
 
@@ -387,7 +387,7 @@ class GPT(Module):
         xs = self.wpe(self.wte(ids))  # (T, n_embd)
         for block in self.blocks:
             xs = block(xs)  # (T, n_embd)
-        return [self.lm_head(self.ln_f(x)) for x in xs]  # (T, vocab_size)
+        return self.lm_head([self.ln_f(x) for x in xs])  # (T, vocab_size)
 
     def loss(self, ids: Sequence[int], targets: Sequence[int]) -> Value:
         """Mean over positions of cross_entropy(logits_t, targets[t])."""
