@@ -330,6 +330,21 @@ def test_a_training_step_on_a_tape_matches_one_without():
     assert all(close(a, b) for a, b in zip(step(False), step(True)))
 
 
+def test_the_block_frees_its_graph_before_the_collector_is_back_on():
+    # Otherwise the collector's first run, due at once after a step's many
+    # new objects, would walk the whole graph just before it is freed.
+    assert gc.isenabled()
+    collector_on_when_freed = []
+    w = Value(0.5)
+    with tape():
+        out = (w * 2.0).tanh()
+        out.backward()
+        watch = weakref.ref(out, lambda _: collector_on_when_freed.append(gc.isenabled()))
+        del out  # now only the tape holds it
+    assert watch() is None and collector_on_when_freed == [False]
+    assert gc.isenabled()
+
+
 def test_the_cyclic_collector_is_paused_while_a_tape_runs():
     assert gc.isenabled()
     with tape():

@@ -907,15 +907,19 @@ def tape() -> Iterator[Tape]:
         return
     new = Tape()
     _state.tape = new
-    try:
-        with _collector_paused():
+    with _collector_paused():
+        try:
             yield new
-    finally:
-        _state.tape = None
-        # Let go of the Values, so that reference counting alone frees the
-        # graphs again.
-        new.nodes = []
-        new.known = set()
+        finally:
+            _state.tape = None
+            # Let go of the Values, so that reference counting alone frees the
+            # graphs again: before the collector is back on, or its first
+            # run, due at once after so many new objects, would walk the
+            # whole graph just before it is freed. (Callgrind, a step on a
+            # tape: W1 130.8M -> 119.7M instructions, W4 103.4M -> 95.2M, the
+            # unfused W6 508.9M -> 456.9M.)
+            new.nodes = []
+            new.known = set()
 
 
 _pauses = {"count": 0, "was_enabled": False}  # the collector is one per process: tapes of all threads
