@@ -518,3 +518,16 @@ def test_an_mlp_returns_a_list_and_backward_on_it_says_to_take_an_entry():
         out.nonsense  # noqa: B018
     out[0].backward()  # the entry is the Value
     assert any(p.grad != 0.0 for p in model.parameters())
+
+
+def test_linear_takes_a_batch_of_any_sequences_as_pytorch_does():
+    import array
+
+    random.seed(2)
+    layer = Linear(2, 3)
+    vectors = [[0.5, -1.0], (2.0, 0.25), array.array("d", [1.0, 1.0])]
+    each = [[y.data for y in layer(x)] for x in vectors]
+    batch = layer(vectors)  # (3, 2) -> (3, 3)
+    assert [[y.data for y in row] for row in batch] == each
+    assert len(layer([0.5, -1.0])) == 3  # one vector is still one vector
+    assert [y.data for y in layer(array.array("d", [0.5, -1.0]))] == each[0]

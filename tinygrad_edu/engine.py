@@ -525,7 +525,7 @@ def _node(data: float, op: str, edges: tuple, on_tape: Tape | None = None) -> Va
 
     Skips `Value.__init__`'s checks: ops produce floats themselves.
     `on_tape`: the running tape, given by an op that has put every parent on
-    it already (`_linear_on_tape`), so that `Tape.record` need not look them
+    it already (`_rows_on_tape`), so that `Tape.record` need not look them
     up again.
     """
     node = _new_value(Value)

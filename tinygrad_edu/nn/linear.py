@@ -53,6 +53,20 @@ def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
         raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
 
 
+def _is_batch(x: object) -> bool:
+    """Whether `x` is a sequence of vectors (T, n) rather than one vector:
+    its first entry is itself a sequence (a vector's entries are numbers or
+    Values; a str in one is an error for the engine to name)."""
+    text = (str, bytes)
+    return (
+        isinstance(x, Sequence)
+        and not isinstance(x, text)
+        and len(x) > 0
+        and isinstance(x[0], Sequence)
+        and not isinstance(x[0], text)
+    )
+
+
 def check_sequence(xs: Sequence[Vector], size: int, module: Module, max_len: int | None = None) -> None:
     """Raise a clear error, naming the module, unless `xs` is a non-empty list
     of vectors of length `size` (and no longer than `max_len`)."""
@@ -77,6 +91,8 @@ def check_sequence(xs: Sequence[Vector], size: int, module: Module, max_len: int
             raise TypeError(
                 f"{describe(module)}: vector {t} of the sequence is a {type(x).__name__}, not a list"
             )
+        if len(x) == size:  # another kind of sequence (an array, say) of the right length
+            continue
         raise ValueError(
             f"{describe(module)}: vector {t} of the sequence has length {len(x)}; expected {size}"
         )
@@ -275,7 +291,7 @@ class Linear(Module):
         PyTorch's Linear takes a batch, for each vector of a sequence
         (T, in_features) -> (T, out_features), with each row of W read once
         for all T (`Value.linear_batch`)."""
-        if isinstance(x, (list, tuple)) and x and isinstance(x[0], (list, tuple)):  # a batch
+        if _is_batch(x):
             check_sequence(x, self.in_features, self)
             try:
                 return Value.linear_batch(self.weight, x, self.bias)
