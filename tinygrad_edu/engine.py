@@ -800,6 +800,8 @@ class Tape:
     `record` keeps that promise for Values made before the tape began (a
     cached intermediate, say): the first op that uses one puts it on the
     tape, with whatever it depends on that is not on it yet, before itself.
+    `Value.linear` does the same with `take_in` for its whole layer at once
+    (`_rows_on_tape`).
     """
 
     __slots__ = ("nodes", "known")
