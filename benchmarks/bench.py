@@ -89,7 +89,7 @@ def initial_layers(seed: int = 0) -> list:
 
 
 def moons_data():
-    from demos.moons import make_moons
+    from tinygrad_edu.datasets import make_moons
 
     return make_moons(100, noise=0.1, rng=random.Random(0))
 

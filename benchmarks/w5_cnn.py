@@ -40,7 +40,7 @@ TORCH = "pytorch float32"
 
 def batch_of_digits(n: int = BATCH) -> tuple[list, list[int]]:
     """The first n digits of the demo's training split: images [1][8][8] in 0..1, labels."""
-    from demos.digits import as_image
+    from tinygrad_edu.datasets import as_image
 
     train, _ = split_digits(load_digits())
     return [as_image(pixels) for pixels, _ in train[:n]], [label for _, label in train[:n]]

@@ -3,7 +3,7 @@
     tinygrad-edu demo bert [--quick] [--out DIR] [--steps N] [--batch B] ...
 
 1. Pretrain a small BERT (tinygrad_edu.models.bert) with the masked
-   language model on the sense corpus (tinygrad_edu.sense_corpus: short
+   language model on the sense corpus (tinygrad_edu.datasets.senses: short
    sentences on five topics, in which "bank", "bat", "pitch" and "spring"
    each appear in two senses), Adam, a few sentences per step.
 2. Held-out masked-word accuracy (each chosen word replaced by [MASK])
@@ -39,6 +39,7 @@ from itertools import combinations
 from pathlib import Path
 
 from tinygrad_edu import Value, no_grad
+from tinygrad_edu.datasets.senses import SENSES, TOPICS, LabelledSentence, sense_corpus
 from tinygrad_edu.models import word2vec
 from tinygrad_edu.models.bert import (
     BERT,
@@ -50,7 +51,6 @@ from tinygrad_edu.models.bert import (
 )
 from tinygrad_edu.models.word2vec import cosine_similarity, pca_2d
 from tinygrad_edu.optim import Adam
-from tinygrad_edu.sense_corpus import SENSES, TOPICS, LabelledSentence, sense_corpus
 
 from .common import (
     demo_parser,

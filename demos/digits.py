@@ -30,9 +30,11 @@ import time
 from collections.abc import Sequence
 
 from tinygrad_edu import Value, no_grad
-from tinygrad_edu.datasets import load_digits, split_digits
+from tinygrad_edu.datasets import as_image, as_vector, load_digits, split_digits
+from tinygrad_edu.datasets.digits import Image
 from tinygrad_edu.functional import cross_entropy
-from tinygrad_edu.nn import MLP, Conv2d, Flatten, Linear, MaxPool2d, Module
+from tinygrad_edu.models.digits import DigitCNN
+from tinygrad_edu.nn import MLP
 from tinygrad_edu.optim import Adam
 from viz.training import TrainingRecorder
 
@@ -49,33 +51,6 @@ from .common import (
     write_results,
 )
 
-Image = list[list[list[float]]]  # [C][H][W]
-
-
-class DigitCNN(Module):
-    """conv 3x3 (1 -> 8 channels, padding 1), ReLU, max-pool 2x2, flatten, Linear(128, 10)."""
-
-    def __init__(self, channels: int = 8) -> None:
-        self.conv = Conv2d(1, channels, kernel_size=3, padding=1)
-        self.pool = MaxPool2d(2)
-        self.flatten = Flatten()
-        self.fc = Linear(channels * 4 * 4, 10)
-
-    def stages(self, image: Image) -> dict[str, list]:
-        """Every stage's output for one [1][8][8] image, the last the 10 scores."""
-        conv = self.conv(image)  # (8, 8, 8)
-        relu = [[[v.relu() for v in row] for row in channel] for channel in conv]  # (8, 8, 8)
-        pool = self.pool(relu)  # (8, 4, 4)
-        return {
-            "conv": conv,
-            "relu": relu,
-            "pool": pool,
-            "scores": self.fc(self.flatten(pool)),
-        }  # scores (10,)
-
-    def __call__(self, image: Image) -> list[Value]:
-        return self.stages(image)["scores"]
-
 
 def make_cnn() -> DigitCNN:
     """The demo's CNN (benchmark W5 times one training step of it)."""
@@ -85,16 +60,6 @@ def make_cnn() -> DigitCNN:
 def make_mlp() -> MLP:
     """The baseline: about as many parameters as the CNN, but no idea that pixels have neighbours."""
     return MLP(64, [18, 10])
-
-
-def as_image(pixels: list[list[int]]) -> Image:
-    """8 rows of 0..16 -> one channel of 0..1: [1][8][8]."""
-    return [[[p / 16.0 for p in row] for row in pixels]]
-
-
-def as_vector(pixels: list[list[int]]) -> list[float]:
-    """8 rows of 0..16 -> 64 numbers in 0..1, row by row (what an MLP reads)."""
-    return [p / 16.0 for row in pixels for p in row]
 
 
 def loss_and_accuracy(model, inputs: Sequence, labels: Sequence[int]) -> tuple[Value, float]:

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from tinygrad_edu.datasets import CharTokenizer, load_names
-from tinygrad_edu.nn import GPT
+from tinygrad_edu.models.gpt import GPT
 from tinygrad_edu.optim import Adam
 
 from .common import (

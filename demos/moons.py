@@ -10,12 +10,12 @@ boundary, loss and parameters sorted by |grad|; see viz.TrainingRecorder).
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Sequence
 
 from tinygrad_edu import Value, no_grad
+from tinygrad_edu.datasets import make_moons
 from tinygrad_edu.functional import hinge, l2
 from tinygrad_edu.nn import MLP
 from tinygrad_edu.optim import SGD
@@ -32,32 +32,6 @@ from .common import (
     train_loop,
     write_results,
 )
-
-
-def make_moons(n: int = 100, noise: float = 0.1, rng: random.Random | None = None):
-    """Two half circles, one upside down and shifted into the other's gap.
-
-    Returns (points, labels) with labels -1 (upper moon) and +1 (lower moon).
-
-        >>> points, labels = make_moons(4, noise=0.0)
-        >>> [(round(x, 2), round(y, 2)) for x, y in points[:2]], labels
-        ([(1.0, 0.0), (-1.0, 0.0)], [-1, -1, 1, 1])
-    """
-    rng = rng or random.Random(0)
-    n_upper = n // 2
-    points, labels = [], []
-    for i in range(n):
-        upper = i < n_upper
-        count = n_upper if upper else n - n_upper
-        k = i if upper else i - n_upper
-        t = math.pi * k / max(count - 1, 1)
-        if upper:
-            x, y = math.cos(t), math.sin(t)
-        else:
-            x, y = 1.0 - math.cos(t), 0.5 - math.sin(t)
-        points.append((x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)))
-        labels.append(-1 if upper else 1)
-    return points, labels
 
 
 def loss_and_accuracy(model: MLP, points: Sequence, labels: Sequence[int], alpha: float = 1e-4):
@@ -168,4 +142,4 @@ def plot_boundary(model, points, labels, out, resolution: int = 60):
 
 
 # A Value import keeps `from demos.moons import *` honest for the REPL tour.
-__all__ = ["Value", "loss_and_accuracy", "main", "make_moons", "train"]
+__all__ = ["Value", "loss_and_accuracy", "main", "train"]

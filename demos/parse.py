@@ -28,6 +28,13 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from tinygrad_edu.datasets.treebank import (
+    LABELS,
+    Sentence,
+    generate_treebank,
+    load_handwritten,
+    split_treebank,
+)
 from tinygrad_edu.models.parser import (
     Parser,
     Vocabulary,
@@ -38,7 +45,6 @@ from tinygrad_edu.models.parser import (
     training_examples,
 )
 from tinygrad_edu.optim import Adam
-from tinygrad_edu.treebank import LABELS, Sentence, generate_treebank, load_handwritten, split_treebank
 
 from .common import (
     demo_parser,

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tinygrad_edu import Value, no_grad
-from tinygrad_edu.data_translation import ADJECTIVES, english_vocabulary, french_vocabulary, make_corpus
+from tinygrad_edu.datasets.translation import ADJECTIVES, english_vocabulary, french_vocabulary, make_corpus
 from tinygrad_edu.models.translate import Seq2Seq, Vocab, corpus_bleu
 from tinygrad_edu.optim import Adam
 

@@ -3,7 +3,7 @@
     tinygrad-edu demo word2vec [--quick] [--out DIR] [--epochs N] [--dim D]
 
 Trains skip-gram with negative sampling (tinygrad_edu.models.word2vec) on
-demos/data/corpus.txt, a few hundred short sentences about royalty, places,
+tinygrad_edu/datasets/word2vec-corpus.txt, a few hundred short sentences about royalty, places,
 animals and food; prints each probe word's nearest neighbours and a few
 analogies (king - man + woman = ?) with their cosine scores; writes a PCA map
 of the word vectors (PNG and SVG) and the vectors themselves (word2vec's text
@@ -15,9 +15,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
-from tinygrad_edu.models.word2vec import Word2Vec, pca_2d, read_sentences, train
+from tinygrad_edu.datasets.corpus import CORPUS_FILE, read_sentences
+from tinygrad_edu.models.word2vec import Word2Vec, pca_2d, train
 
 from .common import (
     demo_parser,
@@ -33,7 +35,7 @@ from .common import (
     write_results,
 )
 
-CORPUS = Path(__file__).parent / "data" / "corpus.txt"
+CORPUS = Path(str(resources.files("tinygrad_edu.datasets").joinpath(CORPUS_FILE)))  # the shipped corpus
 
 PROBES = ["king", "woman", "paris", "france", "dog", "puppy", "apple", "tea"]
 

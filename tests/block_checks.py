@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tinygrad_edu import Value, no_grad
-from tinygrad_edu.nn.module import _flatten
+from tinygrad_edu.nn.module import flatten
 
 
 def random_sequence(T: int, d: int, rng) -> list[list[Value]]:
@@ -27,7 +27,7 @@ def loss_weights(n: int) -> list[float]:
 
 def weighted_loss(out) -> Value:
     """tanh(sum_i c_i * out_i) over every output, however nested, each with its own c_i."""
-    flat = _flatten(out)
+    flat = flatten(out)
     return Value.dot(flat, loss_weights(len(flat))).tanh()
 
 
@@ -74,7 +74,7 @@ def assert_close(ours, theirs, tol: float = 1e-6) -> None:
     """Nested lists of floats vs a torch tensor (or nested lists)."""
     if hasattr(theirs, "tolist"):
         theirs = theirs.tolist()
-    a, b = _flatten(ours), _flatten(theirs)
+    a, b = flatten(ours), flatten(theirs)
     assert len(a) == len(b)
     for x, y in zip(a, b):
         assert x == pytest.approx(y, abs=tol, rel=tol)

@@ -12,6 +12,7 @@ import pytest
 from block_checks import assert_close, data, finite_difference_check, grads
 from test_nn_transformer import block_to_torch_state, load_into_torch, randomize
 
+from tinygrad_edu.datasets.senses import SENSES, SLOT, SLOTS, TEMPLATES, TOPICS, sense_corpus
 from tinygrad_edu.functional import cross_entropy, softmax
 from tinygrad_edu.models.bert import (
     BERT,
@@ -25,7 +26,6 @@ from tinygrad_edu.models.bert import (
 )
 from tinygrad_edu.nn import Collapse, Linear
 from tinygrad_edu.optim import SGD
-from tinygrad_edu.sense_corpus import SENSES, SLOT, SLOTS, TEMPLATES, TOPICS, sense_corpus
 
 IDS = [1, 5, 3, 7, 3, 2]  # [CLS] w [MASK] w [MASK] [SEP]
 LABELS = [IGNORE, IGNORE, 8, IGNORE, 6, IGNORE]

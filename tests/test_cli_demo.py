@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tinygrad_edu.cli import main
+from demos.cli import main
 
 OUTPUTS = ("loss.svg", "decision_boundary.svg")
 

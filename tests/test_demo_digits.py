@@ -15,7 +15,7 @@ import pytest
 from test_viz_page import dump_dom, needs_chromium, parse
 
 from demos import digits
-from tinygrad_edu.datasets import load_digits
+from tinygrad_edu.datasets import as_image, as_vector, load_digits
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_loss_and_accuracy_counts_the_highest_score_as_the_guess():
 
 def test_the_cnn_sees_an_image_and_the_mlp_a_vector_of_the_same_pixels():
     pixels, _ = load_digits()[0]
-    image, vector = digits.as_image(pixels), digits.as_vector(pixels)
+    image, vector = as_image(pixels), as_vector(pixels)
     assert len(image) == 1 and len(image[0]) == 8 and len(image[0][0]) == 8
     assert vector == [p for row in image[0] for p in row]
     assert max(vector) <= 1.0 and min(vector) >= 0.0

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from demos import translate
-from tinygrad_edu.cli import main
+from demos.cli import main
 from tinygrad_edu.models.translate import Seq2Seq
 
 KEYS = {

@@ -12,8 +12,8 @@ import stat
 import pytest
 
 from demos import DEMOS, common
+from demos.cli import main
 from tinygrad_edu import Value
-from tinygrad_edu.cli import main
 from tinygrad_edu.optim import SGD
 
 COMMON_KEYS = {"demo", "quick", "seed", "seconds"}

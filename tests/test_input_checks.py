@@ -32,18 +32,28 @@ import tinygrad_edu
 import viz
 from tinygrad_edu import (
     Value,
-    data_translation,
     datasets,
     functional,
     gradcheck,
     nn,
     optim,
     stepping,
-    treebank,
 )
-from tinygrad_edu import sense_corpus as corpus_module
-from tinygrad_edu.datasets import CharTokenizer
+from tinygrad_edu.datasets import CharTokenizer, treebank
+from tinygrad_edu.datasets import senses as corpus_module
+from tinygrad_edu.datasets import translation as data_translation
+from tinygrad_edu.datasets.senses import sense_corpus
+from tinygrad_edu.datasets.treebank import (
+    Sentence,
+    format_conllu,
+    generate_treebank,
+    parse_conllu,
+    split_treebank,
+    write_conllu,
+)
 from tinygrad_edu.models import bert, parser, translate, word2vec
+from tinygrad_edu.models import digits as digits_model
+from tinygrad_edu.models import gpt as gpt_model
 from tinygrad_edu.models.bert import (
     BERT,
     BERTClassifier,
@@ -52,6 +62,7 @@ from tinygrad_edu.models.bert import (
     mask_tokens,
     masked_lm_loss,
 )
+from tinygrad_edu.models.gpt import GPT
 from tinygrad_edu.models.parser import (
     Configuration,
     Move,
@@ -90,7 +101,6 @@ from tinygrad_edu.models.word2vec import (
     train,
 )
 from tinygrad_edu.nn import (
-    GPT,
     MLP,
     AddNorm,
     AttentionHead,
@@ -122,15 +132,6 @@ from tinygrad_edu.nn import (
     run_sequence,
     shape_of,
     sinusoidal_table,
-)
-from tinygrad_edu.sense_corpus import sense_corpus
-from tinygrad_edu.treebank import (
-    Sentence,
-    format_conllu,
-    generate_treebank,
-    parse_conllu,
-    split_treebank,
-    write_conllu,
 )
 
 GPT_NAME = "GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=4, n_head=2"
@@ -1075,6 +1076,13 @@ CASES = [
         TypeError,
         ["split_digits", "seed", "'0'"],
     ),
+    ("make_moons", lambda: datasets.make_moons("3"), ValueError, ["make_moons", "n", "'3'"]),
+    ("make_moons", lambda: datasets.make_moons(10, noise=-1), ValueError, ["make_moons", "noise", "-1"]),
+    ("make_moons", lambda: datasets.make_moons(10, rng=1), TypeError, ["make_moons", "rng", "int"]),
+    ("as_image", lambda: datasets.as_image([[0] * 8] * 7), TypeError, ["as_image", "8 rows of 8"]),
+    ("as_vector", lambda: datasets.as_vector([[17] * 8] * 8), ValueError, ["as_vector", "0..16", "17"]),
+    ("DigitCNN", lambda: digits_model.DigitCNN(channels=0), ValueError, ["DigitCNN", "channels", "0"]),
+    ("DigitCNN", lambda: digits_model.DigitCNN()([[1.0, 2.0]]), TypeError, ["Conv2d", "[C][H][W]"]),
     # -------------------------------------------------------------- treebank
     (
         "Sentence",
@@ -1592,6 +1600,8 @@ CHECKED_ELSEWHERE = {
     "Module": "load_state_dict: test_nn_core.py (bad_states); save/load: test_save_load.py and below",
     "load_names": "takes no arguments",
     "load_digits": "takes no arguments",
+    "load_word2vec_corpus": "takes no arguments",
+    "Digit": "a type: (image, label), read, not called",
     "read_sentences": "takes a path: open() raises FileNotFoundError naming it",
     "backward_steps": "test_stepping.py (expected a Value; zero_grad must be a bool)",
     "formula_name": "a text helper for drawings: any Value and index give a name",
@@ -1648,6 +1658,8 @@ def public_names() -> set[str]:
         datasets,
         data_translation,
         treebank,
+        gpt_model,
+        digits_model,
         viz,
         stepping,
         viz.training,

@@ -21,7 +21,7 @@ from block_checks import (
 
 from tinygrad_edu import Value
 from tinygrad_edu.nn import Conv1d, Conv2d, shape_of
-from tinygrad_edu.nn.module import _flatten
+from tinygrad_edu.nn.module import flatten
 
 TOL = 1e-9
 
@@ -112,7 +112,7 @@ def test_conv2d_gradients_match_finite_differences():
     random.seed(4)
     conv = Conv2d(2, 2, (2, 3), stride=(2, 1), padding=(1, 1))
     x = random_map(2, 3, 4, random.Random(5))
-    leaves = _flatten(x) + conv.parameters()
+    leaves = flatten(x) + conv.parameters()
     finite_difference_check(lambda: weighted_loss(conv(x)), leaves)
 
 
@@ -121,14 +121,14 @@ def test_conv1d_gradients_match_finite_differences():
     conv = Conv1d(2, 3, 3, stride=2, padding=1)
     rng = random.Random(7)
     x = [[Value(rng.uniform(-1, 1)) for _ in range(6)] for _ in range(2)]
-    finite_difference_check(lambda: weighted_loss(conv(x)), _flatten(x) + conv.parameters())
+    finite_difference_check(lambda: weighted_loss(conv(x)), flatten(x) + conv.parameters())
 
 
 def test_every_output_is_one_dot_node_of_the_kernel_and_its_patch():
     random.seed(0)
     conv = Conv2d(2, 3, 3, padding=1)
     out = conv([[[1.0] * 4 for _ in range(4)] for _ in range(2)])
-    nodes = _flatten(out)
+    nodes = flatten(out)
     assert {v.op for v in nodes} == {"dot"}
     inner = out[1][1][1]  # a window wholly inside the image: 2*3*3 weights, 18 pixels, the bias
     assert len(inner.parents) == 18 + 18 + 1

@@ -11,7 +11,8 @@ import pytest
 
 from tinygrad_edu import Value
 from tinygrad_edu import functional as tf
-from tinygrad_edu.nn import GPT, MLP, Layer, Linear, Module, Neuron, shape_of
+from tinygrad_edu.models.gpt import GPT
+from tinygrad_edu.nn import MLP, Layer, Linear, Module, Neuron, shape_of
 from tinygrad_edu.optim import SGD
 
 

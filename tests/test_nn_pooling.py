@@ -20,7 +20,7 @@ from block_checks import (
 
 from tinygrad_edu import Value
 from tinygrad_edu.nn import AvgPool2d, Collapse, Flatten, MaxPool1d, MaxPool2d, shape_of
-from tinygrad_edu.nn.module import _flatten
+from tinygrad_edu.nn.module import flatten
 
 
 # ------------------------------------------------------------ Collapse
@@ -108,7 +108,7 @@ POOL_GRID_1D = [(2, None, 7), (3, 1, 6), (2, 3, 8), (4, None, 4)]
 
 def rounded(tensor) -> None:
     """Round every entry to a multiple of 0.5: most windows then hold ties."""
-    for v in _flatten(tensor):
+    for v in flatten(tensor):
         v.data = round(v.data * 2) / 2
 
 
@@ -154,7 +154,7 @@ def test_maxpool1d_matches_torch(k, s, L, ties):
 @pytest.mark.parametrize("pool", [MaxPool2d(2), AvgPool2d((2, 3), 1)], ids=repr)
 def test_pool2d_matches_finite_differences(pool):
     fmap = random_map(2, 4, 5, random.Random(6))  # uniform floats: no ties
-    finite_difference_check(lambda: weighted_loss(pool(fmap)), _flatten(fmap))
+    finite_difference_check(lambda: weighted_loss(pool(fmap)), flatten(fmap))
 
 
 def test_pooling_defaults_and_nodes():
@@ -162,7 +162,7 @@ def test_pooling_defaults_and_nodes():
     assert MaxPool1d(3).stride == 3 and MaxPool2d(2, 1).stride == (1, 1)
     assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2))"
     out = MaxPool2d(2)(random_map(1, 4, 4, random.Random(0)))
-    assert {v.op for v in _flatten(out)} == {"max"} and all(len(v.parents) == 4 for v in _flatten(out))
+    assert {v.op for v in flatten(out)} == {"max"} and all(len(v.parents) == 4 for v in flatten(out))
     assert MaxPool2d(2).parameters() == [] and Flatten().parameters() == []
 
 

@@ -10,7 +10,8 @@ from block_checks import assert_close, data, finite_difference_check, grads, ran
 
 from tinygrad_edu import Value, no_grad
 from tinygrad_edu.functional import cross_entropy
-from tinygrad_edu.nn import GPT, AddNorm, FeedForward, LayerNorm, RMSNorm, TransformerBlock, shape_of
+from tinygrad_edu.models.gpt import GPT
+from tinygrad_edu.nn import AddNorm, FeedForward, LayerNorm, RMSNorm, TransformerBlock, shape_of
 
 
 # ---------------------------------------------------------------- helpers

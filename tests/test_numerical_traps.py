@@ -24,8 +24,9 @@ import pytest
 import tinygrad_edu
 from tinygrad_edu import Value, detect_anomaly, engine, gradcheck
 from tinygrad_edu import functional as tf
+from tinygrad_edu.models.gpt import GPT
 from tinygrad_edu.models.word2vec import log_sigmoid
-from tinygrad_edu.nn import GPT, MLP, AttentionHead, LayerNorm, RMSNorm
+from tinygrad_edu.nn import MLP, AttentionHead, LayerNorm, RMSNorm
 
 HERE = "test_numerical_traps.py"
 

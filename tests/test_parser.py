@@ -11,6 +11,17 @@ import pytest
 from block_checks import assert_close, finite_difference_check, grads
 
 from tinygrad_edu import Value, functional
+from tinygrad_edu.datasets.treebank import (
+    LABELS,
+    Sentence,
+    format_conllu,
+    generate_treebank,
+    load_handwritten,
+    parse_conllu,
+    read_conllu,
+    split_treebank,
+    write_conllu,
+)
 from tinygrad_edu.models.parser import (
     FEATURES,
     LEFT_ARC,
@@ -29,17 +40,6 @@ from tinygrad_edu.models.parser import (
     replay,
     tag_words,
     training_examples,
-)
-from tinygrad_edu.treebank import (
-    LABELS,
-    Sentence,
-    format_conllu,
-    generate_treebank,
-    load_handwritten,
-    parse_conllu,
-    read_conllu,
-    split_treebank,
-    write_conllu,
 )
 
 CAT = Sentence(
@@ -425,7 +425,7 @@ def test_the_baseline_picks_the_better_side():
 
 # -------------------------------------------------------------------- demo
 def test_the_demo_quick_run_reports_scores_draws_the_tree_and_writes_results(tmp_path, capsys):
-    from tinygrad_edu.cli import main
+    from demos.cli import main
 
     out = tmp_path / "parse"
     assert main(["demo", "parse", "--quick", "--out", str(out)]) == 0
@@ -442,8 +442,8 @@ def test_the_demo_quick_run_reports_scores_draws_the_tree_and_writes_results(tmp
 
 
 def test_the_demo_parses_a_users_sentence_with_the_saved_model_or_a_quick_one(tmp_path, capsys):
+    from demos.cli import main
     from demos.parse import save_model
-    from tinygrad_edu.cli import main
 
     out = tmp_path / "parse"
     assert main(["demo", "parse", "--out", str(out), "--sentence", "The zebra sat on the mat."]) == 0
@@ -472,7 +472,7 @@ def test_the_demo_parses_a_users_sentence_with_the_saved_model_or_a_quick_one(tm
 
 
 def test_the_demo_refuses_an_empty_sentence(tmp_path, capsys):
-    from tinygrad_edu.cli import main
+    from demos.cli import main
 
     with pytest.raises(SystemExit) as info:
         main(["demo", "parse", "--out", str(tmp_path), "--sentence", " ... "])

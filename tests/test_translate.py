@@ -11,7 +11,7 @@ import pytest
 from block_checks import finite_difference_check
 
 from tinygrad_edu import no_grad
-from tinygrad_edu.data_translation import (
+from tinygrad_edu.datasets.translation import (
     ADJECTIVES,
     NOUNS,
     english_vocabulary,

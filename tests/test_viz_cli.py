@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import viz.expr
+from demos.cli import main
 from tinygrad_edu import Value
-from tinygrad_edu.cli import main
 from viz.expr import ExpressionError, build_expression, parse_assignments
 
 

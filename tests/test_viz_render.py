@@ -197,7 +197,7 @@ def test_a_big_graph_is_laid_out_by_wasm_in_a_child_process(monkeypatch):
 
 
 def test_the_cli_reports_a_layout_that_took_too_long(capsys, tmp_path):
-    from tinygrad_edu.cli import main
+    from demos.cli import main
 
     expression = "*".join(["a"] * 141)
     out = tmp_path / "g.svg"

@@ -11,8 +11,9 @@ import pytest
 from test_viz_page import PWN_LABELS, XSS_LABELS, dump_dom, needs_chromium, parse
 
 import viz
-from demos.moons import loss_and_accuracy, make_moons
+from demos.moons import loss_and_accuracy
 from tinygrad_edu import Value
+from tinygrad_edu.datasets import make_moons
 from tinygrad_edu.nn import MLP
 from tinygrad_edu.optim import SGD, Adam
 

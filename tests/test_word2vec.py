@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 
 from tinygrad_edu import Value
+from tinygrad_edu.datasets import read_sentences
 from tinygrad_edu.models.word2vec import (
     NoiseDistribution,
     Word2Vec,
@@ -15,7 +16,6 @@ from tinygrad_edu.models.word2vec import (
     keep_probabilities,
     log_sigmoid,
     pca_2d,
-    read_sentences,
     sgns_loss,
     skipgram_windows,
     subsample,

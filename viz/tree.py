@@ -1,6 +1,6 @@
 """Draw a dependency tree: ROOT at the top, each word below its head, arcs labelled.
 
-    >>> from tinygrad_edu.treebank import Sentence
+    >>> from tinygrad_edu.datasets.treebank import Sentence
     >>> s = Sentence(["dogs", "bark"], ["NOUN", "VERB"], [2, 0], ["nsubj", "root"])
     >>> dot = draw_tree(s)
     >>> [line.strip() for line in dot.source.splitlines() if "->" in line]
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from .draw import check_options, plain_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from tinygrad_edu.treebank import Sentence
+    from tinygrad_edu.datasets.treebank import Sentence
 
     from ._digraph import Digraph
 
@@ -31,13 +31,13 @@ __all__ = ["draw_tree"]
 def draw_tree(
     sentence: Sentence, *, gold: Sentence | None = None, title: str | None = None, renderer: str = "auto"
 ) -> Digraph:
-    """The tree of `sentence` (a `tinygrad_edu.treebank.Sentence` with heads
+    """The tree of `sentence` (a `tinygrad_edu.datasets.treebank.Sentence` with heads
     and labels) as a `graphviz.Digraph`; Jupyter shows it inline.
 
     gold: the right tree of the same words; arcs that differ from it (a
     wrong head, or a wrong label) are drawn red and bold, and a line under
     the title counts them."""
-    from tinygrad_edu.treebank import Sentence
+    from tinygrad_edu.datasets.treebank import Sentence
 
     from ._digraph import Digraph, nohtml
 

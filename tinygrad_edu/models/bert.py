@@ -52,14 +52,15 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from ..checks import check_ids, check_size, describe
 from ..engine import Value, no_grad
 from ..functional import cross_entropy, softmax
-from ..nn.embedding import Embedding, PositionalEmbedding, check_ids, describe
-from ..nn.linear import Linear, _check_size
+from ..nn.embedding import Embedding, PositionalEmbedding
+from ..nn.linear import Linear
 from ..nn.module import Module
 from ..nn.norm import LayerNorm
 from ..nn.pooling import COLLAPSE_MODES, Collapse
-from ..nn.transformer import TransformerBlock, _check_block_settings
+from ..nn.transformer import TransformerBlock, check_block_settings
 
 __all__ = [
     "BERT",
@@ -107,7 +108,7 @@ class WordTokenizer:
     @classmethod
     def from_sentences(cls, sentences: Iterable[Sequence[str]], min_count: int = 1) -> WordTokenizer:
         """The words of `sentences` seen at least `min_count` times, most frequent first."""
-        _check_size(min_count, "WordTokenizer.from_sentences", "min_count")
+        check_size(min_count, "WordTokenizer.from_sentences", "min_count")
         if isinstance(sentences, (str, bytes)) or not isinstance(sentences, Iterable):
             raise TypeError(
                 f"WordTokenizer.from_sentences: expected a list of sentences (lists of words), "
@@ -262,10 +263,10 @@ class BERT(Module):
         norm_first: bool = True,
         activation: str = "relu",
     ) -> None:
-        _check_size(vocab_size, "BERT", "vocab_size")
-        _check_size(max_len, "BERT", "max_len")
-        _check_size(n_layer, "BERT", "n_layer")
-        _check_block_settings("BERT", d_model, n_head, d_ff, "layernorm", activation)
+        check_size(vocab_size, "BERT", "vocab_size")
+        check_size(max_len, "BERT", "max_len")
+        check_size(n_layer, "BERT", "n_layer")
+        check_block_settings("BERT", d_model, n_head, d_ff, "layernorm", activation)
         if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 0:
             raise ValueError(f"BERT: n_segments must be an int >= 0, got {n_segments!r}")
         # Attribute order is state_dict order.
@@ -372,7 +373,7 @@ class BERTClassifier(Module):
     def __init__(self, encoder: BERT, n_classes: int, pool: str = "first") -> None:
         if not isinstance(encoder, BERT):
             raise TypeError(f"BERTClassifier: encoder must be a BERT, got {type(encoder).__name__}")
-        _check_size(n_classes, "BERTClassifier", "n_classes")
+        check_size(n_classes, "BERTClassifier", "n_classes")
         if pool not in COLLAPSE_MODES:
             raise ValueError(f"BERTClassifier: unknown pool {pool!r}; expected one of {COLLAPSE_MODES}")
         self.encoder = encoder
@@ -410,7 +411,7 @@ def fill_mask(model: BERT, tokenizer: WordTokenizer, text: str, k: int = 5) -> l
         raise TypeError(f"fill_mask: tokenizer must be a WordTokenizer, got {type(tokenizer).__name__}")
     if not isinstance(text, str):
         raise TypeError(f"fill_mask: text must be a str with one [MASK], got {type(text).__name__}")
-    _check_size(k, "fill_mask", "k")
+    check_size(k, "fill_mask", "k")
     if tokenizer.vocab_size != model.vocab_size:
         raise ValueError(
             f"fill_mask: the tokenizer has {tokenizer.vocab_size} tokens but the model {model.vocab_size}"

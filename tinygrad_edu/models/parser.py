@@ -34,7 +34,7 @@ and greedy parsing (take the likeliest move, 2n times) always builds a tree.
 Training minimises cross-entropy against the oracle's move, with Adam.
 
     >>> import random; random.seed(0)
-    >>> from tinygrad_edu.treebank import Sentence
+    >>> from tinygrad_edu.datasets.treebank import Sentence
     >>> s = Sentence(["the", "cat", "sat"], ["DET", "NOUN", "VERB"], [2, 3, 0], ["det", "nsubj", "root"])
     >>> [str(move) for move in oracle(s)]
     ['SHIFT', 'SHIFT', 'LEFT-ARC(det)', 'SHIFT', 'LEFT-ARC(nsubj)', 'RIGHT-ARC(root)']
@@ -63,12 +63,13 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ..checks import check_size, describe
+from ..datasets.treebank import Sentence
 from ..engine import Value, no_grad
 from ..functional import cross_entropy, softmax
-from ..nn.embedding import Embedding, describe
-from ..nn.linear import Linear, _check_size
+from ..nn.embedding import Embedding
+from ..nn.linear import Linear
 from ..nn.module import Module
-from ..treebank import Sentence
 
 __all__ = [
     "FEATURES",
@@ -433,7 +434,7 @@ class Parser(Module):
             ("label_dim", label_dim),
             ("hidden", hidden),
         ):
-            _check_size(size, "Parser", name)
+            check_size(size, "Parser", name)
         if activation not in self.ACTIVATIONS:
             raise ValueError(f"Parser: activation must be one of {self.ACTIVATIONS}, got {activation!r}")
         self._vocab = vocab  # '_': not a parameter

@@ -50,12 +50,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..checks import check_flag, check_ids, describe
 from ..engine import Value, no_grad
 from ..functional import cross_entropy, log_softmax
 from ..nn import CrossAttention, Embedding, GRUCell, Linear, Module, run_sequence
 from ..nn.attention import SCORINGS
-from ..nn.embedding import check_ids, describe
-from ..nn.linear import _check_flag
 
 __all__ = [
     "BOS",
@@ -166,7 +165,7 @@ class Seq2Seq(Module):
         attention: str | None = "dot",
         bidirectional: bool = True,
     ) -> None:
-        _check_flag(bidirectional, "Seq2Seq", "bidirectional")
+        check_flag(bidirectional, "Seq2Seq", "bidirectional")
         if attention is not None and attention not in SCORINGS:
             raise ValueError(f"Seq2Seq: attention must be one of {SCORINGS} or None, got {attention!r}")
         if (

@@ -36,11 +36,10 @@ import numbers
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 
+from ..checks import check_size, is_finite_number
 from ..engine import Value
-from ..nn.linear import _check_size
-from ..nn.module import Module, _finite
+from ..nn.module import Module
 
 __all__ = [
     "NoiseDistribution",
@@ -49,7 +48,6 @@ __all__ = [
     "cosine_similarity",
     "log_sigmoid",
     "pca_2d",
-    "read_sentences",
     "sgns_loss",
     "skipgram_windows",
     "subsample",
@@ -58,14 +56,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- the corpus
-def read_sentences(path: str | Path) -> list[list[str]]:
-    """One sentence per line, words split on spaces, lowercased; '#' lines are comments."""
-    sentences = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            sentences.append(line.lower().split())
-    return sentences
 
 
 # ----------------------------------------------------------------- the model
@@ -84,7 +74,7 @@ class Word2Vec(Module):
         counts: Sequence[int] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        _check_size(dim, "Word2Vec", "dim")
+        check_size(dim, "Word2Vec", "dim")
         if isinstance(words, str):  # list("cat") would be a vocabulary of letters
             raise TypeError(f"Word2Vec: words must be a list of str, got the str {words!r}")
         words = list(words)
@@ -119,7 +109,7 @@ class Word2Vec(Module):
     ) -> Word2Vec:
         """The vocabulary of `sentences` (words seen at least `min_count` times),
         most frequent first."""
-        _check_size(min_count, "Word2Vec.from_sentences", "min_count")
+        check_size(min_count, "Word2Vec.from_sentences", "min_count")
         counts = Counter(w for sentence in _sentences(sentences, "Word2Vec.from_sentences") for w in sentence)
         kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
         if not kept:
@@ -159,7 +149,7 @@ class Word2Vec(Module):
     def nearest(self, word: str, k: int = 5) -> list[tuple[str, float]]:
         """The k words whose vectors point most nearly the same way as `word`'s,
         with their cosine similarities, most similar first."""
-        _check_size(k, "Word2Vec.nearest", "k")
+        check_size(k, "Word2Vec.nearest", "k")
         units = self.unit_vectors()
         target = units[self.index(word)]
         return _top(units, target, self._words, k, exclude={word})
@@ -179,7 +169,7 @@ class Word2Vec(Module):
 
 def analogy(model: Word2Vec, a: str, b: str, c: str, k: int = 1) -> list[tuple[str, float]]:
     """The k words nearest to unit(a) - unit(b) + unit(c), with cosine scores."""
-    _check_size(k, "analogy", "k")
+    check_size(k, "analogy", "k")
     units = model.unit_vectors()
     va, vb, vc = (units[model.index(w)] for w in (a, b, c))
     target = _unit([x - y + z for x, y, z in zip(va, vb, vc)])
@@ -307,7 +297,7 @@ def skipgram_windows(
         >>> list(skipgram_windows([10, 11, 12], window=1, rng=random.Random(0)))
         [(10, [11]), (11, [10, 12]), (12, [11])]
     """
-    _check_size(window, "skipgram_windows", "window")  # here, not at the first next()
+    check_size(window, "skipgram_windows", "window")  # here, not at the first next()
     return _windows(sentence, window, rng)
 
 
@@ -341,7 +331,7 @@ def train(
     sentences = _sentences(sentences, "train")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"train: epochs must be a non-negative int, got {epochs!r}")
-    _check_size(window, "train", "window")
+    check_size(window, "train", "window")
     if isinstance(negatives, bool) or not isinstance(negatives, int) or negatives < 0:
         raise ValueError(f"train: negatives must be a non-negative int, got {negatives!r}")
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0.0 < lr < math.inf:
@@ -409,7 +399,7 @@ def pca_2d(vectors: Sequence[Sequence[float]], iterations: int = 200) -> list[tu
         >>> [(round(x, 6) + 0.0, round(y, 6) + 0.0) for x, y in points]
         [(2.0, 0.0), (-2.0, 0.0), (0.0, 1.0), (0.0, -1.0)]
     """
-    _check_size(iterations, "pca_2d", "iterations")
+    check_size(iterations, "pca_2d", "iterations")
     if isinstance(vectors, (str, bytes)) or not isinstance(vectors, Sequence):
         raise TypeError(f"pca_2d: expected a list of vectors, got {type(vectors).__name__}")
     if len(vectors) < 2:
@@ -478,7 +468,7 @@ def _numbers(v: Sequence[float | Value], where: str) -> list[float]:
             raise TypeError(
                 f"{where}: expected a vector of numbers, got an entry {x!r:.40} of type {type(x).__name__}"
             )
-        elif not _finite(x):
+        elif not is_finite_number(x):
             raise ValueError(f"{where}: expected finite numbers, got an entry {x!r:.40}")
         else:
             out.append(float(x))

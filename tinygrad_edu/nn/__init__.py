@@ -13,10 +13,9 @@ from .module import Module, shape_of
 from .norm import LayerNorm, RMSNorm
 from .pooling import AvgPool2d, Collapse, Flatten, MaxPool1d, MaxPool2d
 from .recurrent import GRUCell, LSTMCell, RNNCell, run_sequence
-from .transformer import GPT, AddNorm, FeedForward, TransformerBlock, TransformerDecoderBlock
+from .transformer import AddNorm, FeedForward, TransformerBlock, TransformerDecoderBlock
 
 __all__ = [
-    "GPT",
     "AddNorm",
     "AttentionHead",
     "AvgPool2d",

@@ -36,10 +36,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..checks import INPUT_ERRORS, check_flag, check_sequence, check_size, describe, in_module
 from ..engine import Operand, Value
 from ..functional import softmax
-from .embedding import check_sequence, describe
-from .linear import INPUT_ERRORS, Linear, _check_flag, _check_size, in_module
+from .linear import Linear
 from .module import Module
 
 __all__ = ["AttentionHead", "CrossAttention", "MultiHeadAttention", "attend", "causal_mask"]
@@ -59,7 +59,7 @@ def causal_mask(T: int) -> list[list[bool]]:
         [1, 1, 0]
         [1, 1, 1]
     """
-    _check_size(T, "causal_mask", "T")
+    check_size(T, "causal_mask", "T")
     return [[s <= t for s in range(T)] for t in range(T)]
 
 
@@ -107,10 +107,10 @@ class AttentionHead(Module):
     """
 
     def __init__(self, d_model: int, d_head: int, causal: bool = False, bias: bool = False) -> None:
-        _check_size(d_model, "AttentionHead", "d_model")
-        _check_size(d_head, "AttentionHead", "d_head")
-        _check_flag(causal, "AttentionHead", "causal")
-        _check_flag(bias, "AttentionHead", "bias")
+        check_size(d_model, "AttentionHead", "d_model")
+        check_size(d_head, "AttentionHead", "d_head")
+        check_flag(causal, "AttentionHead", "causal")
+        check_flag(bias, "AttentionHead", "bias")
         self.query = Linear(d_model, d_head, bias=bias)
         self.key = Linear(d_model, d_head, bias=bias)
         self.value = Linear(d_model, d_head, bias=bias)
@@ -177,10 +177,10 @@ class MultiHeadAttention(Module):
     """
 
     def __init__(self, d_model: int, n_head: int, causal: bool = False, bias: bool = False) -> None:
-        _check_size(d_model, "MultiHeadAttention", "d_model")
-        _check_size(n_head, "MultiHeadAttention", "n_head")
-        _check_flag(causal, "MultiHeadAttention", "causal")
-        _check_flag(bias, "MultiHeadAttention", "bias")
+        check_size(d_model, "MultiHeadAttention", "d_model")
+        check_size(n_head, "MultiHeadAttention", "n_head")
+        check_flag(causal, "MultiHeadAttention", "causal")
+        check_flag(bias, "MultiHeadAttention", "bias")
         if d_model % n_head:
             raise ValueError(
                 f"MultiHeadAttention: d_model={d_model} must be divisible by n_head={n_head} "
@@ -256,8 +256,8 @@ class CrossAttention(Module):
     """
 
     def __init__(self, d_query: int, d_memory: int, scoring: str = "dot", d_attn: int | None = None) -> None:
-        _check_size(d_query, "CrossAttention", "d_query")
-        _check_size(d_memory, "CrossAttention", "d_memory")
+        check_size(d_query, "CrossAttention", "d_query")
+        check_size(d_memory, "CrossAttention", "d_memory")
         if scoring not in SCORINGS:
             raise ValueError(f"CrossAttention: scoring must be one of {SCORINGS}, got {scoring!r}")
         if d_attn is not None and scoring == "dot":
@@ -266,7 +266,7 @@ class CrossAttention(Module):
             )
         if scoring == "additive":
             d_attn = d_memory if d_attn is None else d_attn
-            _check_size(d_attn, "CrossAttention", "d_attn")
+            check_size(d_attn, "CrossAttention", "d_attn")
             self.query = Linear(d_query, d_attn, bias=False)  # W
             self.key = Linear(d_memory, d_attn, bias=True)  # U (one bias is enough: W q + U m + b)
             self.energy = Linear(d_attn, 1, bias=False)  # v

@@ -53,11 +53,9 @@ import math
 import random
 from collections.abc import Sequence
 
+from ..checks import check_int, check_nested, check_size, describe, in_module, pair
 from ..engine import Value
-from .embedding import describe
-from .linear import _check_size, in_module
 from .module import Module
-from .pooling import _check_int, _pair, check_nested
 
 __all__ = ["Conv1d", "Conv2d"]
 
@@ -77,13 +75,13 @@ class Conv2d(Module):
         bias: bool = True,
     ) -> None:
         name = type(self).__name__
-        _check_size(in_channels, name, "in_channels")
-        _check_size(out_channels, name, "out_channels")
+        check_size(in_channels, name, "in_channels")
+        check_size(out_channels, name, "out_channels")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size, name, "kernel_size", smallest=1)
-        self.stride = _pair(stride, name, "stride", smallest=1)
-        self.padding = _pair(padding, name, "padding", smallest=0)
+        self.kernel_size = pair(kernel_size, name, "kernel_size", smallest=1)
+        self.stride = pair(stride, name, "stride", smallest=1)
+        self.padding = pair(padding, name, "padding", smallest=0)
         kh, kw = self.kernel_size
         bound = 1.0 / math.sqrt(in_channels * kh * kw)  # PyTorch's default: 1/sqrt(fan_in)
         self.weight = [
@@ -171,7 +169,7 @@ def _single(n: int | tuple[int], name: str, smallest: int) -> int:
     """Conv1d's sizes: an int, or a 1-tuple as PyTorch also takes."""
     if isinstance(n, (tuple, list)) and len(n) == 1:
         n = n[0]
-    _check_int(n, "Conv1d", name, smallest)
+    check_int(n, "Conv1d", name, smallest)
     return n
 
 

@@ -29,8 +29,8 @@ import math
 import random
 from collections.abc import Sequence
 
+from ..checks import INPUT_ERRORS, check_ids, check_sequence, check_size, describe, in_module
 from ..engine import Operand, Value
-from .linear import INPUT_ERRORS, _check_size, check_sequence, describe, in_module  # noqa: F401 - re-exported
 from .module import Module
 
 __all__ = [
@@ -68,8 +68,8 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
-        _check_size(num_embeddings, "Embedding", "num_embeddings")
-        _check_size(embedding_dim, "Embedding", "embedding_dim")
+        check_size(num_embeddings, "Embedding", "num_embeddings")
+        check_size(embedding_dim, "Embedding", "embedding_dim")
         self.weight = [
             [Value(random.gauss(0.0, 1.0)) for _ in range(embedding_dim)] for _ in range(num_embeddings)
         ]
@@ -95,8 +95,8 @@ class PositionalEmbedding(Module):
     """
 
     def __init__(self, block_size: int, embedding_dim: int) -> None:
-        _check_size(block_size, "PositionalEmbedding", "block_size")
-        _check_size(embedding_dim, "PositionalEmbedding", "embedding_dim")
+        check_size(block_size, "PositionalEmbedding", "block_size")
+        check_size(embedding_dim, "PositionalEmbedding", "embedding_dim")
         self.weight = [
             [Value(random.gauss(0.0, 1.0)) for _ in range(embedding_dim)] for _ in range(block_size)
         ]
@@ -131,8 +131,8 @@ class SinusoidalPositionalEncoding(Module):
     """
 
     def __init__(self, max_len: int, d_model: int) -> None:
-        _check_size(max_len, "SinusoidalPositionalEncoding", "max_len")
-        _check_size(d_model, "SinusoidalPositionalEncoding", "d_model")
+        check_size(max_len, "SinusoidalPositionalEncoding", "max_len")
+        check_size(d_model, "SinusoidalPositionalEncoding", "d_model")
         self.table = sinusoidal_table(max_len, d_model)  # floats: not a parameter
         self.max_len = max_len
         self.d_model = d_model
@@ -156,8 +156,8 @@ def sinusoidal_table(n_positions: int, d_model: int) -> list[list[float]]:
         >>> [[round(v, 3) for v in row] for row in sinusoidal_table(2, 2)]
         [[0.0, 1.0], [0.841, 0.54]]
     """
-    _check_size(n_positions, "sinusoidal_table", "n_positions")
-    _check_size(d_model, "sinusoidal_table", "d_model")
+    check_size(n_positions, "sinusoidal_table", "n_positions")
+    check_size(d_model, "sinusoidal_table", "d_model")
     table = []
     for pos in range(n_positions):
         row = []
@@ -169,20 +169,6 @@ def sinusoidal_table(n_positions: int, d_model: int) -> list[list[float]]:
 
 
 # --------------------------------------------------------------------- checks
-def check_ids(ids: Sequence[int], vocab_size: int, module: Module) -> None:
-    """Raise a clear error, naming the module, unless `ids` is a non-empty
-    list of ints in 0..vocab_size-1."""
-    if isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
-        raise TypeError(f"{describe(module)}: expected a list of token ids (ints), got {type(ids).__name__}")
-    if not ids:
-        raise ValueError(f"{describe(module)}: expected at least one token id, got an empty sequence")
-    for t, i in enumerate(ids):
-        if type(i) is not int:  # bool is an int subclass, and True is not a token
-            raise TypeError(f"{describe(module)}: token ids must be ints, got {i!r} at position {t}")
-        if not 0 <= i < vocab_size:
-            raise ValueError(
-                f"{describe(module)}: token id {i} at position {t} is out of range; expected 0 <= id < {vocab_size}"
-            )
 
 
 def _as_values(vec: Vector) -> list[Value]:

@@ -20,10 +20,20 @@ import math
 import random
 from collections.abc import Sequence
 
+from ..checks import (
+    ACTIVATIONS,
+    INPUT_ERRORS,
+    check_activation,
+    check_flag,
+    check_sequence,
+    check_size,
+    check_vector,
+    in_module,
+    is_batch,
+)
 from ..engine import Operand, Value
 from .module import Module
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 Vector = Sequence[Operand]
 
 
@@ -43,85 +53,6 @@ def activate(x: Value, activation: str) -> Value:
     raise ValueError(f"activate: unknown activation {activation!r}; expected one of {ACTIVATIONS}")
 
 
-def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
-    """Raise a clear error, naming the module, if `x` is not a vector of `size`."""
-    if (type(x) is list or type(x) is tuple) and len(x) == size:  # the common case, cheaply
-        return
-    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
-        raise TypeError(f"{module!r}: expected a list of {size} numbers or Values, got {type(x).__name__}")
-    if len(x) != size:
-        raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
-
-
-def _is_batch(x: object) -> bool:
-    """Whether `x` is a sequence of vectors (T, n) rather than one vector:
-    its first entry is itself a sequence (a vector's entries are numbers or
-    Values; a str in one is an error for the engine to name)."""
-    text = (str, bytes)
-    return (
-        isinstance(x, Sequence)
-        and not isinstance(x, text)
-        and len(x) > 0
-        and isinstance(x[0], Sequence)
-        and not isinstance(x[0], text)
-    )
-
-
-def check_sequence(xs: Sequence[Vector], size: int, module: Module, max_len: int | None = None) -> None:
-    """Raise a clear error, naming the module, unless `xs` is a non-empty list
-    of vectors of length `size` (and no longer than `max_len`)."""
-    if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
-        raise TypeError(
-            f"{describe(module)}: expected a sequence (a list of vectors), got {type(xs).__name__}"
-        )
-    if not xs:
-        raise ValueError(f"{describe(module)}: expected a sequence of at least one vector, got an empty one")
-    if isinstance(xs[0], (Value, int, float)):
-        raise TypeError(
-            f"{describe(module)}: expected a sequence (a list of vectors), got a single vector; wrap it: [x]"
-        )
-    if max_len is not None and len(xs) > max_len:
-        raise ValueError(
-            f"{describe(module)}: got a sequence of {len(xs)} vectors, but the context holds {max_len} positions"
-        )
-    for t, x in enumerate(xs):
-        if (type(x) is list or type(x) is tuple) and len(x) == size:  # the common case, cheaply
-            continue
-        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
-            raise TypeError(
-                f"{describe(module)}: vector {t} of the sequence is a {type(x).__name__}, not a list"
-            )
-        if len(x) == size:  # another kind of sequence (an array, say) of the right length
-            continue
-        raise ValueError(
-            f"{describe(module)}: vector {t} of the sequence has length {len(x)}; expected {size}"
-        )
-
-
-def describe(module: Module) -> str:
-    """A one-line name for error messages: ``GPT(vocab_size=27, ...)``, not the
-    multi-line repr with every child."""
-    return f"{type(module).__name__}({module.extra_repr()})"
-
-
-# What the engine raises for an input entry it cannot use: a str or a nested
-# list (TypeError), a NaN or an infinity (ValueError), a sum beyond a float
-# (OverflowError).
-INPUT_ERRORS = (TypeError, ValueError, OverflowError)
-
-
-def in_module(module: Module, error: Exception) -> Exception:
-    """`error`, raised inside a module's call, with the module named first.
-
-    check_vector only looks at the length (that is cheap); a wrong entry (a
-    str, a nested list, a NaN) is then found by the engine, which names its
-    op. A module catches that error (one of INPUT_ERRORS) and re-raises it
-    through here, of the same type, so the message starts with the module
-    the user called: the check costs nothing until something is wrong.
-    """
-    return type(error)(f"{type(module).__name__}({module.extra_repr()}): {error}")
-
-
 class Neuron(Module):
     """activation(w . x + b): a weighted vote of the inputs, then a squash.
 
@@ -132,8 +63,8 @@ class Neuron(Module):
     """
 
     def __init__(self, nin: int, activation: str = "relu") -> None:
-        _check_size(nin, "Neuron", "nin")
-        _check_activation(activation, "Neuron")
+        check_size(nin, "Neuron", "nin")
+        check_activation(activation, "Neuron")
         # micrograd's init: uniform in [-1, 1], bias 0. (Linear below uses
         # PyTorch's +-1/sqrt(nin), which suits wide layers better.)
         self.weight = [Value(random.uniform(-1.0, 1.0)) for _ in range(nin)]
@@ -156,7 +87,7 @@ class Layer(Module):
     """`nout` neurons that all read the same input vector."""
 
     def __init__(self, nin: int, nout: int, activation: str = "relu") -> None:
-        _check_size(nout, "Layer", "nout")
+        check_size(nout, "Layer", "nout")
         self.neurons = [Neuron(nin, activation) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
@@ -225,15 +156,15 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activations: str | Sequence[str] = "relu") -> None:
-        _check_size(nin, "MLP", "nin")
+        check_size(nin, "MLP", "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
             raise TypeError(f"MLP: nouts must be a list of layer sizes, like [16, 16, 1], got {nouts!r}")
         if not nouts:
             raise ValueError("MLP: nouts needs at least one layer size, got []")
         for i, n in enumerate(nouts):
-            _check_size(n, "MLP", f"nouts[{i}]")
+            check_size(n, "MLP", f"nouts[{i}]")
         if isinstance(activations, str):
-            _check_activation(activations, "MLP")  # even when one layer leaves it unused
+            check_activation(activations, "MLP")  # even when one layer leaves it unused
             activations = [activations] * (len(nouts) - 1) + ["linear"]
         if not isinstance(activations, Sequence):
             raise TypeError(f"MLP: activations must be a name or a list of names, got {activations!r}")
@@ -242,7 +173,7 @@ class MLP(Module):
                 f"MLP: got {len(activations)} activations for {len(nouts)} layers; give one per layer"
             )
         for a in activations:
-            _check_activation(a, "MLP")
+            check_activation(a, "MLP")
         sizes = [nin, *nouts]
         self.layers = [Layer(sizes[i], sizes[i + 1], activations[i]) for i in range(len(nouts))]
 
@@ -275,9 +206,9 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
-        _check_size(in_features, "Linear", "in_features")
-        _check_size(out_features, "Linear", "out_features")
-        _check_flag(bias, "Linear", "bias")
+        check_size(in_features, "Linear", "in_features")
+        check_size(out_features, "Linear", "out_features")
+        check_flag(bias, "Linear", "bias")
         bound = 1.0 / math.sqrt(in_features)
         self.weight = [
             [Value(random.uniform(-bound, bound)) for _ in range(in_features)] for _ in range(out_features)
@@ -291,7 +222,7 @@ class Linear(Module):
         PyTorch's Linear takes a batch, for each vector of a sequence
         (T, in_features) -> (T, out_features), with each row of W read once
         for all T (`Value.linear_batch`)."""
-        if _is_batch(x):
+        if is_batch(x):
             check_sequence(x, self.in_features, self)
             try:
                 return Value.linear_batch(self.weight, x, self.bias)
@@ -307,28 +238,3 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
         )
-
-
-def _check_size(n: int, module: str, name: str) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{module}: {name} must be a positive int, got {n!r}")
-
-
-def _check_activation(activation: str, module: str) -> None:
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        hint = (
-            " (names are lowercase)"
-            if isinstance(activation, str) and activation.lower() in ACTIVATIONS
-            else ""
-        )
-        raise ValueError(f"{module}: unknown activation {activation!r}{hint}; expected one of {ACTIVATIONS}")
-
-
-def _check_flag(value: bool, module: str, name: str) -> None:
-    """A switch like bias= or causal= must be a bool: bias="no" is a
-    non-empty str, which Python counts as True."""
-    if not isinstance(value, bool):
-        hint = ": a str counts as True however it reads" if isinstance(value, str) else ""
-        kind = type(value).__name__
-        article = "an" if kind[0] in "aeiou" else "a"
-        raise TypeError(f"{module}: {name} must be True or False, got {value!r:.40} ({article} {kind}){hint}")

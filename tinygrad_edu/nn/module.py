@@ -34,7 +34,7 @@ model.wte.weight`` and `parameters()` lists those scalars once (so an
 optimizer steps them once), `named_parameters()` under the first name only,
 while `state_dict()` keeps both names, as torch's does.
 
-    >>> from tinygrad_edu.nn import GPT
+    >>> from tinygrad_edu.models.gpt import GPT
     >>> model = GPT(vocab_size=5, block_size=4, n_layer=1, n_embd=8, n_head=2)
     >>> model.num_parameters()
     1005
@@ -58,6 +58,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..checks import is_finite_number
 from ..engine import Value
 
 SAVE_FORMAT = "tinygrad_edu.state_dict.v1"
@@ -140,7 +141,7 @@ class Module:
         seen: set[int] = set()
         params = []
         for _, tensor in self.named_parameters():
-            for v in _flatten(tensor):
+            for v in flatten(tensor):
                 if id(v) not in seen:
                     seen.add(id(v))
                     params.append(v)
@@ -186,14 +187,14 @@ class Module:
                 )
             if want != got:
                 raise ValueError(f"{where}.load_state_dict: '{name}' has shape {got}, expected {want}")
-            for x in _flatten(state[name]):
-                if isinstance(x, bool) or not isinstance(x, numbers.Real) or not _finite(x):
+            for x in flatten(state[name]):
+                if isinstance(x, bool) or not isinstance(x, numbers.Real) or not is_finite_number(x):
                     raise ValueError(
                         f"{where}.load_state_dict: '{name}' holds {x!r:.40}; expected finite numbers"
                     )
         _check_tied_agree(f"{where}.load_state_dict", own, state)
         for name, tensor in own.items():
-            for param, x in zip(_flatten(tensor), _flatten(state[name])):
+            for param, x in zip(flatten(tensor), flatten(state[name])):
                 param.data = float(x)
 
     # ------------------------------------------------------------ save/load
@@ -217,7 +218,7 @@ class Module:
             bad = [
                 name
                 for name, t in self.named_parameters()
-                if not all(map(math.isfinite, _flatten(_to_numbers(t))))
+                if not all(map(math.isfinite, flatten(_to_numbers(t))))
             ]
             raise ValueError(
                 f"{type(self).__name__}.save: parameters {bad} hold NaN or infinity; refusing to save them"
@@ -413,7 +414,7 @@ def _check_tied_agree(where: str, own: dict[str, Tensor], state: Mapping[str, An
     whose tied copies differ was edited by hand (or is not ours)."""
     first: dict[int, tuple[str, Any]] = {}
     for name, tensor in own.items():
-        for param, x in zip(_flatten(tensor), _flatten(state[name])):
+        for param, x in zip(flatten(tensor), flatten(state[name])):
             earlier = first.setdefault(id(param), (name, x))
             if earlier[1] != x:
                 raise ValueError(
@@ -422,16 +423,9 @@ def _check_tied_agree(where: str, own: dict[str, Tensor], state: Mapping[str, An
                 )
 
 
-def _finite(x: numbers.Real) -> bool:
-    try:
-        return math.isfinite(x)
-    except OverflowError:  # an int too large for a float: JSON ints have no limit
-        return False
-
-
-def _flatten(tensor: Any) -> list:
+def flatten(tensor: Any) -> list:
     if isinstance(tensor, (list, tuple)):
-        return [v for item in tensor for v in _flatten(item)]
+        return [v for item in tensor for v in flatten(item)]
     return [tensor]
 
 

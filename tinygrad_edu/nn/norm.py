@@ -27,8 +27,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..checks import INPUT_ERRORS, check_flag, check_size, check_vector, in_module
 from ..engine import Operand, Value
-from .linear import INPUT_ERRORS, _check_flag, _check_size, check_vector, in_module
 from .module import Module
 
 __all__ = ["LayerNorm", "RMSNorm", "make_norm"]
@@ -47,10 +47,10 @@ class LayerNorm(Module):
     def __init__(
         self, normalized_shape: int, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True
     ) -> None:
-        _check_size(normalized_shape, "LayerNorm", "normalized_shape")
+        check_size(normalized_shape, "LayerNorm", "normalized_shape")
         _check_eps(eps, "LayerNorm")
-        _check_flag(elementwise_affine, "LayerNorm", "elementwise_affine")
-        _check_flag(bias, "LayerNorm", "bias")
+        check_flag(elementwise_affine, "LayerNorm", "elementwise_affine")
+        check_flag(bias, "LayerNorm", "bias")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.bias = [Value(0.0) for _ in range(normalized_shape)] if elementwise_affine and bias else None
         self.normalized_shape = normalized_shape
@@ -96,9 +96,9 @@ class RMSNorm(Module):
     """
 
     def __init__(self, normalized_shape: int, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
-        _check_size(normalized_shape, "RMSNorm", "normalized_shape")
+        check_size(normalized_shape, "RMSNorm", "normalized_shape")
         _check_eps(eps, "RMSNorm")
-        _check_flag(elementwise_affine, "RMSNorm", "elementwise_affine")
+        check_flag(elementwise_affine, "RMSNorm", "elementwise_affine")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.normalized_shape = normalized_shape
         self.eps = eps

@@ -54,78 +54,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..checks import check_nested, check_size, describe, in_module, nesting_depth, pair
 from ..engine import Value
-from .embedding import describe
-from .linear import _check_size, in_module
 from .module import Module
 
-__all__ = ["AvgPool2d", "Collapse", "Flatten", "MaxPool1d", "MaxPool2d", "check_nested"]
+__all__ = ["AvgPool2d", "Collapse", "Flatten", "MaxPool1d", "MaxPool2d"]
 
 COLLAPSE_MODES = ("mean", "max", "first", "last")
-
-
-def check_nested(x: Sequence, layout: str, module: Module) -> tuple[int, ...]:
-    """The shape of `x`, checked to be rectangular nested lists with one level
-    per axis of `layout` (``"[C][H][W]"``, ``"[C][L]"``, ``"[T][d]"``).
-
-    Raises a TypeError naming the module for the wrong nesting (a flat image
-    where channels of rows go) and a ValueError for a ragged or empty axis.
-    The entries themselves are checked by the ops they reach.
-
-        >>> check_nested([[[1.0, 2.0], [3.0, 4.0]]], "[C][H][W]", Collapse())
-        (1, 2, 2)
-    """
-    axes = layout.strip("[]").split("][")
-    level = [x]
-    shape = []
-    for depth, axis in enumerate(axes):
-        for item in level:
-            if type(item) is not list and type(item) is not tuple:
-                raise TypeError(
-                    f"{describe(module)}: expected {layout}, {len(axes)} levels of lists, got "
-                    f"{_nesting(x)}" + (f" (at level {depth}, a {type(item).__name__})" if depth else "")
-                )
-        size = len(level[0])
-        if size == 0:
-            raise ValueError(f"{describe(module)}: expected {layout}, but axis {axis} is empty")
-        for item in level:
-            if len(item) != size:
-                raise ValueError(
-                    f"{describe(module)}: expected {layout} with every {axis} the same, got a ragged input "
-                    f"({axis} is {size} in the first list, {len(item)} in another)"
-                )
-        shape.append(size)
-        level = [y for item in level for y in item]
-    if type(level[0]) is list or type(level[0]) is tuple:  # too deep: often a batch, as torch takes
-        raise TypeError(
-            f"{describe(module)}: expected {layout}, {len(axes)} levels of lists, got {_nesting(x)}; "
-            "give one input at a time (there is no batch axis)"
-        )
-    return tuple(shape)
-
-
-def _nesting(x) -> str:
-    """What a learner passed, in words: 'a flat list of 64 numbers', 'nested lists of shape (1, 8, 8)'."""
-    if type(x) is not list and type(x) is not tuple:
-        return f"a {type(x).__name__}"
-    shape = []
-    while type(x) is list or type(x) is tuple:
-        shape.append(len(x))
-        if not x:
-            break
-        x = x[0]
-    if len(shape) == 1:
-        return f"a flat list of {shape[0]} numbers"
-    return f"nested lists of shape {tuple(shape)}"
-
-
-def _depth(x) -> int:
-    """How many levels of lists `x` has, following the first entries."""
-    depth = 0
-    while (type(x) is list or type(x) is tuple) and x:
-        depth += 1
-        x = x[0]
-    return depth
 
 
 class Collapse(Module):
@@ -141,7 +76,7 @@ class Collapse(Module):
         self.mode = mode
 
     def __call__(self, xs: Sequence) -> list:
-        if _depth(xs) == 3:  # a feature map: pool each channel over all its positions
+        if nesting_depth(xs) == 3:  # a feature map: pool each channel over all its positions
             if self.mode not in ("mean", "max"):
                 raise ValueError(
                     f"{describe(self)}: a feature map [C][H][W] has no first or last position; "
@@ -179,8 +114,8 @@ class MaxPool2d(Module):
         self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None
     ) -> None:
         name = type(self).__name__
-        self.kernel_size = _pair(kernel_size, name, "kernel_size", smallest=1)
-        self.stride = self.kernel_size if stride is None else _pair(stride, name, "stride", smallest=1)
+        self.kernel_size = pair(kernel_size, name, "kernel_size", smallest=1)
+        self.stride = self.kernel_size if stride is None else pair(stride, name, "stride", smallest=1)
 
     def __call__(self, x: Sequence) -> list[list[list[Value]]]:
         return _pool(self, x, Value.max)
@@ -208,9 +143,9 @@ class MaxPool1d(Module):
     """
 
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
-        _check_size(kernel_size, "MaxPool1d", "kernel_size")
+        check_size(kernel_size, "MaxPool1d", "kernel_size")
         if stride is not None:
-            _check_size(stride, "MaxPool1d", "stride")
+            check_size(stride, "MaxPool1d", "stride")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
 
@@ -234,7 +169,7 @@ class Flatten(Module):
     into the map."""
 
     def __call__(self, x: Sequence) -> list:
-        depth = _depth(x)
+        depth = nesting_depth(x)
         layout = {3: "[C][H][W]", 2: "[C][L]"}.get(depth, "".join(f"[n{i}]" for i in range(max(depth, 1))))
         check_nested(x, layout, self)
         flat = list(x)
@@ -275,24 +210,3 @@ def _pooled_size(module: Module, n: int, k: int, s: int, what: str) -> int:
             "use a smaller kernel_size (pooling has no padding here)"
         )
     return (n - k) // s + 1
-
-
-def _pair(value: int | tuple[int, int], module: str, name: str, smallest: int) -> tuple[int, int]:
-    """An int or a pair of ints (height, width), each >= smallest, as a pair."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(_is_int(n, smallest) for n in pair):
-        raise ValueError(f"{module}: {name} must be {_int_text(smallest)} or a pair of them, got {value!r}")
-    return pair
-
-
-def _check_int(n: int, module: str, name: str, smallest: int) -> None:
-    if not _is_int(n, smallest):
-        raise ValueError(f"{module}: {name} must be {_int_text(smallest)}, got {n!r}")
-
-
-def _is_int(n, smallest: int) -> bool:
-    return not isinstance(n, bool) and isinstance(n, int) and n >= smallest
-
-
-def _int_text(smallest: int) -> str:
-    return "a positive int" if smallest == 1 else f"an int >= {smallest}"

@@ -34,8 +34,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from ..checks import INPUT_ERRORS, check_flag, check_size, check_vector, in_module
 from ..engine import Operand, Value
-from .linear import INPUT_ERRORS, _check_flag, _check_size, check_vector, in_module
 from .module import Module
 
 __all__ = ["GRUCell", "LSTMCell", "RNNCell", "run_sequence"]
@@ -54,9 +54,9 @@ class _RecurrentCell(Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
         name = type(self).__name__
-        _check_size(input_size, name, "input_size")
-        _check_size(hidden_size, name, "hidden_size")
-        _check_flag(bias, name, "bias")
+        check_size(input_size, name, "input_size")
+        check_size(hidden_size, name, "hidden_size")
+        check_flag(bias, name, "bias")
         rows = self.GATES * hidden_size
         # PyTorch's init: every weight and bias uniform in +-1/sqrt(hidden_size).
         bound = 1.0 / math.sqrt(hidden_size)

@@ -1,23 +1,11 @@
-"""Small data sets shipped with the package, and a character tokenizer.
+"""First names, and a character tokenizer for them.
 
-`load_names()` reads the list of first names in ``tinygrad_edu/data`` (a
-few thousand lowercase names, one a line) through `importlib.resources`, so
-it works from an installed wheel as well as from a checkout.
+`load_names()` reads the list of first names shipped beside this file
+(``first-names.txt``: 5,163 lowercase names, one a line, from the 1990 United
+States Census name-frequency lists, public domain) through
+`importlib.resources`, so it works from an installed wheel as well as from a
+checkout.
 
-`load_digits()` reads 1,797 real handwritten digits, 8x8 pixels of 0..16
-each, and `split_digits` cuts them into a fixed, seeded training and test
-set (1,297 / 500 by default). The file is the test set of the "Optical
-Recognition of Handwritten Digits" data (E. Alpaydin and C. Kaynak, 1998, UCI
-Machine Learning Repository, CC BY 4.0), exactly as scikit-learn ships it
-(``sklearn/datasets/data/digits.csv.gz``); it is read here with gzip and csv
-alone.
-
-    >>> digits = load_digits()
-    >>> len(digits), len(digits[0][0]), len(digits[0][0][0]), digits[0][1]   # 8 rows of 8, label 0
-    (1797, 8, 8, 0)
-    >>> train, test = split_digits(digits)
-    >>> len(train), len(test)
-    (1297, 500)
 
     >>> names = load_names()
     >>> len(names) > 5000, names[:3]
@@ -33,55 +21,16 @@ alone.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import random
 from collections.abc import Iterable, Sequence
 from importlib import resources
 
-__all__ = ["CharTokenizer", "load_digits", "load_names", "split_digits"]
-
-# An image is 8 rows of 8 ints (0 = white, 16 = full ink); a digit is (image, label).
-Digit = tuple[list[list[int]], int]
+__all__ = ["CharTokenizer", "load_names"]
 
 
 def load_names() -> list[str]:
     """The shipped first names, lowercase a-z, in file order (alphabetical)."""
-    text = resources.files("tinygrad_edu").joinpath("data/first-names.txt").read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath("first-names.txt").read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def load_digits() -> list[Digit]:
-    """The 1,797 shipped digits as (image, label) pairs, in file order; an
-    image is 8 rows of 8 ints in 0..16, a label an int 0..9."""
-    raw = resources.files("tinygrad_edu").joinpath("data/digits-8x8.csv.gz").read_bytes()
-    text = gzip.decompress(raw).decode("ascii")
-    digits = []
-    for line in csv.reader(io.StringIO(text)):
-        numbers = [int(x) for x in line]  # 64 pixels, row by row, then the label
-        digits.append(([numbers[r * 8 : r * 8 + 8] for r in range(8)], numbers[64]))
-    return digits
-
-
-def split_digits(
-    digits: Sequence[Digit], n_test: int = 500, seed: int = 0
-) -> tuple[list[Digit], list[Digit]]:
-    """(train, test): a seeded shuffle of `digits`, the last `n_test` held out.
-
-    The same seed gives the same split on every machine (`random.Random`
-    is seeded on its own, so the global random state is left alone).
-    """
-    if isinstance(digits, (str, bytes)) or not isinstance(digits, Sequence):
-        raise TypeError(f"split_digits: expected a list of (image, label) pairs, got {type(digits).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"split_digits: seed must be an int, got {seed!r}")
-    if isinstance(n_test, bool) or not isinstance(n_test, int) or not 0 < n_test < len(digits):
-        raise ValueError(f"split_digits: n_test must be an int in 1..{len(digits) - 1}, got {n_test!r}")
-    order = list(range(len(digits)))
-    random.Random(seed).shuffle(order)
-    shuffled = [digits[i] for i in order]
-    return shuffled[:-n_test], shuffled[-n_test:]
 
 
 class CharTokenizer:

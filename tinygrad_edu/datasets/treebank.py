@@ -11,7 +11,7 @@ No freely usable treebank can be shipped here, so `generate_treebank` makes
 one from a small English grammar with explicit head rules (the grammar and
 the labels are below), seeded. `load_handwritten` reads a dozen sentences
 written by hand, a second small test set, from the package's
-``data/handwritten.conllu``.
+``handwritten.conllu`` beside this file.
 
     >>> bank = generate_treebank(3, seed=0)
     >>> for sentence in bank: print(sentence)
@@ -277,9 +277,9 @@ def write_conllu(sentences: Sequence[Sentence], path: str | Path) -> Path:
 
 
 def load_handwritten() -> list[Sentence]:
-    """The hand-written test sentences shipped in ``data/handwritten.conllu``."""
-    name = "data/handwritten.conllu"
-    text = resources.files("tinygrad_edu").joinpath(name).read_text(encoding="utf-8")
+    """The hand-written test sentences shipped in ``handwritten.conllu`` beside this file."""
+    name = "handwritten.conllu"
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     return parse_conllu(text, source=name)
 
 

@@ -14,7 +14,7 @@ of their senses:
 Most sentences come from templates whose slots are filled from small word
 lists (``"the {animal} rested on the bank of the {water}"``), so words of a
 list are seen in the same places and a model can learn that they are alike;
-a few dozen hand-written ones, shipped in ``data/sense-sentences.tsv``, add
+a few dozen hand-written ones, shipped in ``sense-sentences.tsv`` beside this file, add
 other shapes. Every sentence carries its topic and, if it holds an
 ambiguous word, which sense it is used in.
 
@@ -168,7 +168,7 @@ TEMPLATES = [
     ("weather", "", "the {flower} opened in the {warm} sun"),
 ]
 
-HAND_WRITTEN = "data/sense-sentences.tsv"
+HAND_WRITTEN = "sense-sentences.tsv"
 SLOT = re.compile(r"\{(\w+)\}")
 
 
@@ -220,7 +220,7 @@ def sense_corpus(seed: int = 0, size: int = 2500, held_out: float = 0.1) -> Sens
 
 def _hand_written() -> list[LabelledSentence]:
     """The shipped sentences: `topic <tab> word/sense or - <tab> sentence` a line."""
-    text = resources.files("tinygrad_edu").joinpath(HAND_WRITTEN).read_text(encoding="utf-8")
+    text = resources.files(__package__).joinpath(HAND_WRITTEN).read_text(encoding="utf-8")
     sentences = []
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
