@@ -10,6 +10,10 @@
     '// computation graph of e: 3 values, 1 op'
     >>> [line for line in lines if "->" in line]
     ['n0 -> n2op [id=e2_0]', 'n1 -> n2op [id=e2_1]', 'n2op -> n2 [id=e2op]']
+    >>> path = render(e, "graph.svg", legend=True)  # doctest: +SKIP
+
+`render` and `render_bytes` draw a Value and hand the DOT text to
+`viz.rendering`, which lays it out and knows nothing of Values.
 
 What the picture shows
 ----------------------
@@ -57,17 +61,30 @@ Values do not record which module made them, so `assign_modules` infers it:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_edu.engine import Value
+
+from .rendering import DEFAULT_TIMEOUT, RENDERERS, is_dot, render_dot, render_dot_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     from tinygrad_edu.nn import Module
 
     from ._digraph import Digraph
 
-__all__ = ["DEFAULT_MAX_NODES", "assign_modules", "draw_dot", "format_number", "grad_color", "grad_scale"]
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "assign_modules",
+    "draw_dot",
+    "format_number",
+    "grad_color",
+    "grad_scale",
+    "render",
+    "render_bytes",
+]
 
 DEFAULT_MAX_NODES = 300
 
@@ -146,6 +163,50 @@ def draw_dot(
     if legend:
         _add_legend(dot, scale, show_grad)
     return dot
+
+
+def render(
+    graph: Any,
+    path: str | os.PathLike,
+    *,
+    fmt: str | None = None,
+    renderer: str = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
+    **draw_options: Any,
+) -> Path:
+    """Write `graph` (a Value, a list of them, a graphviz graph or DOT text)
+    to `path`, in the format its suffix names (.svg, .png, .pdf, .dot) unless
+    `fmt` is given; returns the path. Keyword options other than these go to
+    `draw_dot` when `graph` is a Value. See `viz.rendering.render_dot`."""
+    dot = _drawn(graph, draw_options)
+    return render_dot(dot, path, fmt=fmt, renderer=renderer, timeout=timeout)
+
+
+def render_bytes(
+    graph: Any,
+    fmt: str = "svg",
+    *,
+    renderer: str = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
+    **draw_options: Any,
+) -> bytes:
+    """The rendered image of `graph` (as in `render`) as bytes.
+    `timeout`: seconds the layout may take before `viz.RenderTimeout`."""
+    return render_dot_bytes(_drawn(graph, draw_options), fmt, renderer=renderer, timeout=timeout)
+
+
+def _drawn(graph: Any, draw_options: dict[str, Any]) -> Any:
+    """`graph` as something `viz.rendering` takes: a Value drawn with
+    `draw_dot`, a graphviz graph or DOT text as it is."""
+    if isinstance(graph, Value) or (
+        isinstance(graph, (list, tuple)) and graph and isinstance(graph[0], Value)
+    ):
+        return draw_dot(graph, **draw_options)
+    if draw_options:
+        raise TypeError(f"render: drawing options {sorted(draw_options)} only apply when given a Value")
+    if not is_dot(graph):
+        raise TypeError(f"render: expected a Value, a graphviz graph or DOT text, got {type(graph).__name__}")
+    return graph
 
 
 # Graphviz's effort, capped for a big graph: the default crossing minimisation
@@ -623,8 +684,6 @@ def _escaped(text: str, special: str) -> str:
 def check_options(max_nodes: int, rankdir: str, renderer: str, where: str = "draw_dot") -> None:
     """The drawing options, checked before any work (a typo would otherwise
     surface only when Graphviz or Jupyter reads them)."""
-    from .rendering import RENDERERS
-
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"{where}: max_nodes must be a positive int, got {max_nodes!r}")
     if rankdir not in _RANKDIRS:

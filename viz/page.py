@@ -53,7 +53,7 @@ from tinygrad_edu.engine import Value
 from tinygrad_edu.stepping import backward_steps, forward_steps, reference
 
 from .draw import DEFAULT_MAX_NODES, check_options, draw_dot, format_number, grad_color, grad_scale
-from .rendering import DEFAULT_TIMEOUT, render_bytes, svg_element
+from .rendering import DEFAULT_TIMEOUT, render_dot_bytes, svg_element
 
 __all__ = ["stepping_page", "write_stepping_page"]
 
@@ -104,7 +104,7 @@ def stepping_page(
         # Drawn with the final grads, so the boxes are wide enough for them;
         # the script shows each step's grads in their place.
         dot = draw_dot(root, params=param_list, max_nodes=max_nodes, renderer=renderer)
-        svg = svg_element(render_bytes(dot, "svg", renderer=renderer, timeout=timeout))
+        svg = svg_element(render_dot_bytes(dot, "svg", renderer=renderer, timeout=timeout))
     finally:
         for v, grad in zip(order, saved):
             v.grad = grad
