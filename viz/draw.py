@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 
 from tinygrad_edu.engine import Value
 
+from .params import parse_params
 from .rendering import DEFAULT_TIMEOUT, RENDERERS, is_dot, render_dot, render_dot_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -358,10 +359,7 @@ class _ModuleTree:
     """The modules of a model by dotted name ('' is the model itself)."""
 
     def __init__(self, model: Module) -> None:
-        from tinygrad_edu.nn import Module
-
-        if not isinstance(model, Module):
-            raise TypeError(f"draw_dot: group= needs a tinygrad_edu.nn Module, got {type(model).__name__}")
+        self.checked(model)
         self.modules: dict[str, Module] = {}
         for name, module in model.named_modules():
             self.modules.setdefault(name, module)
@@ -391,12 +389,20 @@ class _ModuleTree:
         # its name inside that module ('weight[2]', 'bias'), for unlabelled boxes.
         self.owner: dict[Value, str] = {}
         self.local_name: dict[Value, str] = {}
-        for pname, tensor in model.named_parameters():
-            module_name, _, attr = pname.rpartition(".")
-            for suffix, value in _indexed(tensor):
-                if value not in self.owner:
-                    self.owner[value] = module_name
-                    self.local_name[value] = attr + suffix
+        for pname, value in parse_params(model, "draw_dot"):
+            module_name, _, local = pname.rpartition(".")
+            if value not in self.owner:
+                self.owner[value] = module_name
+                self.local_name[value] = local
+
+    @staticmethod
+    def checked(model: Any) -> Module:
+        """`model`, if it is a Module (group= needs its module tree)."""
+        from tinygrad_edu.nn import Module
+
+        if not isinstance(model, Module):
+            raise TypeError(f"draw_dot: group= needs a tinygrad_edu.nn Module, got {type(model).__name__}")
+        return model
 
     def common(self, a: str | None, b: str | None) -> str | None:
         """The lowest common module of two (None: no module at all)."""
@@ -721,37 +727,11 @@ def _topological(roots: Sequence[Value]) -> list[Value]:
 
 
 def _param_set(params, group) -> set[Value]:
-    from tinygrad_edu.nn import Module
-
-    found: set[Value] = set()
-    if isinstance(params, Module):
-        found.update(params.parameters())
-    elif params is not None:
-        if isinstance(params, Value):
-            params = [params]
-        if isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
-            raise TypeError(
-                f"draw_dot: params= needs a Module or a list of Values, got {type(params).__name__}"
-            )
-        params = list(params)
-        for p in params:
-            if not isinstance(p, Value):
-                raise TypeError(
-                    f"draw_dot: params= needs a Module or a list of Values, got an entry {p!r:.40}"
-                )
-        found.update(params)
+    """The Values drawn as parameters: those of `params` and of `group`."""
+    found = {v for _, v in parse_params(params, "draw_dot")}
     if group is not None:
-        if not isinstance(group, Module):
-            raise TypeError(f"draw_dot: group= needs a tinygrad_edu.nn Module, got {type(group).__name__}")
-        found.update(group.parameters())
+        found.update(v for _, v in parse_params(_ModuleTree.checked(group), "draw_dot"))
     return found
-
-
-def _indexed(tensor: Any, prefix: str = "") -> list[tuple[str, Value]]:
-    """('[i][j]', value) for every scalar of a parameter tensor."""
-    if isinstance(tensor, (list, tuple)):
-        return [pair for i, item in enumerate(tensor) for pair in _indexed(item, f"{prefix}[{i}]")]
-    return [(prefix, tensor)]
 
 
 def _root_names(roots: Sequence[Value], index: dict[Value, int]) -> str:

@@ -45,7 +45,6 @@ import html
 import json
 import os
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,7 @@ from tinygrad_edu.engine import Value
 from tinygrad_edu.stepping import backward_steps, forward_steps, reference
 
 from .draw import DEFAULT_MAX_NODES, check_options, draw_dot, format_number, grad_color, grad_scale
+from .params import parse_params
 from .rendering import DEFAULT_TIMEOUT, render_dot_bytes, svg_element
 
 __all__ = ["stepping_page", "write_stepping_page"]
@@ -90,7 +90,7 @@ def stepping_page(
             f"unreadable and slow to lay out. Step a smaller part of it (one neuron, one head), "
             f"or pass a larger max_nodes= to stepping_page"
         )
-    param_list = _param_list(params)
+    param_list = [v for _, v in parse_params(params, "stepping_page")]
     order = root.topological_order()
     index = {v: i for i, v in enumerate(order)}
     saved = [v.grad for v in order]
@@ -185,23 +185,6 @@ def _edges(node: Value, i: int) -> list[str]:
     if not node.parents:
         return []
     return [f"e{i}_{k}" for k in range(len(node.parents))] + [f"e{i}op"]
-
-
-def _param_list(params: Any) -> list[Value]:
-    if params is None:
-        return []
-    if isinstance(params, Value):
-        return [params]
-    parameters = getattr(params, "parameters", None)
-    if callable(parameters):
-        return list(parameters())
-    if isinstance(params, Iterable) and not isinstance(params, (str, bytes)):
-        found = list(params)
-        for p in found:
-            if not isinstance(p, Value):
-                raise TypeError(f"stepping_page: params= needs a Module or Values, got an entry {p!r:.40}")
-        return found
-    raise TypeError(f"stepping_page: params= needs a Module or Values, got {type(params).__name__}")
 
 
 def _json_for_script(data: Any) -> str:

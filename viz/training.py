@@ -71,6 +71,7 @@ from typing import Any
 from tinygrad_edu.engine import Value
 
 from .page import _json_for_script
+from .params import parse_params
 
 __all__ = ["TrainingRecorder", "grid_letters", "mlp_grid_scores"]
 
@@ -318,33 +319,10 @@ def _check_count(value: Any, name: str, low: int) -> None:
 
 
 def _named_params(params: Any) -> tuple[list[str], list[Value]]:
-    named = getattr(params, "named_parameters", None)
-    if callable(named):
-        names, values = [], []
-        for name, tensor in named():
-            for suffix, v in _flatten(tensor):
-                names.append(name + suffix)
-                values.append(v)
-        return names, values
-    if isinstance(params, Value):
-        params = [params]
-    if isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
-        raise TypeError(
-            f"TrainingRecorder: params must be a Module or a list of Values, got {type(params).__name__}"
-        )
-    values = list(params)
-    if not values:
+    named = parse_params(params, "TrainingRecorder")
+    if not named:
         raise ValueError("TrainingRecorder: got an empty parameter list")
-    for v in values:
-        if not isinstance(v, Value):
-            raise TypeError(f"TrainingRecorder: params must be Values, got an entry {v!r:.40}")
-    return [v.label or f"p{i}" for i, v in enumerate(values)], values
-
-
-def _flatten(tensor: Any, prefix: str = "") -> list[tuple[str, Value]]:
-    if isinstance(tensor, (list, tuple)):
-        return [pair for i, item in enumerate(tensor) for pair in _flatten(item, f"{prefix}[{i}]")]
-    return [(prefix, tensor)]
+    return [name for name, _ in named], [v for _, v in named]
 
 
 def _check_points(points: Any, labels: Any) -> tuple[list[tuple[float, float]], list[float]]:
