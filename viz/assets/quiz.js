@@ -1,3 +1,5 @@
+// The quiz: before a backward step is shown, one box per edge for its local
+// derivative; Enter moves on, then checks. Right means within 1% (or 0.0001).
 (function () {
   "use strict";
   var page = window.steppingPage = window.steppingPage || {};

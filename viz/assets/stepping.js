@@ -1,3 +1,5 @@
+// The stepping page's player (viz/page.py): forward, then backward, one frame a press.
+// Text only ever goes in through textContent.
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("frames").textContent);

@@ -1,3 +1,4 @@
+// The training player (viz/training.py). Text only ever goes in through textContent.
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("run").textContent);

@@ -1,3 +1,5 @@
+// Why this grad? Selecting a value lists the terms of its grad that have
+// arrived by the current step, and those still to come.
 (function () {
   "use strict";
   var page = window.steppingPage = window.steppingPage || {};
