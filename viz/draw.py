@@ -113,6 +113,7 @@ def draw_dot(
     rankdir: str = "LR",
     legend: bool = False,
     renderer: str = "auto",
+    order: Sequence[Value] | None = None,
 ) -> Digraph:
     """The graph that computed `root` (a Value, or a list of them) as a
     `graphviz.Digraph`; Jupyter shows it inline.
@@ -125,6 +126,9 @@ def draw_dot(
     max_nodes: refuse (ValueError) to draw more boxes than this.
     legend: add a small key explaining the styles.
     renderer: 'auto', 'dot' or 'wasm', used when Jupyter displays the graph.
+    order: the graph's topological order (parents first, as
+        `Value.topological_order` gives it) when the caller has it already,
+        as the stepping page does; found here otherwise.
 
     Three decisions make the picture, one helper each: which values are
     drawn and which hide in a module box (`_Layout`), how each box looks
@@ -136,7 +140,7 @@ def draw_dot(
     if collapse is not None and group is None:
         raise ValueError("draw_dot: collapse=... needs group=<your model> to know the modules")
     _check_collapse(collapse)
-    order = _topological(roots)
+    order = _topological(roots) if order is None else _checked_order(order, roots)
     param_set = _param_set(params, group)
     layout = _Layout(order, roots, group, collapse)
     count = len(layout.visible) + len(layout.boxes)
@@ -710,6 +714,14 @@ def _as_roots(root: Value | Sequence[Value], where: str = "draw_dot") -> list[Va
     if not roots or not all(isinstance(r, Value) for r in roots):
         raise TypeError(f"{where}: expected a Value or a non-empty list of Values")
     return roots
+
+
+def _checked_order(order: Sequence[Value], roots: Sequence[Value]) -> list[Value]:
+    """A topological order given to draw_dot: a list of Values holding the roots."""
+    order = list(order)
+    if not all(isinstance(v, Value) for v in order) or not set(roots) <= set(order):
+        raise ValueError("draw_dot: order= must be the topological order of the graph of the roots")
+    return order
 
 
 def _topological(roots: Sequence[Value]) -> list[Value]:

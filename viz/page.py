@@ -109,7 +109,7 @@ def stepping_page(
         scale = grad_scale(order, [root])
         # Drawn with the final grads, so the boxes are wide enough for them;
         # the script shows each step's grads in their place.
-        dot = draw_dot(root, params=param_list, max_nodes=max_nodes, renderer=renderer)
+        dot = draw_dot(root, params=param_list, max_nodes=max_nodes, renderer=renderer, order=order)
         svg = svg_element(render_dot_bytes(dot, "svg", renderer=renderer, timeout=timeout))
     finally:
         for v, grad in zip(order, saved):
