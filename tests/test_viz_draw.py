@@ -73,6 +73,20 @@ def test_nodes_are_numbered_in_topological_order_with_parents_in_operand_order()
     assert re.search(r"n2 -> n4op \[label=a", source) and re.search(r"n3 -> n4op \[label=b", source)
 
 
+def test_a_topological_order_given_to_draw_dot_is_used_not_found_again(monkeypatch):
+    L, _ = small_graph()
+    order = L.topological_order()
+    expected = viz.draw_dot(L).source
+
+    def no_walk(*args, **kwargs):
+        raise AssertionError("draw_dot walked the graph again")
+
+    monkeypatch.setattr(Value, "topological_order", no_walk)
+    assert viz.draw_dot(L, order=order).source == expected
+    with pytest.raises(ValueError, match="order= must be the topological order"):
+        viz.draw_dot(L, order=order[:-1])
+
+
 def test_parameters_inputs_intermediates_and_the_output_look_different():
     L, f = small_graph()
     nodes = node_lines(viz.draw_dot(L, params=[f]).source)

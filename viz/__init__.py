@@ -19,17 +19,18 @@ command line has both: ``tinygrad-edu draw`` and ``tinygrad-edu step``.
 Nothing here imports graphviz until a graph is drawn.
 """
 
-from .draw import DEFAULT_MAX_NODES, assign_modules, draw_dot, format_number, grad_color
-from .explain import explain_grad
-from .page import stepping_page, write_stepping_page
-from .rendering import (
-    DEFAULT_TIMEOUT,
-    RendererUnavailable,
-    RenderTimeout,
-    choose_renderer,
+from .draw import (
+    DEFAULT_MAX_NODES,
+    assign_modules,
+    draw_dot,
+    format_number,
+    grad_color,
     render,
     render_bytes,
 )
+from .explain import explain_grad
+from .page import stepping_page, write_stepping_page
+from .rendering import DEFAULT_TIMEOUT, RendererUnavailable, RenderTimeout, choose_renderer
 from .training import TrainingRecorder, mlp_grid_scores
 from .tree import draw_tree
 

@@ -102,7 +102,7 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         root.backward()
 
     from .draw import draw_dot
-    from .rendering import RendererUnavailable, RenderTimeout, choose_renderer, render
+    from .rendering import RendererUnavailable, RenderTimeout, choose_renderer, render_dot
 
     try:
         dot = draw_dot(
@@ -110,7 +110,7 @@ def draw_main(argv: Sequence[str] | None = None) -> int:
         )
         suffix = args.out.rsplit(".", 1)[-1].lower() if "." in args.out else ""
         which = choose_renderer(args.renderer, suffix) if suffix in ("svg", "png", "pdf") else "none"
-        path = render(dot, args.out, renderer=args.renderer, timeout=args.timeout)
+        path = render_dot(dot, args.out, renderer=args.renderer, timeout=args.timeout)
     except (RendererUnavailable, RenderTimeout, ValueError, OSError) as error:
         return _failed("draw", args.out, error)
     how = f" (rendered with {which})" if which != "none" else ""

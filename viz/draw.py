@@ -10,6 +10,10 @@
     '// computation graph of e: 3 values, 1 op'
     >>> [line for line in lines if "->" in line]
     ['n0 -> n2op [id=e2_0]', 'n1 -> n2op [id=e2_1]', 'n2op -> n2 [id=e2op]']
+    >>> path = render(e, "graph.svg", legend=True)  # doctest: +SKIP
+
+`render` and `render_bytes` draw a Value and hand the DOT text to
+`viz.rendering`, which lays it out and knows nothing of Values.
 
 What the picture shows
 ----------------------
@@ -57,17 +61,31 @@ Values do not record which module made them, so `assign_modules` infers it:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_edu.engine import Value
+
+from .params import parse_params
+from .rendering import DEFAULT_TIMEOUT, RENDERERS, is_dot, render_dot, render_dot_bytes
 
 if TYPE_CHECKING:  # pragma: no cover
     from tinygrad_edu.nn import Module
 
     from ._digraph import Digraph
 
-__all__ = ["DEFAULT_MAX_NODES", "assign_modules", "draw_dot", "format_number", "grad_color", "grad_scale"]
+__all__ = [
+    "DEFAULT_MAX_NODES",
+    "assign_modules",
+    "draw_dot",
+    "format_number",
+    "grad_color",
+    "grad_scale",
+    "render",
+    "render_bytes",
+]
 
 DEFAULT_MAX_NODES = 300
 
@@ -95,6 +113,7 @@ def draw_dot(
     rankdir: str = "LR",
     legend: bool = False,
     renderer: str = "auto",
+    order: Sequence[Value] | None = None,
 ) -> Digraph:
     """The graph that computed `root` (a Value, or a list of them) as a
     `graphviz.Digraph`; Jupyter shows it inline.
@@ -107,6 +126,9 @@ def draw_dot(
     max_nodes: refuse (ValueError) to draw more boxes than this.
     legend: add a small key explaining the styles.
     renderer: 'auto', 'dot' or 'wasm', used when Jupyter displays the graph.
+    order: the graph's topological order (parents first, as
+        `Value.topological_order` gives it) when the caller has it already,
+        as the stepping page does; found here otherwise.
 
     Three decisions make the picture, one helper each: which values are
     drawn and which hide in a module box (`_Layout`), how each box looks
@@ -118,7 +140,7 @@ def draw_dot(
     if collapse is not None and group is None:
         raise ValueError("draw_dot: collapse=... needs group=<your model> to know the modules")
     _check_collapse(collapse)
-    order = _topological(roots)
+    order = _topological(roots) if order is None else _checked_order(order, roots)
     param_set = _param_set(params, group)
     layout = _Layout(order, roots, group, collapse)
     count = len(layout.visible) + len(layout.boxes)
@@ -146,6 +168,50 @@ def draw_dot(
     if legend:
         _add_legend(dot, scale, show_grad)
     return dot
+
+
+def render(
+    graph: Any,
+    path: str | os.PathLike,
+    *,
+    fmt: str | None = None,
+    renderer: str = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
+    **draw_options: Any,
+) -> Path:
+    """Write `graph` (a Value, a list of them, a graphviz graph or DOT text)
+    to `path`, in the format its suffix names (.svg, .png, .pdf, .dot) unless
+    `fmt` is given; returns the path. Keyword options other than these go to
+    `draw_dot` when `graph` is a Value. See `viz.rendering.render_dot`."""
+    dot = _drawn(graph, draw_options)
+    return render_dot(dot, path, fmt=fmt, renderer=renderer, timeout=timeout)
+
+
+def render_bytes(
+    graph: Any,
+    fmt: str = "svg",
+    *,
+    renderer: str = "auto",
+    timeout: float = DEFAULT_TIMEOUT,
+    **draw_options: Any,
+) -> bytes:
+    """The rendered image of `graph` (as in `render`) as bytes.
+    `timeout`: seconds the layout may take before `viz.RenderTimeout`."""
+    return render_dot_bytes(_drawn(graph, draw_options), fmt, renderer=renderer, timeout=timeout)
+
+
+def _drawn(graph: Any, draw_options: dict[str, Any]) -> Any:
+    """`graph` as something `viz.rendering` takes: a Value drawn with
+    `draw_dot`, a graphviz graph or DOT text as it is."""
+    if isinstance(graph, Value) or (
+        isinstance(graph, (list, tuple)) and graph and isinstance(graph[0], Value)
+    ):
+        return draw_dot(graph, **draw_options)
+    if draw_options:
+        raise TypeError(f"render: drawing options {sorted(draw_options)} only apply when given a Value")
+    if not is_dot(graph):
+        raise TypeError(f"render: expected a Value, a graphviz graph or DOT text, got {type(graph).__name__}")
+    return graph
 
 
 # Graphviz's effort, capped for a big graph: the default crossing minimisation
@@ -297,10 +363,7 @@ class _ModuleTree:
     """The modules of a model by dotted name ('' is the model itself)."""
 
     def __init__(self, model: Module) -> None:
-        from tinygrad_edu.nn import Module
-
-        if not isinstance(model, Module):
-            raise TypeError(f"draw_dot: group= needs a tinygrad_edu.nn Module, got {type(model).__name__}")
+        self.checked(model)
         self.modules: dict[str, Module] = {}
         for name, module in model.named_modules():
             self.modules.setdefault(name, module)
@@ -330,12 +393,20 @@ class _ModuleTree:
         # its name inside that module ('weight[2]', 'bias'), for unlabelled boxes.
         self.owner: dict[Value, str] = {}
         self.local_name: dict[Value, str] = {}
-        for pname, tensor in model.named_parameters():
-            module_name, _, attr = pname.rpartition(".")
-            for suffix, value in _indexed(tensor):
-                if value not in self.owner:
-                    self.owner[value] = module_name
-                    self.local_name[value] = attr + suffix
+        for pname, value in parse_params(model, "draw_dot"):
+            module_name, _, local = pname.rpartition(".")
+            if value not in self.owner:
+                self.owner[value] = module_name
+                self.local_name[value] = local
+
+    @staticmethod
+    def checked(model: Any) -> Module:
+        """`model`, if it is a Module (group= needs its module tree)."""
+        from tinygrad_edu.nn import Module
+
+        if not isinstance(model, Module):
+            raise TypeError(f"draw_dot: group= needs a tinygrad_edu.nn Module, got {type(model).__name__}")
+        return model
 
     def common(self, a: str | None, b: str | None) -> str | None:
         """The lowest common module of two (None: no module at all)."""
@@ -623,8 +694,6 @@ def _escaped(text: str, special: str) -> str:
 def check_options(max_nodes: int, rankdir: str, renderer: str, where: str = "draw_dot") -> None:
     """The drawing options, checked before any work (a typo would otherwise
     surface only when Graphviz or Jupyter reads them)."""
-    from .rendering import RENDERERS
-
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"{where}: max_nodes must be a positive int, got {max_nodes!r}")
     if rankdir not in _RANKDIRS:
@@ -647,6 +716,14 @@ def _as_roots(root: Value | Sequence[Value], where: str = "draw_dot") -> list[Va
     return roots
 
 
+def _checked_order(order: Sequence[Value], roots: Sequence[Value]) -> list[Value]:
+    """A topological order given to draw_dot: a list of Values holding the roots."""
+    order = list(order)
+    if not all(isinstance(v, Value) for v in order) or not set(roots) <= set(order):
+        raise ValueError("draw_dot: order= must be the topological order of the graph of the roots")
+    return order
+
+
 def _topological(roots: Sequence[Value]) -> list[Value]:
     """All the values the roots depend on, parents first, each once."""
     if len(roots) == 1:
@@ -662,37 +739,11 @@ def _topological(roots: Sequence[Value]) -> list[Value]:
 
 
 def _param_set(params, group) -> set[Value]:
-    from tinygrad_edu.nn import Module
-
-    found: set[Value] = set()
-    if isinstance(params, Module):
-        found.update(params.parameters())
-    elif params is not None:
-        if isinstance(params, Value):
-            params = [params]
-        if isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
-            raise TypeError(
-                f"draw_dot: params= needs a Module or a list of Values, got {type(params).__name__}"
-            )
-        params = list(params)
-        for p in params:
-            if not isinstance(p, Value):
-                raise TypeError(
-                    f"draw_dot: params= needs a Module or a list of Values, got an entry {p!r:.40}"
-                )
-        found.update(params)
+    """The Values drawn as parameters: those of `params` and of `group`."""
+    found = {v for _, v in parse_params(params, "draw_dot")}
     if group is not None:
-        if not isinstance(group, Module):
-            raise TypeError(f"draw_dot: group= needs a tinygrad_edu.nn Module, got {type(group).__name__}")
-        found.update(group.parameters())
+        found.update(v for _, v in parse_params(_ModuleTree.checked(group), "draw_dot"))
     return found
-
-
-def _indexed(tensor: Any, prefix: str = "") -> list[tuple[str, Value]]:
-    """('[i][j]', value) for every scalar of a parameter tensor."""
-    if isinstance(tensor, (list, tuple)):
-        return [pair for i, item in enumerate(tensor) for pair in _indexed(item, f"{prefix}[{i}]")]
-    return [(prefix, tensor)]
 
 
 def _root_names(roots: Sequence[Value], index: dict[Value, int]) -> str:

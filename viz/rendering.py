@@ -23,10 +23,11 @@ reused) and in a child process, which can be stopped, for a bigger one.
 `viz.draw_dot` also caps Graphviz's own effort on big graphs (see
 ``BOUNDED_LAYOUT`` there).
 
-    >>> from tinygrad_edu import Value
-    >>> x = Value(3.0, label="x")
-    >>> y = (x * x).tanh()
-    >>> svg = render_bytes(y, "svg")
+This module speaks DOT, Graphviz's text format, and nothing else: it knows
+no Values. Drawing a Value first (`viz.render` and `viz.render_bytes`
+accept one) is `viz.draw`'s job, so every import inside viz points one way.
+
+    >>> svg = render_dot_bytes("digraph { x -> tanh }", "svg")
     >>> svg.lstrip().startswith(b"<?xml") and b"</svg>" in svg
     True
 """
@@ -43,16 +44,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tinygrad_edu.engine import Value
-
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "DOT_FORMATS",
     "RENDERERS",
     "RenderTimeout",
     "RendererUnavailable",
     "choose_renderer",
-    "render",
-    "render_bytes",
+    "dot_text",
+    "is_dot",
+    "render_dot",
+    "render_dot_bytes",
     "svg_element",
 ]
 
@@ -125,19 +127,13 @@ def choose_renderer(renderer: str = "auto", fmt: str = "svg") -> str:
     return "wasm"
 
 
-def render_bytes(
-    graph: Any,
-    fmt: str = "svg",
-    *,
-    renderer: str = "auto",
-    timeout: float = DEFAULT_TIMEOUT,
-    **draw_options: Any,
+def render_dot_bytes(
+    graph: Any, fmt: str = "svg", *, renderer: str = "auto", timeout: float = DEFAULT_TIMEOUT
 ) -> bytes:
-    """The rendered image as bytes. `graph` is a Value (drawn with
-    `draw_dot(graph, **draw_options)`), a graphviz graph, or DOT source text.
-    `timeout`: seconds the layout may take before `RenderTimeout`."""
+    """The rendered image as bytes. `graph` is a graphviz graph or DOT
+    source text. `timeout`: seconds the layout may take before `RenderTimeout`."""
     _check_timeout(timeout)
-    source = _dot_source(graph, draw_options)
+    source = dot_text(graph)
     which = choose_renderer(renderer, fmt)
     boxes = _count_boxes(source)
     try:
@@ -232,21 +228,19 @@ def _check_timeout(timeout: float) -> None:
         )
 
 
-def render(
+def render_dot(
     graph: Any,
     path: str | os.PathLike,
     *,
     fmt: str | None = None,
     renderer: str = "auto",
     timeout: float = DEFAULT_TIMEOUT,
-    **draw_options: Any,
 ) -> Path:
-    """Write `graph` (a Value, a graphviz graph or DOT text) to `path`.
+    """Write `graph` (a graphviz graph or DOT text) to `path`.
 
     The format comes from the file's suffix (.svg, .png, .pdf; .dot or .gv
-    write the DOT source itself) unless `fmt` is given. Keyword options
-    other than these go to `draw_dot` when `graph` is a Value. `timeout`:
-    seconds the layout may take (see `RenderTimeout`). Returns the path.
+    write the DOT source itself) unless `fmt` is given. `timeout`: seconds
+    the layout may take (see `RenderTimeout`). Returns the path.
     """
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
@@ -255,9 +249,9 @@ def render(
             f"render: cannot tell the format of {str(path)!r}: give it a suffix like .svg or .png"
         )
     if fmt in ("dot", "gv"):
-        data = _dot_source(graph, draw_options).encode("utf-8")
+        data = dot_text(graph).encode("utf-8")
     elif fmt in DOT_FORMATS:
-        data = render_bytes(graph, fmt, renderer=renderer, timeout=timeout, **draw_options)
+        data = render_dot_bytes(graph, fmt, renderer=renderer, timeout=timeout)
     else:
         raise ValueError(f"render: unknown format {fmt!r}; use .svg, .png, .pdf or .dot")
     if path.parent and not path.parent.exists():
@@ -276,21 +270,17 @@ def svg_element(svg: bytes | str) -> str:
     return text[start:].strip()
 
 
-def _dot_source(graph: Any, draw_options: dict[str, Any]) -> str:
-    if isinstance(graph, Value) or (
-        isinstance(graph, (list, tuple)) and graph and isinstance(graph[0], Value)
-    ):
-        from .draw import draw_dot
+def is_dot(graph: Any) -> bool:
+    """Whether `graph` is DOT text, or a graph that carries it as
+    ``.source`` (a `graphviz.Digraph`)."""
+    return isinstance(graph, str) or isinstance(getattr(graph, "source", None), str)
 
-        return draw_dot(graph, **draw_options).source
-    if draw_options:
-        raise TypeError(f"render: drawing options {sorted(draw_options)} only apply when given a Value")
-    if isinstance(graph, str):
-        return graph
-    source = getattr(graph, "source", None)
-    if isinstance(source, str):
-        return source
-    raise TypeError(f"render: expected a Value, a graphviz graph or DOT text, got {type(graph).__name__}")
+
+def dot_text(graph: Any) -> str:
+    """The DOT source text of `graph` (see `is_dot`)."""
+    if not is_dot(graph):
+        raise TypeError(f"render: expected a graphviz graph or DOT text, got {type(graph).__name__}")
+    return graph if isinstance(graph, str) else graph.source
 
 
 def _dot_path() -> str | None:

@@ -51,17 +51,17 @@ big model keep every k-th step with ``every=k``.
     True
 
 The URL fragment ``#step=K`` opens the page at training step K (the
-recorded step at or before it). Names and the title are escaped: in the
-HTML by `html.escape`, in the embedded JSON by escaping ``<``, ``>`` and
-``&``; the script only sets ``textContent`` and attributes.
+recorded step at or before it). The player is ``training.html``,
+``training.css`` and ``training.js`` in ``viz/assets/``, put into one file
+by `viz.webpage`. Names and the title are escaped: in the HTML by
+`html.escape`, in the embedded JSON by `viz.webpage.json_for_script`; the
+script only sets ``textContent`` and attributes.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from operator import add, mul
@@ -70,7 +70,8 @@ from typing import Any
 
 from tinygrad_edu.engine import Value
 
-from .page import _json_for_script
+from .params import parse_params
+from .webpage import fill, html_page, read_asset
 
 __all__ = ["TrainingRecorder", "grid_letters", "mlp_grid_scores"]
 
@@ -173,16 +174,14 @@ class TrainingRecorder:
         }
         first, last = self.frames[0]["step"], self.frames[-1]["step"]
         kept = "every step" if self.every == 1 else f"every {_ordinal(self.every)} step"
-        values = {
-            "TITLE": html.escape(self.title),
-            "SUMMARY": html.escape(
-                f"{len(self.frames)} recorded steps ({kept}, {first} to {last}), "
-                f"{len(self.params)} parameter{'' if len(self.params) == 1 else 's'}"
-            ),
-            "DATA": _json_for_script(data),
-            "SCRIPT": _SCRIPT,
-        }
-        return re.sub(r"@([A-Z_]+)@", lambda m: values[m.group(1)], _TEMPLATE)
+        summary = (
+            f"{len(self.frames)} recorded steps ({kept}, {first} to {last}), "
+            f"{len(self.params)} parameter{'' if len(self.params) == 1 else 's'}"
+        )
+        body = fill(read_asset("training.html"), text={"SUMMARY": summary})
+        return html_page(
+            self.title, body, styles=["training.css"], scripts=["training.js"], data=data, data_id="run"
+        )
 
     def write(self, path: str | os.PathLike) -> Path:
         """Write `page()` to `path` (folders made as needed); returns the path."""
@@ -318,33 +317,10 @@ def _check_count(value: Any, name: str, low: int) -> None:
 
 
 def _named_params(params: Any) -> tuple[list[str], list[Value]]:
-    named = getattr(params, "named_parameters", None)
-    if callable(named):
-        names, values = [], []
-        for name, tensor in named():
-            for suffix, v in _flatten(tensor):
-                names.append(name + suffix)
-                values.append(v)
-        return names, values
-    if isinstance(params, Value):
-        params = [params]
-    if isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
-        raise TypeError(
-            f"TrainingRecorder: params must be a Module or a list of Values, got {type(params).__name__}"
-        )
-    values = list(params)
-    if not values:
+    named = parse_params(params, "TrainingRecorder")
+    if not named:
         raise ValueError("TrainingRecorder: got an empty parameter list")
-    for v in values:
-        if not isinstance(v, Value):
-            raise TypeError(f"TrainingRecorder: params must be Values, got an entry {v!r:.40}")
-    return [v.label or f"p{i}" for i, v in enumerate(values)], values
-
-
-def _flatten(tensor: Any, prefix: str = "") -> list[tuple[str, Value]]:
-    if isinstance(tensor, (list, tuple)):
-        return [pair for i, item in enumerate(tensor) for pair in _flatten(item, f"{prefix}[{i}]")]
-    return [(prefix, tensor)]
+    return [name for name, _ in named], [v for _, v in named]
 
 
 def _check_points(points: Any, labels: Any) -> tuple[list[tuple[float, float]], list[float]]:
@@ -387,233 +363,3 @@ def _default_scorer(params: Any) -> Scorer:
             f"(it is automatic only for an nn.MLP), got params of type {type(params).__name__}"
         )
     return mlp_grid_scores(params)
-
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>@TITLE@</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 1rem 1.5rem; color: #222; }
-  h1 { font-size: 1.25rem; margin: 0 0 .25rem; }
-  .hint { color: #666; margin: 0 0 1rem; font-size: .9rem; }
-  .controls { display: flex; gap: .4rem; flex-wrap: wrap; align-items: center; margin-bottom: .5rem; }
-  button { font: inherit; padding: .3rem .8rem; border: 1px solid #999; border-radius: 4px; background: #f6f6f6; cursor: pointer; }
-  button:disabled { opacity: .4; cursor: default; }
-  #slider { flex: 1 1 16rem; }
-  #panels { display: flex; gap: 1.5rem; flex-wrap: wrap; align-items: flex-start; }
-  figure { margin: 0; }
-  figcaption { font-size: .85rem; color: #444; margin-bottom: .25rem; }
-  #curve-box figcaption { max-width: 420px; }  /* a long list of metrics wraps instead of widening the panel */
-  svg { border: 1px solid #ddd; border-radius: 6px; background: #fff; }
-  #boundary rect.pos { fill: #a9c8e8; }
-  #boundary rect.neg { fill: #f4c7a1; }
-  #boundary circle.pos { fill: #2166ac; }
-  #boundary circle.neg { fill: #e08214; }
-  #boundary circle { stroke: #222; stroke-width: .8; }
-  #curve .full { fill: none; stroke: #ccc; stroke-width: 1.5; }
-  #curve .done { fill: none; stroke: #1f77b4; stroke-width: 2; }
-  #curve .metric { fill: none; stroke: #ff7f0e; stroke-width: 1.5; stroke-dasharray: 4 2; }
-  #curve text { font-size: 10px; fill: #555; }
-  #numbers { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .9rem; margin: .4rem 0; }
-  /* The table takes the rest of the row: beside the loss curve when there is no boundary, else below. */
-  #table-panel { flex: 1 1 28rem; }
-  #table-box { max-height: 24rem; overflow: auto; border: 1px solid #ddd; border-radius: 6px; }
-  table { border-collapse: collapse; font-size: .8rem; width: 100%; }
-  td, th { padding: .12rem .6rem; border-bottom: 1px solid #eee; text-align: left; }
-  th { position: sticky; top: 0; background: #f6f6f6; }
-  td.num { font-family: ui-monospace, Menlo, Consolas, monospace; text-align: right; white-space: nowrap; }
-</style>
-</head>
-<body>
-<h1>@TITLE@</h1>
-<p class="hint">@SUMMARY@. Each step: the loss, the grads backward() found, and the update the optimizer
-is about to apply. Keys: &larr; / &rarr; step, space plays; <code>#step=K</code> in the address opens step K.</p>
-<div class="controls">
-<button id="reset" type="button">Start</button>
-<button id="prev" type="button">&#x25C0; Step</button>
-<button id="play" type="button">&#x25B6; Play</button>
-<button id="next" type="button">Step &#x25B6;</button>
-<input id="slider" type="range" min="0" max="0" value="0" aria-label="recorded step">
-<span id="counter"></span>
-</div>
-<p id="numbers"></p>
-<div id="panels">
-<figure id="boundary-box"><figcaption>decision boundary (blue: score &gt; 0, orange: score &lt; 0) and the data</figcaption>
-<svg id="boundary" width="360" height="360" viewBox="0 0 360 360" role="img" aria-label="decision boundary"></svg></figure>
-<figure id="curve-box"><figcaption id="curve-caption">loss (blue; grey: the rest of the run)</figcaption>
-<svg id="curve" width="420" height="260" viewBox="0 0 420 260" role="img" aria-label="loss curve"></svg></figure>
-<figure id="table-panel"><figcaption>the parameters, largest |grad| first</figcaption>
-<div id="table-box">
-<table>
-<thead><tr><th>#</th><th>parameter</th><th>value</th><th>grad</th><th>update</th></tr></thead>
-<tbody id="params"></tbody>
-</table>
-</div></figure>
-</div>
-<script type="application/json" id="run">@DATA@</script>
-<script>
-@SCRIPT@
-</script>
-</body>
-</html>
-"""
-
-# The player. Text only ever goes in through textContent.
-_SCRIPT = r"""(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("run").textContent);
-  var frames = data.frames, names = data.names;
-  var NS = "http://www.w3.org/2000/svg";
-  function byId(id) { return document.getElementById(id); }
-  function svgEl(tag, attrs, parent) {
-    var el = document.createElementNS(NS, tag);
-    Object.keys(attrs).forEach(function (k) { el.setAttribute(k, String(attrs[k])); });
-    parent.appendChild(el);
-    return el;
-  }
-  function fmt(x) {
-    if (x === null || x === undefined) { return "\u2013"; }
-    if (x === 0) { return "0"; }
-    var a = Math.abs(x);
-    return (a >= 1e4 || a < 1e-3) ? x.toExponential(2) : String(Number(x.toPrecision(3)));
-  }
-  function shown(name) { return name.replace(/_/g, " "); }  // batch_accuracy= reads "batch accuracy"
-  var current = 0, timer = null;
-  var slider = byId("slider"), counter = byId("counter"), numbers = byId("numbers");
-  var next = byId("next"), prev = byId("prev"), play = byId("play"), reset = byId("reset");
-  slider.max = String(frames.length - 1);
-
-  // ------------------------------------------------ the decision boundary
-  var cells = [], hasGrid = data.gridX.length > 0 && frames[0].grid;
-  if (!hasGrid) { byId("boundary-box").style.display = "none"; }
-  else {
-    var box = byId("boundary"), W = 360, nx = data.gridX.length, ny = data.gridY.length;
-    var x0 = data.gridX[0], x1 = data.gridX[nx - 1], y0 = data.gridY[0], y1 = data.gridY[ny - 1];
-    var cw = W / nx, ch = W / ny;
-    for (var j = 0; j < ny; j++) {
-      for (var i = 0; i < nx; i++) {  // row j = gridY[j], drawn upside down so y grows upwards
-        cells.push(svgEl("rect", {id: "cell-" + j + "-" + i, x: i * cw, y: W - (j + 1) * ch,
-                                  width: cw + 0.5, height: ch + 0.5}, box));
-      }
-    }
-    data.points.forEach(function (p, k) {
-      var cx = (p[0] - x0) / (x1 - x0) * (W - cw) + cw / 2;
-      var cy = W - ((p[1] - y0) / (y1 - y0) * (W - ch) + ch / 2);
-      svgEl("circle", {cx: cx, cy: cy, r: 3.5, "class": data.labels[k] > 0 ? "pos" : "neg"}, box);
-    });
-  }
-
-  // ------------------------------------------------------- the loss curve
-  var curve = byId("curve"), CW = 420, CH = 260, PAD = 52;  // room for a label like 0.00315
-  var losses = frames.map(function (f) { return f.loss; });
-  var lo = Math.min.apply(null, losses), hi = Math.max.apply(null, losses);
-  if (hi === lo) { hi = lo + 1; }
-  var first = frames[0].step, last = frames[frames.length - 1].step;
-  function px(step) { return PAD + (last === first ? 0 : (step - first) / (last - first)) * (CW - 2 * PAD); }
-  function py(y, a, b) { return CH - PAD - (y - a) / (b - a) * (CH - 2 * PAD); }
-  function points(values, a, b, upto) {
-    var out = [];
-    for (var k = 0; k <= upto; k++) { out.push(px(frames[k].step).toFixed(1) + "," + py(values[k], a, b).toFixed(1)); }
-    return out.join(" ");
-  }
-  svgEl("polyline", {"class": "full", points: points(losses, lo, hi, frames.length - 1)}, curve);
-  var done = svgEl("polyline", {"class": "done", points: ""}, curve);
-  var metricNames = Object.keys(frames[0].metrics).filter(function (m) {
-    return frames.every(function (f) { return f.metrics[m] >= 0 && f.metrics[m] <= 1; });
-  });
-  var metricLines = metricNames.map(function () { return svgEl("polyline", {"class": "metric", points: ""}, curve); });
-  var marker = svgEl("circle", {r: 4, fill: "#1f77b4"}, curve);
-  function label(text, x, y, anchor) { svgEl("text", {x: x, y: y, "text-anchor": anchor}, curve).textContent = text; }
-  label(fmt(hi), PAD - 4, PAD + 4, "end");
-  label(fmt(lo), PAD - 4, CH - PAD + 4, "end");
-  label("step " + first, PAD, CH - PAD + 16, "start");
-  label("step " + last, CW - PAD, CH - PAD + 16, "end");
-  if (metricNames.length) {
-    label("1", CW - PAD + 4, PAD + 4, "start"); label("0", CW - PAD + 4, CH - PAD + 4, "start");
-    byId("curve-caption").textContent = "loss (blue; grey: the rest of the run); dashed: " +
-      metricNames.map(shown).join(", ") + " (0..1, the scale at the right)";
-  }
-
-  // ------------------------------------------------- the parameters table
-  var body = byId("params");
-  var rows = names.map(function (name, k) {
-    var tr = document.createElement("tr");
-    ["rank", "name", "value", "grad", "update"].forEach(function (field) {
-      var td = document.createElement("td");
-      td.className = field === "name" ? "name" : "num";
-      tr.appendChild(td);
-    });
-    tr.children[1].textContent = name;
-    return tr;
-  });
-
-  function show(k) {
-    current = Math.max(0, Math.min(frames.length - 1, k));
-    var f = frames[current];
-    counter.textContent = "step " + f.step + " (" + (current + 1) + " of " + frames.length + " recorded)";
-    var parts = ["loss " + fmt(f.loss)];
-    Object.keys(f.metrics).forEach(function (m) { parts.push(shown(m) + " " + fmt(f.metrics[m])); });
-    numbers.textContent = parts.join(", ");
-    done.setAttribute("points", points(losses, lo, hi, current));
-    marker.setAttribute("cx", px(f.step).toFixed(1));
-    marker.setAttribute("cy", py(f.loss, lo, hi).toFixed(1));
-    metricNames.forEach(function (m, i) {
-      metricLines[i].setAttribute("points", points(frames.map(function (g) { return g.metrics[m]; }), 0, 1, current));
-    });
-    if (hasGrid) {
-      for (var c = 0; c < cells.length; c++) {  // one letter a cell: case = side, letter = |score| in tenths
-        var letter = f.grid.charAt(c), lower = letter.toLowerCase();
-        cells[c].setAttribute("class", letter === lower ? "neg" : "pos");
-        cells[c].setAttribute("fill-opacity", String(0.3 + 0.07 * (lower.charCodeAt(0) - 97)));
-      }
-    }
-    var order = names.map(function (_, i) { return i; });
-    order.sort(function (a, b) { return Math.abs(f.grad[b]) - Math.abs(f.grad[a]) || a - b; });
-    order.forEach(function (i, rank) {
-      var tr = rows[i];
-      tr.id = "param-rank-" + rank;
-      tr.children[0].textContent = String(rank + 1);
-      tr.children[2].textContent = fmt(f.value[i]);
-      tr.children[3].textContent = fmt(f.grad[i]);
-      tr.children[4].textContent = f.update ? fmt(f.update[i]) : "\u2013";
-      body.appendChild(tr);  // moves it: the rows end up in rank order
-    });
-    slider.value = String(current);
-    prev.disabled = current <= 0;
-    next.disabled = current >= frames.length - 1;
-  }
-
-  function stop() { if (timer !== null) { clearInterval(timer); timer = null; play.textContent = "\u25B6 Play"; } }
-  next.addEventListener("click", function () { show(current + 1); });
-  prev.addEventListener("click", function () { stop(); show(current - 1); });
-  reset.addEventListener("click", function () { stop(); show(0); });
-  slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
-  play.addEventListener("click", function () {
-    if (timer !== null) { stop(); return; }
-    if (current >= frames.length - 1) { show(0); }
-    play.textContent = "\u23F8 Pause";
-    timer = setInterval(function () { if (current >= frames.length - 1) { stop(); } else { show(current + 1); } }, 120);
-  });
-  document.addEventListener("keydown", function (event) {
-    if (event.target && event.target.tagName === "INPUT" && event.target.type !== "range") { return; }
-    if (event.key === "ArrowRight") { next.click(); }
-    else if (event.key === "ArrowLeft") { prev.click(); }
-    else if (event.key === " ") { event.preventDefault(); play.click(); }
-  });
-
-  // #step=K: the recorded step at or before training step K.
-  function fromHash() {
-    var match = /step=(\d+)/.exec(location.hash);
-    if (!match) { return false; }
-    var want = parseInt(match[1], 10), k = 0;
-    while (k + 1 < frames.length && frames[k + 1].step <= want) { k++; }
-    stop();
-    show(k);
-    return true;
-  }
-  window.addEventListener("hashchange", fromHash);
-  if (!fromHash()) { show(0); }
-}());"""
