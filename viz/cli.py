@@ -4,7 +4,7 @@
     tinygrad-edu step "(a*b + c).tanh()" --set a=2 b=-3 c=10 [--html steps.html]
     tinygrad-edu step "(a*b + c).tanh()" --set a=2 b=-3 c=10 --quiz --html quiz.html
 
-`tinygrad_edu.cli` hands the arguments after the subcommand to `draw_main` /
+`demos.cli` (the `tinygrad-edu` command) hands the arguments after the subcommand to `draw_main` /
 `step_main`, which return the exit code: 0 on success, 2 for a refused
 expression, a bad option, a file that cannot be written or a graph too big
 to lay out in time (with the reason on stderr, never a traceback), 1 when
