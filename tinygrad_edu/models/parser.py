@@ -290,9 +290,13 @@ class Vocabulary:
         self.label_ids = {lab: i for i, lab in enumerate(self.labels)}
 
     @classmethod
-    def from_sentences(cls, sentences: Sequence[Sentence]) -> Vocabulary:
+    def from_sentences(cls, sentences: Sequence[Sentence], min_count: int = 1) -> Vocabulary:
         """Every word, tag and label of `sentences` (in order of first use),
-        and each word's most frequent tag."""
+        and each word's most frequent tag. A word seen fewer than `min_count`
+        times is left out (the parser reads it as [UNK]): on real text half
+        the words are seen once, and the [UNK] row learns from them what an
+        unseen word looks like."""
+        check_size(min_count, "Vocabulary.from_sentences", "min_count")
         if isinstance(sentences, Sentence) or not isinstance(sentences, Sequence):
             raise TypeError(
                 f"Vocabulary.from_sentences: expected a list of Sentence, got {type(sentences).__name__}"
@@ -310,8 +314,9 @@ class Vocabulary:
                 if label not in labels:
                     labels.append(label)
         tags = list(dict.fromkeys(t for counts in tag_counts.values() for t in counts))
-        lexicon = {w: counts.most_common(1)[0][0] for w, counts in tag_counts.items()}
-        return cls(list(tag_counts), tags, labels, lexicon)
+        kept = [w for w, counts in tag_counts.items() if counts.total() >= min_count]
+        lexicon = {w: tag_counts[w].most_common(1)[0][0] for w in kept}
+        return cls(kept, tags, labels, lexicon)
 
     def to_dict(self) -> dict:
         """Plain lists, for JSON (see `from_dict`)."""

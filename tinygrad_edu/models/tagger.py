@@ -9,13 +9,16 @@ NUM, "quickly" ADV, "Auckland" PROPN, ...). It is hard to beat on words it
 has seen, and blind to context: "book" is always NOUN, "that" always PRON.
 
 The `WindowTagger` reads context. For word i it looks at a window of five
-words, i-2 .. i+2 (lowercased; a rare word is [UNK]), and at the *shape*
-(Xxxx, xxxx, XXXX, dd, ...) and last three letters of words i-1, i, i+1:
-the ending says "-ly", "-ing", "-ed" for words it has never seen, the shape
-says "capitalised mid-sentence, so probably a name". Each is an embedding;
-concatenated, they go through one hidden layer to a softmax over the tags,
+words, i-2 .. i+2 (lowercased; a rare word is [UNK]), and, for words i-1,
+i, i+1, at the *shape* (Xxxx, xxxx, XXXX, dd, ...), the last three letters
+and the tag the word had most often in training (the baseline's answer, or
+[UNK]): the ending says "-ly", "-ing", "-ed" for words it has never seen,
+the shape says "capitalised mid-sentence, so probably a name", the usual tag
+gives it the baseline to start from, and the window what overrules it ("to"
+before a verb). Each is an embedding; concatenated, they go through one
+hidden layer to a softmax over the tags,
 
-    h = relu(W1 [e(w-2); ...; e(w+2); e(suffix-1..+1); e(shape-1..+1)] + b1)
+    h = relu(W1 [e(w-2); ...; e(w+2); e(suffix, shape, usual tag of w-1..w+1)] + b1)
     p(tag | window) = softmax(W2 h + b2)
 
 trained with cross-entropy, one word at a time, and applied greedily (each
@@ -34,7 +37,8 @@ and Weston's (2011) window approach, small.
       (word_embedding): Embedding(6, 8)
       (suffix_embedding): Embedding(6, 6)
       (shape_embedding): Embedding(9, 3)
-      (hidden): Linear(in_features=67, out_features=8, bias=True)
+      (usual_tag_embedding): Embedding(6, 4)
+      (hidden): Linear(in_features=79, out_features=8, bias=True)
       (output): Linear(in_features=8, out_features=4, bias=True)
     >>> len(tagger.tag(["The", "dog", "sat"]))   # untrained: three tags, probably wrong
     3
@@ -154,17 +158,32 @@ class MostFrequentTagger:
 
 # ---------------------------------------------------------------- the model
 class TaggerVocabulary:
-    """The ids of words (lowercased), suffixes (last 3 letters), shapes and tags.
+    """The ids of words (lowercased), suffixes (last 3 letters), shapes and
+    tags, and the lexicon: each word's most frequent tag in training.
 
     Words and suffixes seen fewer than `min_count` times in training are
-    [UNK], so the [UNK] rows learn what an unseen word looks like."""
+    [UNK] (and have no lexicon entry), so the [UNK] rows learn what an unseen
+    word looks like."""
 
-    def __init__(self, words: Sequence[str], suffixes: Sequence[str], tags: Sequence[str]) -> None:
+    def __init__(
+        self,
+        words: Sequence[str],
+        suffixes: Sequence[str],
+        tags: Sequence[str],
+        lexicon: dict[str, str] | None = None,
+    ) -> None:
         for name, xs in (("words", words), ("suffixes", suffixes), ("tags", tags)):
             if isinstance(xs, str) or not isinstance(xs, Sequence) or not all(isinstance(x, str) for x in xs):
                 raise TypeError(f"TaggerVocabulary: {name} must be a list of str, got {xs!r:.60}")
         if not tags:
             raise ValueError("TaggerVocabulary: expected at least one tag")
+        lexicon = dict(lexicon or {})
+        for word, tag in lexicon.items():
+            if not isinstance(word, str) or tag not in tags:
+                raise ValueError(
+                    f"TaggerVocabulary: lexicon entry {word!r:.40}: {tag!r:.40} is not one of the tags"
+                )
+        self.lexicon = lexicon
         self.words = [NULL, UNK] + [w for w in words if w not in (NULL, UNK)]
         self.suffixes = [NULL, UNK] + [x for x in suffixes if x not in (NULL, UNK)]
         self.shapes = [NULL, UNK, *SHAPES]
@@ -173,38 +192,51 @@ class TaggerVocabulary:
         self.suffix_ids = {x: i for i, x in enumerate(self.suffixes)}
         self.shape_ids = {x: i for i, x in enumerate(self.shapes)}
         self.tag_ids = {t: i for i, t in enumerate(self.tags)}
+        self.usual_tags = [NULL, UNK, *self.tags]  # the lexicon feature's ids: [NULL], [UNK], then the tags
+        self.usual_tag_ids = {t: i for i, t in enumerate(self.usual_tags)}
 
     @classmethod
     def from_sentences(cls, sentences: Sequence[Sentence], min_count: int = 1) -> TaggerVocabulary:
         _check_sentences(sentences, "TaggerVocabulary.from_sentences")
         check_size(min_count, "TaggerVocabulary.from_sentences", "min_count")
-        words = Counter(w.lower() for s in sentences for w in s.words)
+        words: dict[str, Counter] = {}
+        for s in sentences:
+            for word, tag in zip(s.words, s.tags):
+                words.setdefault(word.lower(), Counter())[tag] += 1
+        kept = [w for w, counts in words.items() if counts.total() >= min_count]
         suffixes = Counter(w.lower()[-3:] for s in sentences for w in s.words)
         tags = list(dict.fromkeys(t for s in sentences for t in s.tags))
         return cls(
-            [w for w, n in words.items() if n >= min_count],
+            kept,
             [x for x, n in suffixes.items() if n >= min_count],
             tags,
+            {w: words[w].most_common(1)[0][0] for w in kept},
         )
 
     def features(self, words: Sequence[str], i: int) -> list[int]:
-        """The ids the tagger reads for word i: 5 words, 3 suffixes, 3 shapes."""
+        """The ids the tagger reads for word i: 5 words, then 3 suffixes, 3
+        shapes and 3 usual tags (of words i-1, i, i+1)."""
         n = len(words)
         around = [words[j] if 0 <= j < n else None for j in range(i - WINDOW, i + WINDOW + 1)]
         near = around[WINDOW - 1 : WINDOW + 2]
         word_ids = [NULL_ID if w is None else self.word_ids.get(w.lower(), UNK_ID) for w in around]
         suffix_ids = [NULL_ID if w is None else self.suffix_ids.get(w.lower()[-3:], UNK_ID) for w in near]
         shape_ids = [NULL_ID if w is None else self.shape_ids[shape_of_word(w)] for w in near]
-        return word_ids + suffix_ids + shape_ids
+        usual = [NULL if w is None else self.lexicon.get(w.lower(), UNK) for w in near]
+        return word_ids + suffix_ids + shape_ids + [self.usual_tag_ids[t] for t in usual]
 
     def to_dict(self) -> dict:
-        return {"words": self.words, "suffixes": self.suffixes, "tags": self.tags}
+        return {"words": self.words, "suffixes": self.suffixes, "tags": self.tags, "lexicon": self.lexicon}
 
     @classmethod
     def from_dict(cls, d: dict) -> TaggerVocabulary:
-        if not isinstance(d, dict) or not {"words", "suffixes", "tags"} <= d.keys():
-            raise ValueError("TaggerVocabulary.from_dict: expected a dict with words, suffixes and tags")
-        return cls(d["words"], d["suffixes"], d["tags"])
+        if not isinstance(d, dict) or not {"words", "suffixes", "tags", "lexicon"} <= d.keys():
+            raise ValueError(
+                "TaggerVocabulary.from_dict: expected a dict with words, suffixes, tags and lexicon"
+            )
+        if not isinstance(d["lexicon"], dict):
+            raise ValueError("TaggerVocabulary.from_dict: the lexicon must map words to tags")
+        return cls(d["words"], d["suffixes"], d["tags"], d["lexicon"])
 
     def __repr__(self) -> str:
         return (
@@ -212,15 +244,16 @@ class TaggerVocabulary:
         )
 
 
-N_WORDS, N_NEAR = 2 * WINDOW + 1, 3  # word features; suffix and shape features (i-1, i, i+1)
+N_WORDS, N_NEAR = 2 * WINDOW + 1, 3  # word features; suffix, shape and usual-tag features (i-1, i, i+1)
+N_FEATURES = N_WORDS + 3 * N_NEAR
 
 
 class WindowTagger(Module):
     """A window MLP over embeddings of words, suffixes and shapes.
 
     ``state_dict`` names: word_embedding.weight (words, word_dim),
-    suffix_embedding.weight, shape_embedding.weight, hidden.weight
-    (hidden, 5 word_dim + 3 suffix_dim + 3 shape_dim), hidden.bias,
+    suffix_embedding.weight, shape_embedding.weight, usual_tag_embedding.weight,
+    hidden.weight (hidden, 5 word_dim + 3 (suffix_dim + shape_dim + tag_dim)), hidden.bias,
     output.weight (tags, hidden), output.bias.
     """
 
@@ -230,6 +263,7 @@ class WindowTagger(Module):
         word_dim: int = 8,
         suffix_dim: int = 6,
         shape_dim: int = 3,
+        tag_dim: int = 4,
         hidden: int = 32,
     ) -> None:
         if not isinstance(vocab, TaggerVocabulary):
@@ -238,6 +272,7 @@ class WindowTagger(Module):
             ("word_dim", word_dim),
             ("suffix_dim", suffix_dim),
             ("shape_dim", shape_dim),
+            ("tag_dim", tag_dim),
             ("hidden", hidden),
         ):
             check_size(size, "WindowTagger", name)
@@ -245,12 +280,14 @@ class WindowTagger(Module):
         self.word_embedding = Embedding(len(vocab.words), word_dim)
         self.suffix_embedding = Embedding(len(vocab.suffixes), suffix_dim)
         self.shape_embedding = Embedding(len(vocab.shapes), shape_dim)
-        self.hidden = Linear(N_WORDS * word_dim + N_NEAR * (suffix_dim + shape_dim), hidden)
+        self.usual_tag_embedding = Embedding(len(vocab.usual_tags), tag_dim)
+        self.hidden = Linear(N_WORDS * word_dim + N_NEAR * (suffix_dim + shape_dim + tag_dim), hidden)
         self.output = Linear(hidden, len(vocab.tags))
         self._config = {
             "word_dim": word_dim,
             "suffix_dim": suffix_dim,
             "shape_dim": shape_dim,
+            "tag_dim": tag_dim,
             "hidden": hidden,
         }
 
@@ -263,17 +300,55 @@ class WindowTagger(Module):
         return dict(self._config)
 
     def __call__(self, features: Sequence[int]) -> list[Value]:
-        """The logits of the tags for one word's 11 feature ids."""
-        if isinstance(features, (str, bytes)) or not isinstance(features, Sequence) or len(features) != 11:
+        """The logits of the tags for one word's N_FEATURES feature ids."""
+        if (
+            isinstance(features, (str, bytes))
+            or not isinstance(features, Sequence)
+            or len(features) != N_FEATURES
+        ):
             raise ValueError(
-                f"{describe(self)}: expected the 11 feature ids of TaggerVocabulary.features, got {features!r:.60}"
+                f"{describe(self)}: expected the {N_FEATURES} feature ids of TaggerVocabulary.features, "
+                f"got {features!r:.60}"
             )
         words = self.word_embedding(features[:N_WORDS])  # (5, word_dim)
         suffixes = self.suffix_embedding(features[N_WORDS : N_WORDS + N_NEAR])  # (3, suffix_dim)
-        shapes = self.shape_embedding(features[N_WORDS + N_NEAR :])  # (3, shape_dim)
-        x = [v for rows in (words, suffixes, shapes) for row in rows for v in row]  # concatenated
+        shapes = self.shape_embedding(features[N_WORDS + N_NEAR : N_WORDS + 2 * N_NEAR])  # (3, shape_dim)
+        usual = self.usual_tag_embedding(features[N_WORDS + 2 * N_NEAR :])  # (3, tag_dim)
+        x = [v for rows in (words, suffixes, shapes, usual) for row in rows for v in row]  # concatenated
         h = [z.relu() for z in self.hidden(x)]  # (hidden,)
         return self.output(h)  # (tags,)
+
+    def to_dict(self) -> dict:
+        """Everything that rebuilds this tagger, as JSON-ready data: its
+        config, vocabulary and weights (see `from_dict`)."""
+        return {"config": self.config(), "vocab": self._vocab.to_dict(), "state_dict": self.state_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> WindowTagger:
+        """The tagger `to_dict` described; a ValueError naming what is wrong
+        if `d` is not one (a missing part, a config or weights that do not fit)."""
+        where = "WindowTagger.from_dict"
+        if not isinstance(d, dict) or not {"config", "vocab", "state_dict"} <= d.keys():
+            raise ValueError(f"{where}: expected a dict with config, vocab and state_dict")
+        config = d["config"]
+        if not isinstance(config, dict) or set(config) != {
+            "word_dim",
+            "suffix_dim",
+            "shape_dim",
+            "tag_dim",
+            "hidden",
+        }:
+            raise ValueError(
+                f"{where}: config must give word_dim, suffix_dim, shape_dim, tag_dim and hidden, got {config!r:.80}"
+            )
+        if not all(type(v) is int and 1 <= v <= 4096 for v in config.values()):
+            raise ValueError(f"{where}: config sizes must be whole numbers 1..4096, got {config!r:.80}")
+        try:
+            tagger = cls(TaggerVocabulary.from_dict(d["vocab"]), **config)
+            tagger.load_state_dict(d["state_dict"])
+        except (TypeError, ValueError, KeyError) as error:  # load_state_dict: KeyError for a missing key
+            raise ValueError(f"{where}: {error}") from None
+        return tagger
 
     def tag(self, words: Sequence[str]) -> list[str]:
         """The likeliest tag of each word (tokens as the treebank splits them)."""
