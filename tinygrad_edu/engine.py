@@ -68,7 +68,6 @@ from .recording import (
     running_tape,
     tape_holding,
 )
-from .recording import no_grad as no_grad  # still imported from here by models/; its home is recording
 
 if TYPE_CHECKING:  # pragma: no cover
     from .stepping import BackwardStep  # the one upward import: see `Value.backward_steps`
