@@ -11,7 +11,6 @@ import pytest
 
 from tinygrad_edu.datasets import CharTokenizer, as_image, load_digits
 from tinygrad_edu.datasets.treebank import Sentence, load_handwritten
-from tinygrad_edu.engine import no_grad
 from tinygrad_edu.models.bert import BERT, WordTokenizer, fill_mask
 from tinygrad_edu.models.digits import DigitCNN
 from tinygrad_edu.models.gpt import GPT
@@ -19,6 +18,7 @@ from tinygrad_edu.models.parser import Parser, Vocabulary
 from tinygrad_edu.models.saved import SavedModel, load_model, save_model
 from tinygrad_edu.models.translate import Seq2Seq, Vocab
 from tinygrad_edu.models.word2vec import Word2Vec
+from tinygrad_edu.recording import no_grad
 
 SENTENCES = [["the", "cat", "sat"], ["the", "dog", "ran"], ["a", "cat", "ran"]]
 
