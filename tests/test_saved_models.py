@@ -152,6 +152,8 @@ def test_save_model_refuses_what_it_cannot_write_whole(tmp_path):
         save_model(tmp_path / "m.json", model)
     with pytest.raises(ValueError, match="config 'vocab_size' is 4, but the vocabulary has 5 tokens"):
         save_model(tmp_path / "m.json", model, CharTokenizer("abcd"))
+    with pytest.raises(TypeError, match="a digits model holds its own vocabulary"):
+        save_model(tmp_path / "m.json", DigitCNN(channels=1), tok)
     with pytest.raises(TypeError, match="cannot save a Linear"):
         from tinygrad_edu.nn import Linear
 

@@ -180,12 +180,14 @@ def _vocab_to_dict(kind: str, model: Module, vocab: Any, where: str) -> dict:
     expected = {"gpt": CharTokenizer, "bert": WordTokenizer, "translate": tuple}.get(kind)
     if expected is None:
         if vocab is not None:
-            raise TypeError(f"{where}: a {kind} model holds its own vocabulary; give no vocab")
-        return (
-            {"words": model.words, "counts": model.counts}
-            if kind == "word2vec"
-            else (model.vocab.to_dict() if kind == "parser" else {})
-        )
+            raise TypeError(
+                f"{where}: a {kind} model holds its own vocabulary (or needs none); give no vocab"
+            )
+        if kind == "word2vec":
+            return {"words": model.words, "counts": model.counts}
+        if kind == "parser":
+            return model.vocab.to_dict()
+        return {}  # digits: pixels in, ten classes out
     if kind == "translate":
         if not (isinstance(vocab, tuple) and len(vocab) == 2 and all(isinstance(v, Vocab) for v in vocab)):
             raise TypeError(
