@@ -165,6 +165,25 @@ def test_save_model_refuses_what_it_cannot_write_whole(tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
 
+def test_ctrl_c_during_a_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    """The issue's interrupted run: the old model, vocabulary and all, survives."""
+    import os
+
+    random.seed(0)
+    path = tmp_path / "model.json"
+    save_model(path, DigitCNN(channels=1), meta={"run": 1})
+    before = path.read_bytes()
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupt)  # after the new text is written, before the rename
+    with pytest.raises(KeyboardInterrupt):
+        save_model(path, DigitCNN(channels=2), meta={"run": 2})
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.json"]
+    assert load_model(path).meta == {"run": 1}
+
+
 # ------------------------------------------------------------ damaged files
 def test_a_truncated_file_is_a_clean_error_naming_it(saved_parser):
     text = saved_parser.read_text()
