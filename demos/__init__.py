@@ -20,6 +20,9 @@ DEMOS: dict[str, tuple[str, str]] = {
         "a toy French -> English translator: a GRU encoder-decoder with attention vs without",
     ),
     "digits": ("demos.digits", "a small CNN reads handwritten 8x8 digits; its kernels and feature maps"),
-    "parse": ("demos.parse", "a neural dependency parser: stack, buffer, moves; UAS/LAS and the tree drawn"),
+    "parse": (
+        "demos.parse",
+        "a neural dependency parser: stack, buffer, moves, UAS/LAS, the tree; --data ewt: real English",
+    ),
     "bert": ("demos.bert", 'a small BERT: masked words, fill-mask, "bank" by a river vs "bank" with money'),
 }

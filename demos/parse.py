@@ -2,8 +2,12 @@
 
     tinygrad-edu demo parse [--quick] [--out DIR] [--sentences N] [--steps N]
     tinygrad-edu demo parse --sentence "the cat sat on the mat"
+    tinygrad-edu demo parse --data ewt [--quick] [--sentence TEXT | --eval FILE.conllu]
 
-Generates a treebank from the grammar in tinygrad_edu/treebank.py (seeded;
+``--data ewt`` trains and scores on real English instead (demos/parse_ewt.py);
+this file is the generated treebank's demo, ``--data toy``, the default.
+
+Generates a treebank from the grammar in tinygrad_edu/datasets/treebank.py (seeded;
 a fifth of it held out), trains the arc-standard parser of
 tinygrad_edu/models/parser.py on the oracle's moves (Adam, mini-batches of
 configurations), and reports unlabelled and labelled attachment scores (UAS,
@@ -21,6 +25,7 @@ or, if there is none, trains a quick one first and says so.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import string
 import time
@@ -46,7 +51,9 @@ from tinygrad_edu.models.parser import (
 )
 from tinygrad_edu.optim import Adam
 
+from . import parse_ewt
 from .common import (
+    DEFAULT_OUTPUT_ROOT,
     demo_parser,
     find_saved,
     positive_float,
@@ -59,19 +66,31 @@ from .common import (
     write_results,
 )
 
+DATA = ("toy", "ewt")
+OUTPUT_FOLDERS = {"toy": "parse", "ewt": "parse-ewt"}  # in tinygrad-edu-output/
+DEFAULTS = {
+    "toy": {"steps": 1200, "batch": 32},
+    "ewt": {"steps": parse_ewt.DEFAULTS["steps"], "batch": parse_ewt.DEFAULTS["batch"]},
+}
 SHOWN = "she saw the man with a telescope"  # the sentence parsed step by step
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = demo_parser("parse", __doc__.splitlines()[0])
+    parser.set_defaults(out=None)  # each data set has its own folder (OUTPUT_FOLDERS)
     parser.add_argument(
-        "--sentences", type=positive_int, default=4000, help="treebank size (default: %(default)s)"
+        "--data",
+        choices=DATA,
+        default="toy",
+        help="toy: the generated grammar of datasets/treebank.py (the default: a minute, and the lesson's "
+        "telescope sentence step by step); ewt: real English, the UD English Web Treebank (about 6 minutes)",
     )
     parser.add_argument(
-        "--steps", type=positive_int, default=1200, help="training steps (default: %(default)s)"
+        "--sentences", type=positive_int, default=4000, help="toy treebank size (default: %(default)s)"
     )
+    parser.add_argument("--steps", type=positive_int, help="training steps (default: 1200 toy, 3000 ewt)")
     parser.add_argument(
-        "--batch", type=positive_int, default=32, help="configurations per step (default: %(default)s)"
+        "--batch", type=positive_int, help="configurations per step (default: 32 toy, 64 ewt)"
     )
     parser.add_argument("--hidden", type=positive_int, default=32, help="hidden units (default: %(default)s)")
     parser.add_argument(
@@ -81,7 +100,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--activation", choices=Parser.ACTIVATIONS, default="relu", help="hidden layer (default: %(default)s)"
     )
     parser.add_argument("--sentence", help='parse these words with the saved model: "the cat sat on the mat"')
+    parser.add_argument(
+        "--eval",
+        metavar="FILE",
+        help="--data ewt: score the saved model on a CoNLL-U file (.conllu or .conllu.gz)",
+    )
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = os.path.join(DEFAULT_OUTPUT_ROOT, OUTPUT_FOLDERS[args.data])
+    for name, value in DEFAULTS[args.data].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.eval is not None and args.data != "ewt":
+        parser.error("--eval scores the model trained on real text: give --data ewt")
+    if args.eval is not None and args.sentence is not None:
+        parser.error("give --sentence or --eval, not both")
+    if args.data == "ewt":
+        return parse_ewt.main(args, setup(args))
     if args.sentence is not None and not words_of(args.sentence):
         parser.error(f"--sentence needs at least one word, got {args.sentence!r}")
     out = setup(args)

@@ -280,3 +280,142 @@ def test_lifting_makes_every_treebank_tree_projective(ewt):
     assert len(lifted) == 26 and all(s.is_projective() for s in lifted)
     bound = projective_upper_bound(ewt["test"])
     assert 0.99 < bound < 1.0  # a few arcs of 26 trees: measured 99.89%
+
+
+# -------------------------------------------------------------------- demo
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One `demo parse --data ewt --quick` run (its model.json is what --sentence and --eval read)."""
+    from demos.cli import main
+
+    out = tmp_path_factory.mktemp("parse-ewt")
+    assert main(["demo", "parse", "--data", "ewt", "--quick", "--out", str(out)]) == 0
+    return out
+
+
+def test_the_quick_run_scores_the_test_sentences_and_writes_results(quick_run):
+    results = json.loads((quick_run / "results.json").read_text())
+    assert results["data"] == "ewt" and results["quick"] is True
+    for key in ("uas", "las", "uas_predicted_tags", "las_predicted_tags", "tag_accuracy", "baseline_uas"):
+        assert 0.0 <= results[key] <= 1.0
+    assert results["train_sentences"] == 150 and results["test_sentences"] == 100
+    assert results["skipped_nonprojective"] >= 1  # real trees cross
+    assert set(results["baselines"]) == {"next", "previous", "nearest verb"}
+    assert results["baseline_uas"] == max(results["baselines"].values())
+    for name in ("ewt_gold_tree.svg", "ewt_predicted_tree.svg"):
+        assert "<svg" in (quick_run / name).read_text()
+    assert (quick_run / "model.json").is_file()
+
+
+def test_the_saved_model_tags_and_parses_a_raw_sentence(quick_run, capsys):
+    from demos.cli import main
+
+    capsys.readouterr()
+    assert (
+        main(["demo", "parse", "--data", "ewt", "--out", str(quick_run), "--sentence", "I don't like it."])
+        == 0
+    )
+    stdout = capsys.readouterr().out
+    assert "tokens (split as the treebank does): I do n't like it ." in stdout
+    assert "ROOT -root-> " in stdout and (quick_run / "sentence_tree.svg").is_file()
+
+
+def test_eval_scores_any_conllu_file_plain_or_gzipped(quick_run, tmp_path, capsys):
+    import gzip
+
+    from demos.cli import main
+    from tinygrad_edu.datasets.treebank import format_conllu
+
+    text = format_conllu(load_ewt("test")[:5])
+    plain, zipped = tmp_path / "five.conllu", tmp_path / "five.conllu.gz"
+    plain.write_text(text, encoding="utf-8")
+    zipped.write_bytes(gzip.compress(text.encode("utf-8")))
+    scores = []
+    for path in (plain, zipped):
+        out = tmp_path / path.name.replace(".", "-")
+        (out).mkdir()
+        (out / "model.json").write_bytes((quick_run / "model.json").read_bytes())
+        assert main(["demo", "parse", "--data", "ewt", "--out", str(out), "--eval", str(path)]) == 0
+        results = json.loads((out / "results.json").read_text())
+        assert results["eval_sentences"] == 5 and results["data"] == "ewt"
+        scores.append((results["uas"], results["las"], results["uas_predicted_tags"]))
+    assert scores[0] == scores[1]
+    assert "UAS" in capsys.readouterr().out
+
+
+BAD_FILES = [
+    (
+        "1\tcat\t_\tNOUN\t_\t_\t2\tnsubj\t_\t_\n2\tsat\t_\tVERB\t_\t_\t0\troot\n",
+        "line 2: expected 10 tab-separated columns",
+    ),
+    (
+        "1\tcat\t_\tNOUN\t_\t_\t2\tnsubj\t_\t_\n2\tsat\t_\tVERB\t_\t_\t1\tobj\t_\t_\n3\t.\t_\tPUNCT\t_\t_\t0\troot\t_\t_\n",
+        "cycle of heads",
+    ),
+    (
+        "1\tcat\t_\tNOUN\t_\t_\t7\tnsubj\t_\t_\n2\tsat\t_\tVERB\t_\t_\t0\troot\t_\t_\n",
+        "line 1: HEAD 7 is not a word",
+    ),
+    ("1\tcat\t_\tNOUN\t_\t_\t_\t_\t_\t_\n", "sentence 1 has no gold tree"),
+    ("# just a comment\n", "holds no sentences"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_FILES)
+def test_eval_refuses_a_bad_file_naming_it_and_the_line(quick_run, tmp_path, capsys, text, message):
+    from demos.cli import main
+
+    path = tmp_path / "bad.conllu"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "parse", "--data", "ewt", "--out", str(quick_run), "--eval", str(path)])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and str(path) in err and message in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sentence", " "], "--sentence needs at least one word"),
+        (["--sentence", "word " * 101], "--sentence takes at most 100 tokens, got 101"),
+        (["--eval", "/no/such/file.conllu"], "cannot read '/no/such/file.conllu'"),
+    ],
+)
+def test_sentence_and_eval_refuse_what_they_cannot_handle(quick_run, capsys, argv, message):
+    from demos.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "parse", "--data", "ewt", "--out", str(quick_run), *argv])
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_sentence_needs_a_saved_ewt_model(tmp_path, capsys):
+    import os
+
+    from demos.cli import main
+    from tinygrad_edu.models.gpt import GPT
+    from tinygrad_edu.models.saved import save_model
+
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "parse", "--data", "ewt", "--out", str(tmp_path), "--sentence", "hi there"])
+    assert info.value.code == 2 and "no saved model" in capsys.readouterr().err
+
+    toy = tmp_path / "toy"
+    assert main(["demo", "parse", "--quick", "--out", str(toy)]) == 0  # a toy parser's model.json
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "parse", "--data", "ewt", "--out", str(toy), "--sentence", "hi there"])
+    assert info.value.code == 2 and "not on the English Web Treebank" in capsys.readouterr().err
+
+    random.seed(0)
+    save_model(os.fspath(tmp_path / "model.json"), GPT(5, block_size=4, n_layer=1, n_embd=4, n_head=1), None)
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "parse", "--data", "ewt", "--out", str(tmp_path), "--eval", "x.conllu"])
+    assert info.value.code == 2 and "'gpt' model" in capsys.readouterr().err
+
+
+def test_eval_is_for_the_real_data_only(tmp_path, capsys):
+    from demos.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "parse", "--out", str(tmp_path), "--eval", "x.conllu"])
+    assert info.value.code == 2 and "give --data ewt" in capsys.readouterr().err
