@@ -9,7 +9,7 @@ is the training material: a seeded tenth of it is held out for validation
 (early stopping: the weights of the best validation UAS are kept), the rest
 trains a POS tagger (tinygrad_edu/models/tagger.py) and the parser. Words are
 lowercased, words seen once are [UNK], relations keep their subtypes
-(``nmod:poss``: 49 relations, 99 moves), and the 28 non-projective training
+(``nmod:poss``: 49 relations, 99 moves), and the non-projective training
 trees, which arc-standard cannot build, are skipped. Everything is scored on
 the test file (2,077 sentences, every tree, every word): UAS and LAS with
 gold tags and with the tagger's, with and without punctuation, per relation,
@@ -76,7 +76,7 @@ def for_parser(sentence: Sentence, tags: Sequence[str] | None = None) -> Sentenc
 
 # ------------------------------------------------------------------ training
 def train_tagger(train: list[Sentence], validation: list[Sentence], args, rng) -> WindowTagger:
-    """The window tagger, trained on `train`; prints its and the baseline's validation accuracy."""
+    """The window tagger, trained on `train`; prints its accuracy on `validation`."""
     steps = QUICK["tagger_steps"] if args.quick else TAGGER_STEPS
     vocab = TaggerVocabulary.from_sentences(train, min_count=MIN_COUNT)
     tagger = WindowTagger(vocab)

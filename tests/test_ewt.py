@@ -393,7 +393,7 @@ def test_sentence_needs_a_saved_ewt_model(tmp_path, capsys):
     import os
 
     from demos.cli import main
-    from tinygrad_edu.models.gpt import GPT
+    from tinygrad_edu.models.digits import DigitCNN
     from tinygrad_edu.models.saved import save_model
 
     with pytest.raises(SystemExit) as info:
@@ -407,10 +407,13 @@ def test_sentence_needs_a_saved_ewt_model(tmp_path, capsys):
     assert info.value.code == 2 and "not on the English Web Treebank" in capsys.readouterr().err
 
     random.seed(0)
-    save_model(os.fspath(tmp_path / "model.json"), GPT(5, block_size=4, n_layer=1, n_embd=4, n_head=1), None)
+    save_model(os.fspath(tmp_path / "model.json"), DigitCNN(channels=1))
     with pytest.raises(SystemExit) as info:
         main(["demo", "parse", "--data", "ewt", "--out", str(tmp_path), "--eval", "x.conllu"])
-    assert info.value.code == 2 and "'gpt' model" in capsys.readouterr().err
+    assert (
+        info.value.code == 2
+        and "holds a 'digits' model, expected a 'parser' model" in capsys.readouterr().err
+    )
 
 
 def test_eval_is_for_the_real_data_only(tmp_path, capsys):
