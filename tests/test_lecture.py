@@ -219,6 +219,13 @@ def test_generate_token_is_softmax_of_x_dot_the_shared_table():
     assert draws.count(best) > 200 * max(exps) / sum(exps) * 0.7  # it samples from p
 
 
+def test_an_untied_generate_token_is_softmax_of_a_linear_layer():
+    random.seed(0)
+    block, module = GenerateToken(4, 6), nn.Linear(4, 6)
+    assert_same_bits(block, module, block, lambda x: nn_softmax(module(x)), lambda rng: vector(rng, 4))
+    assert block.tied_to is None and block.num_parameters() == 4 * 6 + 6
+
+
 def test_language_model_loss_is_the_mean_over_prefixes():
     """loss() runs the sequence model once; it must equal calling the model on
     every prefix (what the formula says), because the sequence model is causal."""
