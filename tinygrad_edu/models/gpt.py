@@ -43,13 +43,14 @@ from ..checks import (
     check_size,
     describe,
 )
-from ..engine import Value, no_grad
+from ..engine import Value
 from ..functional import cross_entropy, inverse_temperature, softmax
 from ..nn.embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..nn.norm import make_norm
 from ..nn.transformer import TransformerBlock, check_block_settings
+from ..recording import no_grad
 
 __all__ = ["GPT"]
 
@@ -115,6 +116,23 @@ class GPT(Module):
         self.block_size = block_size
         self.n_embd = n_embd
         self.n_head = n_head
+        self._config = {
+            "vocab_size": vocab_size,
+            "block_size": block_size,
+            "n_layer": n_layer,
+            "n_embd": n_embd,
+            "n_head": n_head,
+            "d_ff": d_ff,
+            "norm": norm,
+            "bias": bias,
+            "positional": positional,
+            "activation": activation,
+        }
+
+    def config(self) -> dict:
+        """The constructor's keyword arguments, as a dict: ``GPT(**model.config())``
+        builds the same architecture (what a saved model file records)."""
+        return dict(self._config)
 
     # ------------------------------------------------------------- forward
     def __call__(self, ids: Sequence[int]) -> list[list[Value]]:
