@@ -15,10 +15,11 @@ import random
 from collections.abc import Sequence
 
 from ..checks import check_ids, check_size, describe
-from ..engine import Value, no_grad
+from ..engine import Value
 from ..functional import cross_entropy, softmax
 from ..models.translate import BOS, EOS
 from ..nn import Collapse, Linear
+from ..recording import no_grad
 from .basic import EmbedToken
 from .block import Block, check_width, connect, expect_vector
 from .sequence import LSTM, Attention, SequenceRNN
