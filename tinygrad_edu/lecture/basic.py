@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..checks import check_flag, check_size, is_batch
+from ..checks import check_flag, check_ids, check_size, is_batch
 from ..engine import Value
 from ..nn import Conv2d, Embedding, MaxPool2d, PositionalEmbedding
 from ..nn import FeedForward as _FeedForward
@@ -45,6 +45,7 @@ class EmbedToken(Block):
     def __call__(self, tokens: int | Sequence[int]) -> list[Value] | list[list[Value]]:
         if type(tokens) is int:  # one token: its vector
             return self([tokens])[0]
+        check_ids(tokens, self.vocab, self)  # named as the block the learner called
         xs = self.table(tokens)  # (T, dim): the rows themselves
         if hasattr(self, "positions"):
             xs = self.positions(xs)  # (T, dim): E[x_t] + P[t]
