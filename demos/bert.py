@@ -22,6 +22,13 @@
    of the sentence) on a few labelled sentences per topic, from the pretrained
    encoder and from a fresh one, and compare their held-out accuracy.
 
+The model view: model.html (viz.model_view) shows the pretrained model
+reading ``--prompt`` (default: the first fill-mask example): embeddings,
+bidirectional attention, the residual stream, the feed-forward neurons with
+the training sentences where each fires most, the logit lens and the
+fill-in probabilities at [MASK], at the moments of pretraining kept as
+weight snapshots (after 0, 5%, 20% and 50% of the steps, and the end).
+
 Pictures: each ambiguous word's contextual vectors on their first two
 principal components, coloured by sense, beside word2vec's single vector
 for it (a quick word2vec on the same sentences, with the words of each
@@ -62,7 +69,9 @@ from .common import (
     running_mean,
     save_figure,
     setup,
+    snapshot_steps,
     train_loop,
+    write_model_page,
     write_results,
 )
 
@@ -126,6 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--finetune-steps", type=positive_int, default=150, help="fine-tuning steps (default: %(default)s)"
     )
+    parser.add_argument(
+        "--prompt",
+        default=FILL_MASK_EXAMPLES[0],
+        help="the sentence model.html looks at, with a [MASK] (default: %(default)r)",
+    )
     args = parser.parse_args(argv)
     if args.d_model % args.heads:
         parser.error(f"--d-model {args.d_model} must be divisible by --heads {args.heads}")
@@ -164,11 +178,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     optimizer = Adam(model.parameters(), lr=args.lr)
     history = []
+    keep = snapshot_steps(steps)
+    snapshots = [{"step": 0, "state_dict": model.state_dict()}] if 0 in keep else []
     cpu = time.process_time()
     wall = time.perf_counter()
     bar = progress(train_loop(optimizer, batch_loss, steps), total=steps, desc="bert pretraining")
-    for _step, loss in bar:
+    for step, loss in bar:
         history.append(loss)
+        if step + 1 in keep:
+            snapshots.append({"step": step + 1, "state_dict": model.state_dict()})
         bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.3f}")
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     recent = history[-min(len(history), 100) :]
@@ -228,6 +246,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         plot_attention(model, tokenizer, out),
         plot_loss(history, out),
     ]
+    # The view before fine-tuning, which changes the encoder's weights too.
+    view, view_figures = write_model_page(out, model, tokenizer, args.prompt, encoded, snapshots)
+    paths.append(view)
 
     # --------------------------------------------------------- fine-tuning
     labelled = pick_labelled(train_set, args.labelled, args.seed)
@@ -260,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             finetune_accuracy_scratch=round(accuracy["scratch"], 4),
             cpu_seconds=round(cpu_seconds, 2),
             pretraining_cpu_seconds=round(cpu, 2),
+            **view_figures,
         )
     )
     report_outputs(paths)

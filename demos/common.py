@@ -280,3 +280,43 @@ def report_outputs(paths: Sequence[Path]) -> None:
     print("wrote:")
     for path in paths:
         print(f"  {path}")
+
+
+# ------------------------------------------------------------ model view
+# The moments of training a demo keeps for its model view (viz.model_view),
+# as fractions of its steps: the untrained model, three early and middle
+# points, and (added by the page) the trained model at the end.
+SNAPSHOT_FRACTIONS = (0.0, 0.05, 0.2, 0.5)
+
+
+def snapshot_steps(steps: int) -> list[int]:
+    """The steps (counted in updates done) at which to keep the weights.
+
+    >>> snapshot_steps(3000)
+    [0, 150, 600, 1500]
+    >>> snapshot_steps(10)
+    [0, 2, 5]
+    """
+    return sorted({int(steps * f) for f in SNAPSHOT_FRACTIONS} - {steps})
+
+
+def write_model_page(out: Path, model, tokenizer, prompt: str, corpus, snapshots) -> tuple[Path, dict]:
+    """Write out/model.html, the model view of `prompt`, and say what it
+    cost; returns (its path, {"view_cpu_seconds", "view_bytes"})."""
+    import time
+
+    from viz.model_view import write_model_view
+
+    cpu = time.process_time()
+    path, warnings = write_model_view(
+        model, tokenizer, prompt, out / "model.html", corpus=corpus, snapshots=snapshots
+    )
+    cpu = time.process_time() - cpu
+    for warning in warnings:
+        print(f"model view: {warning}")
+    size = path.stat().st_size
+    print(
+        f"model view of {prompt!r} at {len(snapshots) + 1} moments of training: "
+        f"{cpu:.1f} s CPU, {size / 1e6:.2f} MB"
+    )
+    return path, {"view_cpu_seconds": round(cpu, 2), "view_bytes": size}
