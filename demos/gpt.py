@@ -61,7 +61,7 @@ from .common import (
     write_results,
 )
 
-DEFAULT_PROMPT = ".jas"  # '.' starts a name: what comes after "jas"?
+DEFAULT_PROMPT = ".jasmin"  # '.' starts a name: what comes after "jasmin"?
 MAX_TEXT_BYTES = 1_000_000  # --text: larger files are refused (a minute of training sees ~50k characters)
 MIN_TEXT_CHARS = 2_000  # --text: below this, a warning: too little to learn from
 

@@ -145,8 +145,9 @@
     return v;
   }
   function columns(parent, groups, caption) {  // groups: [[name, T x d rows], ...], side by side per position
-    var box = el("div", parent, null, "columns");
-    if (caption) { el("div", box, caption, "muted"); }
+    var wrap = el("div", parent, null, "vectors");
+    if (caption) { el("div", wrap, caption, "muted caption"); }
+    var box = el("div", wrap, null, "columns");
     var scale = maxAbs([].concat.apply([], groups.map(function (g) { return g[1]; })));
     tokens().forEach(function (tok, t) {
       var col = el("div", box, null, "column" + (t === selected ? " selected" : ""));
@@ -194,7 +195,8 @@
   }
   function renderEmbeddings(m) {
     var box = clear(byId("embeddings"));
-    columns(box, [["token", m.embeddings.token], ["position", m.embeddings.position], ["sum", m.embeddings.sum]]);
+    columns(box, [["token", m.embeddings.token], ["position", m.embeddings.position], ["sum", m.embeddings.sum]],
+      "in each column: the token's embedding | its position's | their sum");
   }
   function renderNorms(m) {
     var box = clear(byId("norms")), top = 0;
@@ -206,7 +208,7 @@
       var td = el("td", tr), bars = el("div", td, null, "norms");
       d.norms.forEach(function (x, t) {
         var b = el("div", bars, null, "bar");
-        b.style.height = Math.max(1, Math.round(56 * x / (top || 1))) + "px";
+        b.style.height = Math.max(1, Math.round(30 * x / (top || 1))) + "px";
         b.title = "position " + t + " (" + JSON.stringify(tokens()[t]) + "): " + fmt(x);
         if (t === selected) { b.style.background = "#c90"; }
       });
@@ -216,12 +218,13 @@
     var box = clear(byId("blocks")), t = selected, tok = tokens();
     m.layers.forEach(function (layer, l) {
       el("h3", box, "Block " + l);
-      columns(box, [["norm", layer.norm_1]], "ln_1(stream)");
-      var heads = el("div", box, null, "heads");
+      var row = el("div", box, null, "storyboard");
+      columns(row, [["norm", layer.norm_1]], "the norm's output");
+      var heads = el("div", row, null, "heads");
       layer.heads.forEach(function (hd, h) {
         var card = el("div", heads, null, "head");
         card.dataset.layer = l; card.dataset.head = h;
-        el("div", card, "head " + h + " (row: query; column: where it reads)", "muted");
+        el("div", card, "head " + h, "muted");
         grid(card, hd.attention, {
           color: blues, mask: function (a, b) { return cfg.causal && b > a; },
           title: function (a, b, x) { return JSON.stringify(tok[a]) + " (" + a + ") reads " + JSON.stringify(tok[b]) + " (" + b + "): " + fmt(x) + "; score " + fmt(hd.scores[a][b]); }
@@ -238,8 +241,8 @@
         numbersTable(card, ["position", "key k", "q\u00b7k/\u221ad", "softmax", "value v"], rows);
         el("div", card, "weighted sum of values: " + hd.out[t].map(fmt).join(", "), "muted");
       });
-      columns(box, [["attention adds", layer.attn_out], ["stream", layer.stream_mid]], "proj(heads) added to the stream | the stream after attention");
-      columns(box, [["ffn adds", layer.ffn_out], ["stream", layer.stream]], "feed-forward adds | the stream after the block");
+      columns(row, [["attention adds", layer.attn_out], ["stream", layer.stream_mid]], "attention adds | the stream then");
+      columns(row, [["ffn adds", layer.ffn_out], ["stream", layer.stream]], "feed-forward adds | the stream then");
     });
   }
   function renderNeurons(m) {
