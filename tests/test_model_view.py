@@ -266,6 +266,16 @@ def test_the_page_is_one_file_with_its_data_and_the_json_beside_it(gpt_page):
     )
 
 
+def test_the_view_links_to_a_stepping_page_of_one_attention_weight(gpt_page):
+    path, data = gpt_page
+    step = data["step_page"]
+    row = data["moments"][-1]["layers"][0]["heads"][0]["attention"][data["selected"]]
+    assert step["query"] == data["selected"] and row[step["key"]] == max(row)
+    page = (path.parent / step["file"]).read_text(encoding="utf-8")
+    assert step["file"] == "model-attention-step.html" and "<svg" in page
+    assert f"weight {step['query']},{step['key']}" in page
+
+
 def test_hostile_token_text_is_escaped_in_the_page(tmp_path):
     model, tok = hostile_model()
     page = mv.model_view_page(mv.model_view_data(model, tok, ".ab", corpus=[[0, 1, 2]]))
@@ -325,6 +335,15 @@ def test_the_page_in_chromium(gpt_page):
         )
         assert maps() != now
         assert "step 0" in browser.text("moment-label")
+
+        assert browser.evaluate("document.getElementById('step-link')") is None  # an earlier moment
+        browser.evaluate(
+            "var m=document.getElementById('moment'); m.value='2'; m.dispatchEvent(new Event('input'))"
+        )
+        assert (
+            browser.evaluate("document.getElementById('step-link').getAttribute('href')")
+            == data["step_page"]["file"]
+        )
 
         # Sampling appends a token and recomputes.
         before = browser.evaluate("modelView.ids().length")

@@ -68,7 +68,9 @@ from operator import mul
 from pathlib import Path
 from typing import Any
 
+from tinygrad_edu import Value
 from tinygrad_edu.datasets import CharTokenizer
+from tinygrad_edu.functional import softmax as value_softmax
 from tinygrad_edu.models.bert import BERT, WordTokenizer
 from tinygrad_edu.models.gpt import GPT
 from tinygrad_edu.nn.embedding import SinusoidalPositionalEncoding
@@ -82,6 +84,7 @@ __all__ = [
     "TOP_TOKENS",
     "Architecture",
     "architecture",
+    "attention_weight_graph",
     "encode_prompt",
     "model_view_data",
     "model_view_page",
@@ -309,6 +312,38 @@ def trace(arch: Architecture, state: State, ids: Sequence[int]) -> dict[str, Any
 def _top_tokens(probs: Sequence[float], k: int = TOP_TOKENS) -> list[list]:
     """[[id, p], ...] of the k likeliest ids, likeliest first (ties: lower id)."""
     return [[i, probs[i]] for i in sorted(range(len(probs)), key=lambda i: (-probs[i], i))[:k]]
+
+
+def attention_weight_graph(
+    arch: Architecture, state: State, ids: Sequence[int], layer: int, head: int, query: int, key: int
+) -> Value:
+    """One attention weight as a graph of Values on the scalar engine: the
+    query and the keys it sees (leaves, their numbers from the trace), the
+    scores q.k / sqrt(d_head), the softmax, and weight[query][key] at the
+    top, ready for `viz.stepping_page` (its forward pass equals the trace's
+    weight, its backward pass says how each number of q and k moves it).
+
+        >>> import random; random.seed(0)
+        >>> model = GPT(5, block_size=4, n_layer=1, n_embd=4, n_head=2)
+        >>> arch, state = architecture(model), model.state_dict()
+        >>> w = attention_weight_graph(arch, state, [0, 1, 2], 0, 1, 2, 0)
+        >>> w.data == trace(arch, state, [0, 1, 2])["layers"][0]["heads"][1]["attention"][2][0]
+        True
+    """
+    hd = trace_blocks(arch, state, ids)[1][layer]["heads"][head]
+    scale = 1.0 / math.sqrt(len(hd["q"][query]))
+    q = [Value(x, label=f"q{query}[{i}]") for i, x in enumerate(hd["q"][query])]
+    q_scaled = [qi * scale for qi in q]  # as AttentionHead: q / sqrt(d) once, then the dots
+    seen = query + 1 if arch.causal else len(ids)
+    scores = []
+    for s in range(seen):
+        k = [Value(x, label=f"k{s}[{i}]") for i, x in enumerate(hd["k"][s])]
+        score = Value.dot(q_scaled, k)
+        score.label = f"score {query},{s}"
+        scores.append(score)
+    weight = value_softmax(scores)[key]
+    weight.label = f"weight {query},{key}"
+    return weight
 
 
 # ------------------------------------------------------ neurons as memories
@@ -580,18 +615,50 @@ def write_model_view(
     snapshots: Sequence[dict[str, Any]] = (),
     json_path: str | os.PathLike | None = None,
     scan_tokens: int = SCAN_TOKENS,
+    step_page: bool = True,
 ) -> tuple[Path, list[str]]:
     """Write the model view of `prompt` to `path` (and its data to
-    `json_path`), each atomically; returns (path, warnings)."""
+    `json_path`), each atomically; returns (path, warnings). With
+    `step_page`, also ``<path stem>-attention-step.html`` beside it: the
+    stepping page (`viz.stepping_page`) of one attention weight, the largest
+    of head 0 in block 0 at the selected position, which the view links to."""
     data = model_view_data(
         model, tokenizer, prompt, corpus=corpus, snapshots=snapshots, scan_tokens=scan_tokens
     )
+    path = Path(path)
+    step_page = _attention_step_page(model, data) if step_page else None
+    if step_page is not None:
+        step_name = path.stem + "-attention-step.html"
+        data["step_page"] = {**step_page[0], "file": step_name}
     page = model_view_page(data)
     if json_path is not None:
         _write_atomically(Path(json_path), json.dumps(data, ensure_ascii=False, allow_nan=False))
-    path = Path(path)
+    if step_page is not None:
+        _write_atomically(path.parent / step_name, step_page[1])
     _write_atomically(path, page)
     return path, data["warnings"]
+
+
+def _attention_step_page(model: GPT | BERT, data: dict[str, Any]) -> tuple[dict, str] | None:
+    """(where, the stepping page) for the largest weight of head 0 of block 0
+    at the selected position, in the trained model; None when no Graphviz
+    renderer is at hand (the model view is written all the same)."""
+    from .page import stepping_page
+    from .rendering import RendererUnavailable
+
+    query = data["selected"]
+    row = data["moments"][-1]["layers"][0]["heads"][0]["attention"][query]
+    key = max(range(len(row)), key=lambda s: (row[s], -s))
+    where = {"layer": 0, "head": 0, "query": query, "key": key}
+    root = attention_weight_graph(architecture(model), model.state_dict(), data["ids"], 0, 0, query, key)
+    tokens = data["tokens"]
+    title = (
+        f"How {tokens[query]!r} (position {query}) weighs {tokens[key]!r} (position {key}): block 0, head 0"
+    )
+    try:
+        return where, stepping_page(root, title=title)
+    except RendererUnavailable:
+        return None
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -229,6 +229,13 @@
           color: blues, mask: function (a, b) { return cfg.causal && b > a; },
           title: function (a, b, x) { return JSON.stringify(tok[a]) + " (" + a + ") reads " + JSON.stringify(tok[b]) + " (" + b + "): " + fmt(x) + "; score " + fmt(hd.scores[a][b]); }
         }).classList.add("attention-map");
+        var sp = data.step_page;
+        if (sp && sp.layer === l && sp.head === h && sp.query === t && ids.length === data.ids.length &&
+            current === original.length - 1 && ids.every(function (v, i) { return v === data.ids[i]; })) {
+          var link = el("a", el("div", card, null, "muted"), "step through weight " + sp.query + "\u2192" + sp.key + " on the scalar engine");
+          link.href = sp.file;
+          link.id = "step-link";
+        }
         var more = el("details", card);
         el("summary", more, "q, k, v, scores at position " + t, "muted");
         card = more;
