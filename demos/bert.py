@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         plot_loss(history, out),
     ]
     # The view before fine-tuning, which changes the encoder's weights too.
-    view, view_figures = write_model_page(out, model, tokenizer, args.prompt, encoded, snapshots)
+    view, view_figures = write_model_page(args, out, model, tokenizer, args.prompt, encoded, snapshots)
     paths.append(view)
 
     # --------------------------------------------------------- fine-tuning

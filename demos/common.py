@@ -300,16 +300,25 @@ def snapshot_steps(steps: int) -> list[int]:
     return sorted({int(steps * f) for f in SNAPSHOT_FRACTIONS} - {steps})
 
 
-def write_model_page(out: Path, model, tokenizer, prompt: str, corpus, snapshots) -> tuple[Path, dict]:
+def write_model_page(
+    args: argparse.Namespace, out: Path, model, tokenizer, prompt: str, corpus, snapshots
+) -> tuple[Path, dict]:
     """Write out/model.html, the model view of `prompt`, and say what it
-    cost; returns (its path, {"view_cpu_seconds", "view_bytes"})."""
+    cost; returns (its path, {"view_cpu_seconds", "view_bytes"}). A --quick
+    run scans a quarter of the usual sample of the corpus for the neurons."""
     import time
 
-    from viz.model_view import write_model_view
+    from viz.model_view import SCAN_TOKENS, write_model_view
 
     cpu = time.process_time()
     path, warnings = write_model_view(
-        model, tokenizer, prompt, out / "model.html", corpus=corpus, snapshots=snapshots
+        model,
+        tokenizer,
+        prompt,
+        out / "model.html",
+        corpus=corpus,
+        snapshots=snapshots,
+        scan_tokens=SCAN_TOKENS // 4 if args.quick else SCAN_TOKENS,
     )
     cpu = time.process_time() - cpu
     for warning in warnings:

@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     corpus = [doc[:-1] for doc in train_docs]  # the inputs the model read (the final BOS is only a target)
     prompt = args.prompt or (DEFAULT_PROMPT if text is None else tokenizer.decode(val_docs[0][:-1]))
-    view, view_figures = write_model_page(out, model, tokenizer, prompt, corpus, snapshots)
+    view, view_figures = write_model_page(args, out, model, tokenizer, prompt, corpus, snapshots)
     figures |= view_figures
     results = write_results(out, args, time.perf_counter() - run_start, **figures)
     report_outputs(
