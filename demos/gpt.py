@@ -27,7 +27,11 @@ Then it samples new names at two temperatures and writes the loss curve
 and model.html, the model view (viz.model_view) of a default prompt
 (``--prompt``): its embeddings, attention, residual stream, feed-forward
 neurons, logit lens and logits, at the moments of training kept as weight
-snapshots (after 0, 5%, 20% and 50% of the steps, and the end).
+snapshots (after 0, 5%, 20% and 50% of the steps, and the end). It saves
+the model in the output folder as one file (model.json: weights, settings,
+the character tokenizer and those snapshots; `tinygrad_edu.models.saved.load_model`
+rebuilds it, `tinygrad-edu view` shows it; a --quick run never replaces a
+full run's).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ from .common import (
     report_outputs,
     running_mean,
     save_figure,
+    save_trained,
     setup,
     snapshot_steps,
     train_loop,
@@ -230,10 +235,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     prompt = args.prompt or (DEFAULT_PROMPT if text is None else tokenizer.decode(val_docs[0][:-1]))
     view, view_figures = write_model_page(args, out, model, tokenizer, prompt, corpus, snapshots)
     figures |= view_figures
-    results = write_results(out, args, time.perf_counter() - run_start, **figures)
-    report_outputs(
-        [plot_loss(history, val_history, unigram, bigram, out, text and data.data_name), view, results]
+    # A --text model's view (tinygrad-edu view) finds its text again by the file's path.
+    stream = {"stream": True, "text_file": str(Path(args.text).resolve())} if text is not None else {}
+    saved = save_trained(
+        args,
+        out,
+        model,
+        tokenizer,
+        snapshots=snapshots,
+        data=data.data_name,
+        steps=steps,
+        heldout_loss=val_loss,
+        **stream,
     )
+    results = write_results(out, args, time.perf_counter() - run_start, **figures)
+    loss_plot = plot_loss(history, val_history, unigram, bigram, out, text and data.data_name)
+    report_outputs([loss_plot, view, *saved, results])
     return 0
 
 
