@@ -232,8 +232,9 @@
         var sp = data.step_page;
         if (sp && sp.layer === l && sp.head === h && sp.query === t && ids.length === data.ids.length &&
             current === original.length - 1 && ids.every(function (v, i) { return v === data.ids[i]; })) {
-          var link = el("a", el("div", card, null, "muted"), "step through weight " + sp.query + "\u2192" + sp.key + " on the scalar engine");
+          var link = el("a", el("div", card, null, "muted"), "weight " + sp.query + "\u2192" + sp.key + ", step by step");
           link.href = sp.file;
+          link.title = "the scalar engine's graph of this weight: q\u00b7k/\u221ad through the softmax, forward and backward";
           link.id = "step-link";
         }
         var more = el("details", card);
