@@ -575,9 +575,7 @@ def model_view_data(
 def _weights_for_page(arch: Architecture, state: State) -> State:
     """The state dict the page's own forward pass reads (for "sample"): a
     tied output layer is listed once, under the token embedding's name."""
-    tied = state.get(arch.head + ".weight") is state.get("wte.weight") or (
-        state.get(arch.head + ".weight") == state.get("wte.weight")
-    )
+    tied = state[arch.head + ".weight"] == state["wte.weight"]
     return {
         name: _rounded(value) for name, value in state.items() if not (tied and name == arch.head + ".weight")
     }
