@@ -113,3 +113,20 @@ def test_view_of_a_bert_fills_the_mask(tmp_path, capsys):
     view = json.loads(data.read_text(encoding="utf-8"))
     assert view["kind"] == "bert" and view["tokens"][view["selected"]] == "[MASK]"
     assert view["scanned"]["documents"] == 2
+
+
+def test_view_of_a_text_model_reads_its_text_as_one_stream(tmp_path, capsys):
+    random.seed(0)
+    text = tmp_path / "mine.txt"
+    text.write_text("the cat sat on the mat\nthe dog ran\n" * 3, encoding="utf-8")
+    tok = CharTokenizer(set(text.read_text(encoding="utf-8")))
+    model = GPT(tok.vocab_size, block_size=8, n_layer=1, n_embd=8, n_head=2)
+    path = tmp_path / "model.json"
+    save_model(path, model, tok, meta={"demo": "gpt", "stream": True, "text_file": str(text)})
+    out, data = tmp_path / "model.html", tmp_path / "v.json"
+    assert main(["view", str(path), "--prompt", "the ca", "--out", str(out), "--json", str(data)]) == 0
+    view = json.loads(data.read_text(encoding="utf-8"))
+    assert view["tokens"] == list("the ca")
+    assert view["scanned"]["tokens"] == len(text.read_text(encoding="utf-8"))  # every character, in windows
+    contexts = view["moments"][-1]["neurons"][0][0]["contexts"]
+    assert all(len(c["before"]) < 8 for c in contexts)  # within one context window
