@@ -356,6 +356,7 @@
   var rng = 1;
   function random() { rng = (rng * 16807) % 2147483647; return (rng - 1) / 2147483646; }  // seeded: the same run each time
   byId("sample").addEventListener("click", function () {
+    if (!cfg.causal) { return; }  // BERT fills in; it does not continue a text
     selected = ids.length - 1;
     var dist = distribution(moments[current]), r = random(), next = dist[dist.length - 1][0];
     for (var n = 0; n < dist.length; n++) { r -= dist[n][1]; if (r <= 0) { next = dist[n][0]; break; } }
