@@ -215,8 +215,8 @@ HOSTILE = ["</script><script>document.title='pwned'</script>", "\"q'", "\u202eev
 def hostile_model():
     """A character model whose vocabulary holds hostile text: a tokenizer
     whose 'characters' are whole strings (the page must show them as text)."""
-    model, tok = tiny_gpt(vocab="ab", n_layer=1)
-    tok.itos = [tok.itos[0], *HOSTILE[:2]]
+    model, tok = tiny_gpt(vocab="abcd", n_layer=1)
+    tok.itos = [tok.itos[0], *HOSTILE]
     return model, tok
 
 
@@ -278,7 +278,7 @@ def test_the_view_links_to_a_stepping_page_of_one_attention_weight(gpt_page):
 
 def test_hostile_token_text_is_escaped_in_the_page(tmp_path):
     model, tok = hostile_model()
-    page = mv.model_view_page(mv.model_view_data(model, tok, ".ab", corpus=[[0, 1, 2]]))
+    page = mv.model_view_page(mv.model_view_data(model, tok, ".abcd", corpus=[[0, 1, 2, 3, 4]]))
     assert page.count("</script>") == 2  # the data's and the script's own
     assert "<b>" not in page.split('id="model-view-data">')[1]
 
@@ -357,7 +357,7 @@ def test_hostile_token_text_shows_as_text_in_chromium(tmp_path):
     from cdp import Browser
 
     model, tok = hostile_model()
-    path, _ = mv.write_model_view(model, tok, ".ab", tmp_path / "x.html", corpus=[[0, 1, 2, 1]])
+    path, _ = mv.write_model_view(model, tok, ".abcd", tmp_path / "x.html", corpus=[[0, 1, 2, 3, 4, 1]])
     with Browser(CHROMIUM) as browser:
         browser.watch()
         browser.open(path.as_uri())
@@ -366,5 +366,9 @@ def test_hostile_token_text_shows_as_text_in_chromium(tmp_path):
         tokens = browser.evaluate(
             "Array.from(document.querySelectorAll('#prompt-tokens button')).map(b => b.textContent)"
         )
-        assert tokens == [".", HOSTILE[0], HOSTILE[1]]
+        assert tokens == [".", *HOSTILE]  # </script>, quotes, an RTL mark and <b>, each as text
+        contexts = browser.evaluate(
+            "Array.from(document.querySelectorAll('.trigger')).map(e => e.textContent)"
+        )
+        assert contexts and set(contexts) <= {".", *HOSTILE}
         assert browser.evaluate("document.querySelectorAll('b').length") == 0
