@@ -14,13 +14,15 @@ in-process WebAssembly Graphviz), `stepping_page` makes one self-contained
 HTML file that plays the forward and the backward pass node by node,
 `explain_grad` says why a node's grad is what it is (the chain rule's sum),
 `TrainingRecorder` plays a whole training run in one HTML file,
-`draw_tree` draws a dependency tree (tinygrad_edu.models.parser), and
-`write_model_view` opens a trained GPT or BERT on a prompt (viz.model_view).
-The command line has them too: ``tinygrad-edu draw``, ``tinygrad-edu step``
-and ``tinygrad-edu view``.
+`draw_tree` draws a dependency tree (tinygrad_edu.models.parser),
+`draw_blocks` a composed model of `tinygrad_edu.lecture` as a block
+diagram, and `write_model_view` opens a trained GPT or BERT on a prompt
+(viz.model_view). The command line has them too: ``tinygrad-edu draw``,
+``tinygrad-edu step`` and ``tinygrad-edu view``.
 Nothing here imports graphviz until a graph is drawn.
 """
 
+from .blocks import draw_blocks
 from .draw import (
     DEFAULT_MAX_NODES,
     assign_modules,
@@ -45,6 +47,7 @@ __all__ = [
     "TrainingRecorder",
     "assign_modules",
     "choose_renderer",
+    "draw_blocks",
     "draw_dot",
     "draw_tree",
     "explain_grad",
