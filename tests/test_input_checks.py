@@ -1528,6 +1528,14 @@ CASES = [
         ["model view", "prompt is empty"],
     ),
     (
+        "model_view_data",
+        lambda: viz.model_view_data(
+            gpt(), CharTokenizer("abcd"), ".a", snapshots=[{"step": 0, "state_dict": {"wte.weight": [[1.0]]}}]
+        ),
+        ValueError,
+        ["model view", "snapshot 0", "state_dict names"],
+    ),
+    (
         "write_model_view",
         lambda: viz.write_model_view(gpt(), CharTokenizer("abcd"), 3, "view.html"),
         TypeError,

@@ -89,7 +89,9 @@ __all__ = [
     "model_view_data",
     "model_view_page",
     "neuron_memories",
+    "scan_sample",
     "trace",
+    "trace_blocks",
     "write_model_view",
 ]
 
@@ -450,11 +452,6 @@ def scan_sample(corpus: Sequence[Sequence[int]], tokens: int = SCAN_TOKENS, seed
 
 
 # ----------------------------------------------------------------- prompt
-def token_strings(tokenizer: CharTokenizer | WordTokenizer) -> list[str]:
-    """The vocabulary as shown: id -> its text."""
-    return list(tokenizer.itos)
-
-
 def encode_prompt(
     tokenizer: CharTokenizer | WordTokenizer, prompt: str, context: int
 ) -> tuple[list[int], list[str]]:
@@ -533,14 +530,16 @@ def model_view_data(
     model as it is now is the last moment.
     """
     arch = architecture(model)
+    ids, warnings = encode_prompt(tokenizer, prompt, arch.context)  # checks the tokenizer's type too
     if len(tokenizer.itos) != arch.vocab_size:
         raise ValueError(
             f"model view: the tokenizer has {len(tokenizer.itos)} tokens but the model {arch.vocab_size}"
         )
-    ids, warnings = encode_prompt(tokenizer, prompt, arch.context)
-    itos = token_strings(tokenizer)
+    itos = list(tokenizer.itos)  # id -> its text, as shown
     sample = scan_sample(corpus, scan_tokens) if corpus else []
     state = model.state_dict()
+    for i, snapshot in enumerate(snapshots):
+        _check_snapshot(snapshot, i, state)
     moments = [*snapshots, {"step": None, "state_dict": state}]
     data_moments = []
     for moment in moments:
@@ -570,6 +569,27 @@ def model_view_data(
         "scanned": {"documents": len(sample), "tokens": sum(map(len, sample))},
         "moments": data_moments,
     }
+
+
+def _check_snapshot(snapshot: Any, i: int, state: State) -> None:
+    """A snapshot must be {"step": int, "state_dict": the model's names and shapes}."""
+    if not isinstance(snapshot, dict) or set(snapshot) != {"step", "state_dict"}:
+        raise TypeError(f"model view: snapshot {i} must be a dict with 'step' and 'state_dict'")
+    weights = snapshot["state_dict"]
+    if type(snapshot["step"]) is not int or not isinstance(weights, dict) or set(weights) != set(state):
+        raise ValueError(
+            f"model view: snapshot {i} must hold an int step and the model's own state_dict names"
+        )
+    for name, tensor in state.items():
+        if _shape(weights[name]) != _shape(tensor):
+            raise ValueError(
+                f"model view: snapshot {i}'s {name} has shape {_shape(weights[name])}, "
+                f"the model's {_shape(tensor)}"
+            )
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return (len(x), *_shape(x[0])) if isinstance(x, list) and x else ()
 
 
 def _weights_for_page(arch: Architecture, state: State) -> State:
