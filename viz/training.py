@@ -69,6 +69,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_edu.engine import Value
+from tinygrad_edu.nn.module import write_atomically
 
 from .params import parse_params
 from .webpage import fill, html_page, read_asset
@@ -184,11 +185,13 @@ class TrainingRecorder:
         )
 
     def write(self, path: str | os.PathLike) -> Path:
-        """Write `page()` to `path` (folders made as needed); returns the path."""
+        """Write `page()` to `path` (folders made as needed), atomically: a
+        crash or Ctrl-C mid-write leaves an existing player whole. Returns
+        the path."""
         path = Path(path)
         text = self.page()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomically(path, text, f"TrainingRecorder.write({str(path)!r})")
         return path
 
     def _settle(self) -> None:

@@ -74,6 +74,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ..nn.module import write_atomically
+
 __all__ = [
     "LABELS",
     "Sentence",
@@ -269,10 +271,10 @@ def format_conllu(sentences: Sequence[Sentence]) -> str:
 
 
 def write_conllu(sentences: Sequence[Sentence], path: str | Path) -> Path:
-    """Write `sentences` to a CoNLL-U file; returns the path."""
+    """Write `sentences` to a CoNLL-U file, atomically; returns the path."""
     text = format_conllu(sentences)
     path = Path(path)
-    path.write_text(text, encoding="utf-8")
+    write_atomically(path, text, f"write_conllu({str(path)!r})")
     return path
 
 
