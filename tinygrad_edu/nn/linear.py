@@ -25,6 +25,7 @@ from ..checks import (
     INPUT_ERRORS,
     check_activation,
     check_flag,
+    check_parameter_count,
     check_sequence,
     check_size,
     check_vector,
@@ -65,6 +66,7 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str = "relu") -> None:
         check_size(nin, "Neuron", "nin")
         check_activation(activation, "Neuron")
+        check_parameter_count(nin + 1, f"Neuron({nin}, {activation})")
         # micrograd's init: uniform in [-1, 1], bias 0. (Linear below uses
         # PyTorch's +-1/sqrt(nin), which suits wide layers better.)
         self.weight = [Value(random.uniform(-1.0, 1.0)) for _ in range(nin)]
@@ -88,6 +90,8 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "relu") -> None:
         check_size(nout, "Layer", "nout")
+        check_size(nin, "Layer", "nin")
+        check_parameter_count(nout * (nin + 1), f"Layer({nin} -> {nout}, {activation})")
         self.neurons = [Neuron(nin, activation) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
@@ -209,6 +213,10 @@ class Linear(Module):
         check_size(in_features, "Linear", "in_features")
         check_size(out_features, "Linear", "out_features")
         check_flag(bias, "Linear", "bias")
+        check_parameter_count(
+            out_features * (in_features + bias),
+            f"Linear(in_features={in_features}, out_features={out_features}, bias={bias})",
+        )
         bound = 1.0 / math.sqrt(in_features)
         self.weight = [
             [Value(random.uniform(-bound, bound)) for _ in range(in_features)] for _ in range(out_features)

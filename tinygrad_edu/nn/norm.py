@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..checks import INPUT_ERRORS, check_flag, check_size, check_vector, in_module
+from ..checks import INPUT_ERRORS, check_flag, check_parameter_count, check_size, check_vector, in_module
 from ..engine import Operand, Value
 from .module import Module
 
@@ -51,6 +51,8 @@ class LayerNorm(Module):
         _check_eps(eps, "LayerNorm")
         check_flag(elementwise_affine, "LayerNorm", "elementwise_affine")
         check_flag(bias, "LayerNorm", "bias")
+        count = normalized_shape * (elementwise_affine + (elementwise_affine and bias))
+        check_parameter_count(count, f"LayerNorm({normalized_shape})")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.bias = [Value(0.0) for _ in range(normalized_shape)] if elementwise_affine and bias else None
         self.normalized_shape = normalized_shape
@@ -99,6 +101,7 @@ class RMSNorm(Module):
         check_size(normalized_shape, "RMSNorm", "normalized_shape")
         _check_eps(eps, "RMSNorm")
         check_flag(elementwise_affine, "RMSNorm", "elementwise_affine")
+        check_parameter_count(normalized_shape * elementwise_affine, f"RMSNorm({normalized_shape})")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.normalized_shape = normalized_shape
         self.eps = eps
