@@ -38,6 +38,7 @@ __all__ = [
     "ACTIVATIONS",
     "INPUT_ERRORS",
     "MAX_PARAMETERS",
+    "as_lists",
     "check_activation",
     "check_flag",
     "check_ids",
@@ -77,6 +78,27 @@ def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
         raise TypeError(f"{module!r}: expected a list of {size} numbers or Values, got {type(x).__name__}")
     if len(x) != size:
         raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
+
+
+def as_lists(x: object) -> object:
+    """`x` with NumPy arrays (anything with ``ndim`` and ``tolist``, as a
+    torch tensor too) turned into lists, so that a layer takes them as
+    PyTorch takes tensors: a vector, a 2-D array (T, n), or a list of
+    vectors. Anything else is returned as it is (a list: at once).
+
+        >>> import numpy as np
+        >>> as_lists(np.ones(2)), as_lists([np.zeros(1), np.ones(1)])
+        ([1.0, 1.0], [[0.0], [1.0]])
+    """
+    if type(x) is list or type(x) is tuple:
+        if x and _is_array(x[0]):
+            return [v.tolist() if _is_array(v) else v for v in x]
+        return x
+    return x.tolist() if _is_array(x) else x
+
+
+def _is_array(x: object) -> bool:
+    return hasattr(x, "ndim") and hasattr(x, "tolist") and not isinstance(x, Value)
 
 
 def is_batch(x: object) -> bool:

@@ -54,6 +54,7 @@ import random
 from collections.abc import Sequence
 
 from ..checks import (
+    INPUT_ERRORS,
     check_flag,
     check_int,
     check_nested,
@@ -210,7 +211,7 @@ def _convolve(
         xs = [
             [[v if type(v) is Value else Value(v) for v in row] for row in channel] for channel in x
         ]  # once
-    except TypeError as error:  # an entry that is not a number
+    except INPUT_ERRORS as error:  # an entry that is not a number, a NaN, an infinity
         raise in_module(module, error) from None
     out = [[[None] * W_out for _ in range(H_out)] for _ in range(module.out_channels)]  # (out, H_out, W_out)
     cropped: dict[tuple, list[list[Value]]] = {}  # the kernel rows cut to a border window, cut once per call

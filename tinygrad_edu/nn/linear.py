@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from ..checks import (
     ACTIVATIONS,
     INPUT_ERRORS,
+    as_lists,
     check_activation,
     check_flag,
     check_parameter_count,
@@ -74,6 +75,7 @@ class Neuron(Module):
         self.activation = activation
 
     def __call__(self, x: Sequence[Operand]) -> Value:
+        x = as_lists(x)  # a NumPy vector too
         check_vector(x, len(self.weight), self)
         try:
             z = Value.dot(self.weight, x, self.bias)
@@ -95,6 +97,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
+        x = as_lists(x)  # a NumPy vector too
         check_vector(x, len(self.neurons[0].weight), self)
         # The same as [neuron(x) for neuron in self.neurons], with x read and
         # checked once for the layer instead of once per neuron.
@@ -229,7 +232,9 @@ class Linear(Module):
         """W x + b for one vector x (in_features,) -> (out_features,); or, as
         PyTorch's Linear takes a batch, for each vector of a sequence
         (T, in_features) -> (T, out_features), with each row of W read once
-        for all T (`Value.linear_batch`)."""
+        for all T (`Value.linear_batch`). NumPy vectors and 2-D arrays are
+        taken as lists (`as_lists`)."""
+        x = as_lists(x)
         if is_batch(x):
             check_sequence(x, self.in_features, self)
             try:
