@@ -135,3 +135,64 @@ def test_a_nan_pixel_names_the_convolution():
         match=r"^Conv2d\(1, 1, kernel_size=\(2, 2\).*: Value\(data\) needs a finite number, got nan",
     ):
         conv([[[1.0, float("nan")], [1.0, 1.0]]])
+
+
+# ------------------------------------------------------- demo translate --sentence
+def saved_toy_model(folder) -> None:
+    """An untrained translator saved where --sentence looks (no training: seconds)."""
+    import random
+
+    from demos import translate
+    from tinygrad_edu.models.saved import save_model
+    from tinygrad_edu.models.translate import Seq2Seq
+
+    random.seed(0)
+    src, tgt = translate.vocabularies()
+    model = Seq2Seq(src.size, tgt.size, **translate.SIZES, attention="dot")
+    save_model(folder / "model.json", model, (src, tgt), meta={"quick": False, "max_train_words": 7})
+
+
+def test_translate_refuses_a_sentence_over_the_documented_length(tmp_path, capsys):
+    # 900 words took 86 s, growing with the square of the length.
+    from demos import translate
+    from demos.cli import main
+
+    saved_toy_model(tmp_path)
+    words = ("le chat noir mange la souris " * 200).split()
+    sentence = " ".join(words[: translate.MAX_SENTENCE_WORDS + 1])
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "translate", "--out", str(tmp_path), "--sentence", sentence])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "Traceback" not in err
+    assert (
+        f"--sentence has {translate.MAX_SENTENCE_WORDS + 1} words; at most {translate.MAX_SENTENCE_WORDS}"
+        in err
+    )
+
+
+def test_translate_warns_when_a_sentence_is_longer_than_any_training_sentence(tmp_path, capsys):
+    from demos.cli import main
+
+    saved_toy_model(tmp_path)
+    long = "le chat noir mange la souris grise sur la petite voiture jaune avec le grand bateau"
+    assert main(["demo", "translate", "--out", str(tmp_path), "--sentence", long]) == 0
+    assert "warning: 16 words, longer than any training sentence (7 words)" in capsys.readouterr().err
+    assert main(["demo", "translate", "--out", str(tmp_path), "--sentence", "la maison bleue"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_translate_without_a_saved_model_is_seeded_before_the_model_is_built(tmp_path, capsys, monkeypatch):
+    import random
+
+    from demos import translate
+    from demos.cli import main
+
+    monkeypatch.setattr(translate, "train", lambda *args, **kwargs: None)  # the untrained fallback: seconds
+    answers = []
+    for disturbance in (1, 2):
+        random.seed(disturbance)  # whatever ran before must not matter
+        assert (
+            main(["demo", "translate", "--out", str(tmp_path / "none"), "--sentence", "la maison bleue"]) == 0
+        )
+        answers.append(capsys.readouterr().out)
+    assert answers[0] == answers[1] and "greedy:" in answers[0]
