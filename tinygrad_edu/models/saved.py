@@ -50,7 +50,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks import check_fields, check_words
+from ..checks import MAX_PARAMETERS, check_fields, check_words
 from ..datasets.names import CharTokenizer
 from ..nn.module import Module, read_json, write_atomically
 from .bert import BERT, WordTokenizer
@@ -64,11 +64,11 @@ __all__ = ["FORMAT", "KINDS", "MAX_PARAMETERS", "SavedModel", "load_model", "sav
 
 FORMAT = "tinygrad_edu.model.v1"
 
-# A file whose config asks for more parameters than this is refused before
-# anything is built: the largest system here has a few hundred thousand, and
-# ten million Values would take gigabytes (``"hidden": 10000000`` in a
-# hand-edited file should be an error, not a machine that stops answering).
-MAX_PARAMETERS = 10**7
+# A file whose config asks for more parameters than checks.MAX_PARAMETERS
+# (the layers' own limit) is refused before anything is built: the largest
+# system here has a few hundred thousand, and ten million Values would take
+# gigabytes (``"hidden": 10000000`` in a hand-edited file should be an
+# error, not a machine that stops answering).
 
 # The system each model class is, as a file names it.
 KINDS = {
