@@ -55,6 +55,7 @@ __all__ = [
     "is_finite_number",
     "pair",
     "parameter_limit",
+    "current_parameter_limit",
 ]
 
 Vector = Sequence[Operand]
@@ -206,6 +207,11 @@ def parameter_limit(limit: int | None) -> Iterator[None]:
         yield
     finally:
         _parameter_limit.reset(token)
+
+
+def current_parameter_limit() -> int | None:
+    """The limit in force here: `MAX_PARAMETERS`, or what `parameter_limit` set (None: no limit)."""
+    return _parameter_limit.get()
 
 
 def check_parameter_count(count: int, module: str) -> None:

@@ -50,7 +50,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks import MAX_PARAMETERS, check_fields, check_words
+from ..checks import MAX_PARAMETERS, check_fields, check_words, current_parameter_limit
 from ..datasets.names import CharTokenizer
 from ..nn.module import Module, read_json, write_atomically
 from .bert import BERT, WordTokenizer
@@ -240,10 +240,12 @@ def _rebuild(kind: str, document: dict) -> SavedModel:
     vocab = _vocab_from_dict(kind, document["vocab"])
     _check_sizes(kind, config, vocab, "the file")
     count = ESTIMATES[kind](config, vocab)
-    if count > MAX_PARAMETERS:
+    limit = current_parameter_limit()  # MAX_PARAMETERS, unless checks.parameter_limit raised it
+    if limit is not None and count > limit:
         raise ValueError(
-            f"its config {config} makes a model of about {count:,} parameters, more than "
-            f"MAX_PARAMETERS={MAX_PARAMETERS:,}: a hand-edited file?"
+            f"its config {config} makes a model of about {count:,} parameters, more than the limit of "
+            f"{limit:,}: a hand-edited file? (a model this big on purpose loads inside "
+            f"`with tinygrad_edu.checks.parameter_limit({count:_}):`)"
         )
     model = _build(kind, config, vocab)
     meta = document.get("meta", {})
