@@ -39,6 +39,33 @@ def _need_extra():
         pytest.skip(message)
 
 
+# Notebooks that move a model to PyTorch (the torch extra) and back.
+NEEDS_TORCH = ("05_graduate_to_pytorch.ipynb",)
+
+
+def _need_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        message = (
+            "this notebook needs PyTorch, which is not installed: "
+            "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu"
+        )
+        if in_ci():
+            pytest.fail(f"CI=true: {message}")
+        pytest.skip(message)
+
+
+def test_a_missing_torch_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true: this notebook needs PyTorch"):
+        _need_torch()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="download.pytorch.org/whl/cpu"):
+        _need_torch()
+
+
 def test_a_missing_extra_fails_in_ci_and_skips_elsewhere(monkeypatch):
     monkeypatch.setitem(sys.modules, "nbclient", None)  # import nbclient now raises ImportError
     monkeypatch.setenv("CI", "true")
@@ -49,13 +76,14 @@ def test_a_missing_extra_fails_in_ci_and_skips_elsewhere(monkeypatch):
         _need_extra()
 
 
-def test_there_are_the_four_notebooks_the_readme_links():
+def test_there_are_the_notebooks_the_readme_links():
     names = [path.name for path in NOTEBOOKS]
     assert names == [
         "01_backprop_by_hand.ipynb",
         "02_mlp_on_moons.ipynb",
         "03_attention_and_tiny_gpt.ipynb",
         "04_word_vectors_and_recurrent_nets.ipynb",
+        "05_graduate_to_pytorch.ipynb",
     ]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in names:
@@ -91,6 +119,8 @@ def monkeypatch_module():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_the_notebook_runs_from_a_clean_kernel(path, kernel_name, tmp_path):
+    if path.name in NEEDS_TORCH:
+        _need_torch()
     import nbclient
     import nbformat
 
@@ -111,7 +141,7 @@ def test_the_notebook_runs_from_a_clean_kernel(path, kernel_name, tmp_path):
     assert executable == sys.executable
     assert Path(package).resolve().is_relative_to(ROOT)  # this checkout, not an installed copy
     kinds = {kind for cell in book.cells for out in cell.get("outputs", []) for kind in out.get("data", {})}
-    if not path.name.startswith("04"):
+    if not path.name.startswith(("04", "05")):
         assert "image/svg+xml" in kinds  # a graph drawn inline by viz's renderer
     if not path.name.startswith("01"):
         assert "image/png" in kinds  # a matplotlib figure inline

@@ -102,8 +102,9 @@ def compare(
             f"{type(ours).__name__} vs its torch twin ({str(dtype).removeprefix('torch.')}): the largest |ours - torch|"
         )
         width = max(36, *(len(name) for name in rows))
+        shape_width = max(5, *(len(str(shape)) for shape, _ in rows.values()))
         for name, (shape, diff) in rows.items():
-            print(f"  {name:<{width}} {str(shape):<5} {diff:.1e}")
+            print(f"  {name:<{width}} {str(shape):<{shape_width}} {diff:.1e}")
     return {name: diff for name, (_, diff) in rows.items()}
 
 
