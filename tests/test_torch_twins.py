@@ -117,7 +117,10 @@ def test_multi_head_attention_twin_is_torchs_with_padding(causal, bias):
     real = torch.tensor([[True] * T, [True] * 3 + [False] * 2])
     out = twin(x, padding_mask=real)
     mask = torch.ones(T, T, dtype=torch.bool).triu(1) if causal else None  # torch's: True = not allowed
-    ref_out, _ = ref(x, x, x, attn_mask=mask, key_padding_mask=~real, need_weights=False)
+    ref_out, ref_weights = ref(
+        x, x, x, attn_mask=mask, key_padding_mask=~real, need_weights=True, average_attn_weights=False
+    )
+    assert torch.allclose(twin.last_attention, ref_weights, atol=TOL, rtol=0)  # (B, n_head, T, T)
     check(out, ref_out, [x], {"leaves": [twin.proj.weight]}, {"leaves": [ref.out_proj.weight]})
 
 

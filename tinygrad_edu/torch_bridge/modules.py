@@ -195,14 +195,18 @@ def make_norm(norm: str, size: int, bias: bool = True) -> LayerNorm | RMSNorm:
 
 
 # ---------------------------------------------------------------- attention
-def attend(scores: torch.Tensor, values: torch.Tensor, allowed: torch.Tensor | None) -> torch.Tensor:
+def attend(
+    scores: torch.Tensor, values: torch.Tensor, allowed: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """ours: nn.attention.attend. scores (B, T_q, T_k), values (B, T_k, d_v),
     allowed (B or 1, T_q or 1, T_k) True where a query may look. A score it
     may not see is -inf before the softmax, so its weight is exactly 0, as
-    ours leaves it out."""
+    ours leaves it out. Returns the outputs (B, T_q, d_v) and the weights
+    (B, T_q, T_k)."""
     if allowed is not None:
         scores = scores.masked_fill(~allowed, -math.inf)
-    return torch.softmax(scores, dim=-1) @ values  # (B, T_q, d_v)
+    weights = torch.softmax(scores, dim=-1)  # (B, T_q, T_k)
+    return weights @ values, weights
 
 
 def allowed_keys(T_q: int, T_k: int, causal: bool, padding_mask: torch.Tensor | None, device=None):
@@ -236,7 +240,9 @@ class AttentionHead(nn.Module):
         v = self.value(source)  # (B, T_k, d_head)
         scores = q @ k.transpose(-2, -1)  # (B, T_q, T_k)
         allowed = allowed_keys(x.shape[1], source.shape[1], self.causal, padding_mask, x.device)
-        return attend(scores, v, allowed)  # (B, T_q, d_head)
+        out, weights = attend(scores, v, allowed)  # (B, T_q, d_head), (B, T_q, T_k)
+        self.last_attention = weights.detach()  # as ours keeps them, for plots
+        return out
 
 
 class MultiHeadAttention(nn.Module):
@@ -253,6 +259,11 @@ class MultiHeadAttention(nn.Module):
     def forward(self, x, memory=None, padding_mask=None):
         per_head = [head(x, memory, padding_mask) for head in self.heads]  # n_head x (B, T, d_head)
         return self.proj(torch.cat(per_head, dim=-1))  # (B, T, d_model)
+
+    @property
+    def last_attention(self) -> torch.Tensor:
+        """Each head's weights of the last call: (B, n_head, T_q, T_k)."""
+        return torch.stack([head.last_attention for head in self.heads], dim=1)
 
 
 class CrossAttention(nn.Module):
@@ -278,7 +289,9 @@ class CrossAttention(nn.Module):
             keys = self.key(memory)  # (B, T_k, d_attn)
             scores = self.energy(torch.tanh(qs[:, :, None, :] + keys[:, None, :, :]))[..., 0]  # (B, T_q, T_k)
         allowed = allowed_keys(queries.shape[1], memory.shape[1], False, padding_mask, queries.device)
-        return attend(scores, memory, allowed)  # (B, T_q, d_memory)
+        out, weights = attend(scores, memory, allowed)  # (B, T_q, d_memory), (B, T_q, T_k)
+        self.last_attention = weights.detach()
+        return out
 
 
 # -------------------------------------------------------------- transformer
