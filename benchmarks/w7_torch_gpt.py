@@ -72,14 +72,12 @@ def make_step(engine: str, seed: int = 0) -> tuple[Callable[[], float], int]:
     import torch
 
     from tinygrad_edu.torch_bridge import to_torch
-    from tinygrad_edu.torch_bridge.modules import IGNORE
+    from tinygrad_edu.torch_bridge.modules import IGNORE, pad_documents
 
     torch.set_num_threads(1)  # ours has one
     twin = to_torch(model, dtype=getattr(torch, engine.split()[-1]))
     optimizer = torch.optim.Adam(twin.parameters(), lr=LR, betas=BETAS)
-    T = max(len(d) for d in docs) - 1
-    ids = torch.tensor([d[:-1] + [0] * (T + 1 - len(d)) for d in docs])
-    targets = torch.tensor([d[1:] + [IGNORE] * (T + 1 - len(d)) for d in docs])
+    ids, targets = pad_documents(docs, twin.block_size)  # (8, T)
     real = targets != IGNORE
 
     def step() -> float:

@@ -12,6 +12,7 @@ a CI that quietly skipped them would let the notebooks go stale.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -27,16 +28,24 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
-def _need_extra():
+def _need(modules: tuple[str, ...], message: str) -> None:
+    """Skip (fail, in CI) unless every module in `modules` imports; `message`
+    says what is missing and how to install it."""
     try:
-        import ipykernel  # noqa: F401
-        import nbclient  # noqa: F401
-        import nbformat  # noqa: F401
+        for name in modules:
+            importlib.import_module(name)
     except ImportError as error:
-        message = f"the notebooks extra is not installed ({error}): pip install '.[notebooks]'"
+        message = message.format(error=error)
         if in_ci():
             pytest.fail(f"CI=true: {message}")
         pytest.skip(message)
+
+
+def _need_extra():
+    _need(
+        ("ipykernel", "nbclient", "nbformat"),
+        "the notebooks extra is not installed ({error}): pip install '.[notebooks]'",
+    )
 
 
 # Notebooks that move a model to PyTorch (the torch extra) and back.
@@ -44,16 +53,11 @@ NEEDS_TORCH = ("05_graduate_to_pytorch.ipynb",)
 
 
 def _need_torch():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        message = (
-            "this notebook needs PyTorch, which is not installed: "
-            "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu"
-        )
-        if in_ci():
-            pytest.fail(f"CI=true: {message}")
-        pytest.skip(message)
+    _need(
+        ("torch",),
+        "this notebook needs PyTorch, which is not installed: "
+        "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu",
+    )
 
 
 def test_a_missing_torch_fails_in_ci_and_skips_elsewhere(monkeypatch):

@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 
 from tinygrad_edu.models.gpt import GPT  # noqa: E402
 from tinygrad_edu.torch_bridge import distributed, to_torch  # noqa: E402
+from tinygrad_edu.torch_bridge.modules import pad_documents  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["--n-embd", "8", "--n-layer", "1", "--batch-size", "6", "--lr", "0.01", "--dtype", "float64"]
@@ -41,7 +42,7 @@ def one_step_on_the_whole_batch(argv: list[str]) -> tuple[dict, dict]:
     twin = to_torch(ours)
     optimizer = torch.optim.Adam(twin.parameters(), lr=args.lr, betas=(0.85, 0.99))
     batch = random.Random(args.seed + 1).sample(train_docs, args.batch_size)
-    twin.loss(*distributed.padded(batch, twin.block_size, "cpu")).backward()  # the mean over every token
+    twin.loss(*pad_documents(batch, twin.block_size, "cpu")).backward()  # the mean over every token
     optimizer.step()
     return {name: tensor.tolist() for name, tensor in twin.state_dict().items()}, ours.state_dict()
 

@@ -48,7 +48,7 @@ from torch.nn.parallel import DistributedDataParallel
 from ..datasets import CharTokenizer, load_names
 from ..models.gpt import GPT
 from .convert import from_torch, to_torch
-from .modules import IGNORE
+from .modules import IGNORE, pad_documents
 
 MODELS = ("gpt",)
 HELD_OUT = 200  # names kept out of training, the first of a seeded shuffle (as notebook 05)
@@ -108,15 +108,6 @@ def the_names(seed: int) -> tuple[CharTokenizer, list[list[int]], list[list[int]
     return tokenizer, docs[HELD_OUT:], docs[:HELD_OUT]
 
 
-def padded(docs: Sequence[Sequence[int]], block_size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token ids and targets (B, T), padded on the right with IGNORE targets."""
-    docs = [d[: block_size + 1] for d in docs]
-    T = max(len(d) for d in docs) - 1
-    ids = torch.tensor([list(d[:-1]) + [0] * (T + 1 - len(d)) for d in docs], device=device)
-    targets = torch.tensor([list(d[1:]) + [IGNORE] * (T + 1 - len(d)) for d in docs], device=device)
-    return ids, targets
-
-
 def make_model(vocab_size: int, args: argparse.Namespace) -> GPT:
     random.seed(args.seed)  # every process makes the same model (DDP also copies rank 0's at the start)
     return GPT(vocab_size, block_size=24, n_layer=args.n_layer, n_embd=args.n_embd, n_head=4)
@@ -140,7 +131,7 @@ def train(rank: int, world: int, local_rank: int, args: argparse.Namespace) -> N
     for step in range(args.steps):
         batch = draw.sample(train_docs, args.batch_size)
         batch_tokens = sum(len(d) - 1 for d in batch)
-        ids, targets = padded(batch[rank::world], twin.block_size, device)  # this process's shard
+        ids, targets = pad_documents(batch[rank::world], twin.block_size, device)  # this process's shard
         logits = model(ids)  # (B / P, T, vocab)
         summed = F.cross_entropy(
             logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum"
@@ -167,7 +158,9 @@ def train(rank: int, world: int, local_rank: int, args: argparse.Namespace) -> N
 def report(ours, twin, held_docs, losses, n_tokens, wall, cpus, world, args) -> None:
     """Process 0: the held-out loss, the weights back in our GPT, the files."""
     with torch.no_grad():
-        held_out = twin.loss(*padded(held_docs, twin.block_size, next(twin.parameters()).device)).item()
+        held_out = twin.loss(
+            *pad_documents(held_docs, twin.block_size, next(twin.parameters()).device)
+        ).item()
     from_torch(twin.cpu(), ours)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

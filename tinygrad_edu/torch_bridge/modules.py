@@ -73,6 +73,7 @@ __all__ = [
     "TransformerDecoderBlock",
     "activate",
     "attend",
+    "pad_documents",
     "run_sequence",
 ]
 
@@ -439,6 +440,23 @@ class GPT(nn.Module):
         never lets padding reach an earlier position, so no mask is needed."""
         logits = self(ids)  # (B, T, vocab_size)
         return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
+
+
+def pad_documents(docs, block_size: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Documents of token ids as one batch for `GPT.loss`: ids and targets
+    (B, T), each document cut to block_size + 1 ids and padded on the right,
+    the padding's targets IGNORE. (Ours takes one at a time:
+    ``model.loss(doc[:-1], doc[1:])``.)
+
+        >>> ids, targets = pad_documents([[0, 5, 2, 0], [0, 3, 0]], block_size=8)
+        >>> ids.tolist(), targets.tolist()
+        ([[0, 5, 2], [0, 3, 0]], [[5, 2, 0], [3, 0, -100]])
+    """
+    docs = [list(d[: block_size + 1]) for d in docs]
+    T = max(len(d) for d in docs) - 1
+    ids = torch.tensor([d[:-1] + [0] * (T + 1 - len(d)) for d in docs], device=device)
+    targets = torch.tensor([d[1:] + [IGNORE] * (T + 1 - len(d)) for d in docs], device=device)
+    return ids, targets
 
 
 # --------------------------------------------------------------------- BERT
