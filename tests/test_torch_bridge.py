@@ -324,6 +324,15 @@ def test_an_unknown_module_is_refused_by_name_listing_what_the_bridge_knows():
 
     with pytest.raises(TypeError, match="no torch twin for MyGPT"):
         to_torch(MyGPT(5, 4, 1, 4, 2))
+    with pytest.raises(TypeError, match="to_torch: dtype must be a torch floating-point type"):
+        to_torch(small_gpt(), dtype=torch.int64)
+
+
+def test_compare_refuses_a_loss_that_is_no_method():
+    random.seed(0)
+    model = small_gpt()
+    with pytest.raises(ValueError, match="compare: loss='mlm_loss' names no method of GPT"):
+        compare(model, to_torch(model), ([0, 1], [1, 2]), loss="mlm_loss")
 
 
 def test_a_torch_module_of_another_shape_is_refused_and_ours_is_untouched():
@@ -332,7 +341,8 @@ def test_a_torch_module_of_another_shape_is_refused_and_ours_is_untouched():
     other = to_torch(GPT(vocab_size=7, block_size=4, n_layer=2, n_embd=4, n_head=2, d_ff=6))
     before = ours.state_dict()
     with pytest.raises(
-        ValueError, match=r"'wte.weight' has shape \(7, 4\) in the GPT but \(5, 4\) in the GPT"
+        ValueError,
+        match=r"'wte.weight' has shape \(7, 4\) in the torch module \(GPT\) but \(5, 4\) in ours \(GPT\)",
     ):
         from_torch(other, ours)
     assert ours.state_dict() == before

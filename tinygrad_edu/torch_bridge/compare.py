@@ -62,6 +62,10 @@ def compare(
         raise TypeError(
             f"compare: inputs must be a tuple of the arguments ours takes, got {type(inputs).__name__}"
         )
+    if loss is not None:
+        for model in (ours, theirs):
+            if not callable(getattr(model, loss, None)):
+                raise ValueError(f"compare: loss={loss!r} names no method of {type(model).__name__}")
     dtype = next((p.dtype for p in theirs.parameters()), torch.float64)
     our_args = [_as_values(x) for x in inputs]
     torch_args = list(their_inputs) if their_inputs is not None else [_batched(x, dtype) for x in inputs]

@@ -168,6 +168,10 @@ def to_torch(module: Module, dtype: torch.dtype = torch.float64) -> nn.Module:
     Only the class itself is looked up (a subclass of ours may compute
     something else); a module the bridge does not know is refused by name.
     """
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(
+            f"to_torch: dtype must be a torch floating-point type such as torch.float64, got {dtype!r}"
+        )
     build = TWINS.get(type(module))
     if build is None:
         raise TypeError(
@@ -202,8 +206,8 @@ def from_torch(torch_module: nn.Module, ours: Module) -> None:
         got = tuple(theirs[name].shape)
         if got != want:
             raise ValueError(
-                f"from_torch: {name!r} has shape {got} in the {type(torch_module).__name__} but {want} "
-                f"in the {type(ours).__name__}; nothing was copied"
+                f"from_torch: {name!r} has shape {got} in the torch module ({type(torch_module).__name__}) "
+                f"but {want} in ours ({type(ours).__name__}); nothing was copied"
             )
     ours.load_state_dict({name: theirs[name].detach().double().tolist() for name in mine})
 
