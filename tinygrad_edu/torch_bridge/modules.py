@@ -34,14 +34,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..models.bert import IGNORE  # -100: a target with nothing to predict (torch's ignore_index)
 from ..models.parser import LABELLED, POSITIONS
 from ..models.translate import BOS, EOS
 from ..nn.embedding import sinusoidal_table
 
-IGNORE = -100  # a target with nothing to predict (ours: tinygrad_edu.models.bert.IGNORE)
-
 __all__ = [
     "BERT",
+    "IGNORE",
     "MLP",
     "AddNorm",
     "AttentionHead",
