@@ -15,7 +15,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tinygrad_edu.models.gpt import GPT  # noqa: E402
+from tinygrad_edu.models.saved import load_model  # noqa: E402
 from tinygrad_edu.torch_bridge import distributed, to_torch  # noqa: E402
 from tinygrad_edu.torch_bridge.modules import pad_documents  # noqa: E402
 
@@ -52,9 +52,9 @@ def test_one_ddp_step_on_two_processes_is_one_step_on_the_whole_batch(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     expected, initial = one_step_on_the_whole_batch(SMALL)
 
-    model = GPT(27, block_size=24, n_layer=1, n_embd=8, n_head=4)
-    model.load(tmp_path / "gpt.json")  # the weights came back into our GPT
-    got = model.state_dict()
+    saved = load_model(tmp_path / "model.json", kind="gpt")  # the weights came back into our GPT
+    assert saved.meta["processes"] == 2 and saved.vocab.vocab_size == 27
+    got = saved.model.state_dict()
     flat = {name: torch.tensor(values, dtype=torch.float64) for name, values in got.items()}
     moved = 0.0
     for name, values in expected.items():

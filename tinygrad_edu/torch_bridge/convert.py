@@ -55,38 +55,6 @@ def _mlp(m: ours.MLP) -> twins.MLP:
     )
 
 
-def _gpt(m: GPT) -> twins.GPT:
-    block = m.blocks[0]
-    return twins.GPT(
-        m.vocab_size,
-        m.block_size,
-        len(m.blocks),
-        m.n_embd,
-        m.n_head,
-        d_ff=block.mlp.fc.out_features,
-        norm=_norm_name(m.ln_f),
-        bias=_has(m.lm_head.bias),
-        positional="learned" if isinstance(m.wpe, ours.PositionalEmbedding) else "sinusoidal",
-        activation=block.mlp.activation,
-    )
-
-
-def _bert(m: BERT) -> twins.BERT:
-    block = m.blocks[0]
-    return twins.BERT(
-        m.vocab_size,
-        m.max_len,
-        len(m.blocks),
-        m.d_model,
-        m.n_head,
-        d_ff=block.mlp.fc.out_features,
-        n_segments=m.n_segments,
-        tie_weights=m.tie_weights,
-        norm_first=block.norm_first,
-        activation=block.mlp.activation,
-    )
-
-
 def _parser(m: Parser) -> twins.Parser:
     return twins.Parser(
         m.word_embedding.num_embeddings,
@@ -149,13 +117,14 @@ TWINS: dict[type, Callable[[Module], nn.Module]] = {
     ours.MaxPool1d: lambda m: twins.MaxPool1d(m.kernel_size, m.stride),
     ours.Flatten: lambda m: twins.Flatten(),
     ours.Collapse: lambda m: twins.Collapse(m.mode),
-    DigitCNN: lambda m: twins.DigitCNN(m.conv.out_channels),
-    GPT: _gpt,
-    BERT: _bert,
-    BERTClassifier: lambda m: twins.BERTClassifier(_bert(m.encoder), m.n_classes, m.pool.mode),
-    Seq2Seq: lambda m: twins.Seq2Seq(
-        m.src_vocab_size, m.tgt_vocab_size, m.embedding_dim, m.hidden_size, m.scoring, m.bidirectional
+    # The whole systems: a twin takes the constructor arguments ours records in config().
+    DigitCNN: lambda m: twins.DigitCNN(**m.config()),
+    GPT: lambda m: twins.GPT(**m.config()),
+    BERT: lambda m: twins.BERT(**m.config()),
+    BERTClassifier: lambda m: twins.BERTClassifier(
+        twins.BERT(**m.encoder.config()), m.n_classes, m.pool.mode
     ),
+    Seq2Seq: lambda m: twins.Seq2Seq(**m.config()),
     Parser: _parser,
 }
 

@@ -20,8 +20,10 @@ GPU). Run by hand, the script starts its processes itself (on this
 machine); under ``torchrun`` it takes the rank and the rendezvous from
 torchrun, so the same script runs across machines (see the README's
 "Graduate to PyTorch"). At the end, process 0 copies the weights back into
-our GPT (`from_torch`) and writes ``gpt.json`` (ours' save format) and
-``results.json`` to the output folder.
+our GPT (`from_torch`) and writes ``model.json`` (one file with the weights,
+the settings and the tokenizer, as the demos save theirs: read it back with
+`tinygrad_edu.models.saved.load_model`) and ``results.json`` to the output
+folder.
 
 The model starts as a GPT of ours, made with a seed (so every process makes
 the same one) and moved with `to_torch`.
@@ -35,7 +37,6 @@ import os
 import random
 import socket
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,6 +48,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ..datasets import CharTokenizer, load_names
 from ..models.gpt import GPT
+from ..models.saved import save_model
+from ..nn.module import write_atomically
 from .convert import from_torch, to_torch
 from .modules import IGNORE, pad_documents
 
@@ -152,10 +155,12 @@ def train(rank: int, world: int, local_rank: int, args: argparse.Namespace) -> N
     cpus = [torch.zeros_like(cpu) for _ in range(world)]
     dist.all_gather(cpus, cpu)
     if rank == 0:
-        report(ours, twin, held_docs, losses, n_tokens, wall, [c.item() for c in cpus], world, args)
+        report(
+            ours, twin, tokenizer, held_docs, losses, n_tokens, wall, [c.item() for c in cpus], world, args
+        )
 
 
-def report(ours, twin, held_docs, losses, n_tokens, wall, cpus, world, args) -> None:
+def report(ours, twin, tokenizer, held_docs, losses, n_tokens, wall, cpus, world, args) -> None:
     """Process 0: the held-out loss, the weights back in our GPT, the files."""
     with torch.no_grad():
         held_out = twin.loss(
@@ -164,7 +169,6 @@ def report(ours, twin, held_docs, losses, n_tokens, wall, cpus, world, args) -> 
     from_torch(twin.cpu(), ours)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    ours.save(out / "gpt.json")
     figures = {
         "model": args.model,
         "processes": world,
@@ -180,21 +184,16 @@ def report(ours, twin, held_docs, losses, n_tokens, wall, cpus, world, args) -> 
         "wall_seconds": round(wall, 3),
         "cpu_seconds_per_process": [round(c, 3) for c in cpus],
     }
-    _write_json(out / "results.json", figures)
+    save_model(
+        out / "model.json", ours, tokenizer, meta={"trained_by": "torch_bridge.distributed", **figures}
+    )
+    write_atomically(str(out / "results.json"), json.dumps(figures, indent=2), "distributed")
     print(
         f"{world} process(es), {args.backend}, {args.dtype}: {args.steps} steps of {args.batch_size} names "
         f"({n_tokens:,} tokens) in {wall:.1f} s ({', '.join(f'{c:.1f}' for c in cpus)} CPU s per process); "
         f"loss {losses[0]:.3f} -> {losses[-1]:.3f}, held out {held_out:.3f}"
     )
-    print(f"wrote {out / 'gpt.json'} (load it into GPT with .load) and {out / 'results.json'}")
-
-
-def _write_json(path: Path, document: dict) -> None:
-    """Written beside the target, then renamed over it: never a half-written file."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        json.dump(document, file, indent=2)
-    os.replace(temporary, path)
+    print(f"wrote {out / 'model.json'} (read it back with load_model) and {out / 'results.json'}")
 
 
 # ------------------------------------------------------------------ launching
