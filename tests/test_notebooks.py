@@ -88,6 +88,7 @@ def test_there_are_the_notebooks_the_readme_links():
         "03_attention_and_tiny_gpt.ipynb",
         "04_word_vectors_and_recurrent_nets.ipynb",
         "05_graduate_to_pytorch.ipynb",
+        "06_differentiable_programming.ipynb",
     ]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in names:
