@@ -13,6 +13,8 @@ module                 what                                             raw file
 `translation`          a toy French -> English grammar (generated)      -
 `senses`               sentences where "bank" means two things          sense-sentences.tsv (ours)
 `treebank`             CoNLL-U reader, writer, a toy grammar's trees    handwritten.conllu (ours)
+`ewt`                  real English trees (UD English-EWT dev, test);   ud-english-ewt/, CC BY-SA 4.0
+                       `tokenize_like_ewt`
 `corpus`               the word2vec corpus                              word2vec-corpus.txt (ours)
 =====================  ===============================================  ==========================
 
