@@ -78,12 +78,17 @@ SHOWN = "she saw the man with a telescope"  # the sentence parsed step by step
 def main(argv: Sequence[str] | None = None) -> int:
     parser = demo_parser("parse", __doc__.splitlines()[0])
     parser.set_defaults(out=None)  # each data set has its own folder (OUTPUT_FOLDERS)
+    out_option = next(action for action in parser._actions if action.dest == "out")
+    out_option.help = (
+        f"folder for the pictures, results.json and model.json (default: {DEFAULT_OUTPUT_ROOT}/parse, "
+        f"or {DEFAULT_OUTPUT_ROOT}/parse-ewt with --data ewt)"
+    )
     parser.add_argument(
         "--data",
         choices=DATA,
         default="toy",
         help="toy: the generated grammar of datasets/treebank.py (the default: a minute, and the lesson's "
-        "telescope sentence step by step); ewt: real English, the UD English Web Treebank (about 6 minutes)",
+        "telescope sentence step by step); ewt: real English, the UD English Web Treebank (6-8 minutes of CPU)",
     )
     parser.add_argument(
         "--sentences", type=positive_int, default=4000, help="toy treebank size (default: %(default)s)"
