@@ -5,7 +5,7 @@ so a stray "python3" spec elsewhere cannot swap the interpreter), with this
 checkout first on the path, and with the in-process WebAssembly Graphviz
 forced, so a graph that shows here shows on a machine without ``dot``.
 
-Needs the ``notebooks`` extra (``pip install ".[notebooks]"``). Without it
+Needs the ``notebooks`` extra (``pip install -e ".[notebooks]"``). Without it
 the tests are skipped on a developer's machine, but FAIL in CI (``CI=true``):
 a CI that quietly skipped them would let the notebooks go stale.
 """
@@ -33,7 +33,7 @@ def _need_extra():
         import nbclient  # noqa: F401
         import nbformat  # noqa: F401
     except ImportError as error:
-        message = f"the notebooks extra is not installed ({error}): pip install '.[notebooks]'"
+        message = f"the notebooks extra is not installed ({error}): pip install -e '.[notebooks]'"
         if in_ci():
             pytest.fail(f"CI=true: {message}")
         pytest.skip(message)
