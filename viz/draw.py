@@ -61,6 +61,7 @@ Values do not record which module made them, so `assign_modules` infers it:
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -80,6 +81,7 @@ __all__ = [
     "DEFAULT_MAX_NODES",
     "assign_modules",
     "draw_dot",
+    "format_exact",
     "format_number",
     "grad_color",
     "grad_scale",
@@ -623,6 +625,27 @@ def format_number(x: float) -> str:
     if 1e-3 <= abs(x) < 1e5:
         return f"{x:.4f}"
     return f"{x:.3e}"
+
+
+def format_exact(x: float) -> str:
+    """`format_number`'s look with at least 6 significant digits, so that a
+    local derivative worked out from the shown numbers is within the quiz's 1%
+    (a box's 0.0012 would make 1/a 833 where the answer is 813).
+
+    >>> format_exact(0.00123), format_exact(2.0), format_exact(0.7615941559557649)
+    ('0.00123', '2.0000', '0.761594')
+    >>> format_exact(123.456789), format_exact(-1234567.0), format_exact(1e-7)
+    ('123.4568', '-1.23457e+06', '1.00000e-07')
+    """
+    if x == 0.0:
+        return "0.0000"
+    if not 1e-3 <= abs(x) < 1e5:
+        return f"{x:.5e}"
+    decimals = max(4, 6 - (math.floor(math.log10(abs(x))) + 1))
+    text = f"{x:.{decimals}f}"
+    while decimals > 4 and text.endswith("0"):  # 0.00123000 -> 0.00123, never below 4 decimals
+        text, decimals = text[:-1], decimals - 1
+    return text
 
 
 def grad_scale(order: Sequence[Value], roots: Sequence[Value]) -> float:

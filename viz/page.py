@@ -29,7 +29,9 @@ shows its grad as the sum of the terms the values it feeds hand back
 (`viz.explain_grad`), as far as the current step has got. With
 ``quiz=True`` the page asks, before each backward step, for the local
 derivative of every edge; an answer within 1% (or 0.0001) is right; the
-step is shown once answered, and the score is kept to the end.
+step is shown once answered, and the score is kept to the end. The boxes
+show 4 decimals, the data column at least 6 significant digits
+(`format_exact`), so every answer can be worked out from what is shown.
 
 A graph of more than ``max_nodes`` values is refused before any work is done
 (the steps of a million-node chain would take minutes to write down).
@@ -55,7 +57,15 @@ from typing import Any
 from tinygrad_edu.engine import Value
 from tinygrad_edu.stepping import backward_steps, formula_name, forward_steps, named_expression, reference
 
-from .draw import DEFAULT_MAX_NODES, check_options, draw_dot, format_number, grad_color, grad_scale
+from .draw import (
+    DEFAULT_MAX_NODES,
+    check_options,
+    draw_dot,
+    format_exact,
+    format_number,
+    grad_color,
+    grad_scale,
+)
 from .explain import contributions_by_node
 from .params import parse_params
 from .rendering import DEFAULT_TIMEOUT, render_dot_bytes, svg_element
@@ -116,7 +126,13 @@ def stepping_page(
             v.grad = grad
 
     nodes = [
-        {"id": f"n{i}", "name": reference(v, i), "data": format_number(v.data), "edges": _edges(v, i)}
+        {
+            "id": f"n{i}",
+            "name": reference(v, i),
+            "data": format_number(v.data),  # in the box: as draw_dot writes it
+            "exact": format_exact(v.data),  # in the data column: enough digits to work from
+            "edges": _edges(v, i),
+        }
         for i, v in enumerate(order)
     ]
     frames: list[dict[str, Any]] = []
@@ -226,9 +242,9 @@ def _quiz_data(backward: list, n: int) -> list[dict[str, Any]]:
         quiz.append(
             {
                 "frame": n + step.index,
-                "head": f"{step.name} = {expr} = {format_number(step.node.data)} is about to hand its grad "
+                "head": f"{step.name} = {expr} = {format_exact(step.node.data)} is about to hand its grad "
                 f"{format_number(step.grad)} to its parents. Type each local derivative "
-                "(the data column has every number you need):",
+                "(the data column has every number you need, to 6 significant digits):",
                 "ask": ask,
             }
         )

@@ -69,9 +69,9 @@
       });
       // A value is known once the forward pass has computed it, not before.
       var known = frame !== null && (frame.phase === "backward" || i <= frame.node);
-      var number = known ? nodes[i].data : "?";
-      if (dataTexts[i]) { dataTexts[i].textContent = "data " + number; }
-      if (dataCells[i]) { dataCells[i].textContent = number; }
+      // The box keeps the drawing's 4 decimals; the column has the digits to work from.
+      if (dataTexts[i]) { dataTexts[i].textContent = "data " + (known ? nodes[i].data : "?"); }
+      if (dataCells[i]) { dataCells[i].textContent = known ? nodes[i].exact : "?"; }
       if (gradTexts[i]) { gradTexts[i].textContent = "grad " + grads[i]; }
       if (fills[i]) { fills[i].setAttribute("fill", colors[i]); }
       if (cells[i]) { cells[i].textContent = grads[i]; }
