@@ -140,7 +140,7 @@ def test_step_texts_name_the_rule_the_numbers_and_the_grads():
     L, _ = karpathy_small()
     steps = list(L.backward_steps())
     assert str(steps[0]).splitlines() == [
-        "node L is the output: its grad starts at 1.0 (dL/dL = 1); "
+        "node L is the output: the output's grad starts at 1 (dL/dL = 1); "
         "leaf grads add up, so zero them before comparing with backward()",
         "node L (d*f = -8.0) passes grad 1.0 to d: d(d*f)/dd = f = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)",
         "node L (d*f = -8.0) passes grad 1.0 to f: d(d*f)/df = d = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)",

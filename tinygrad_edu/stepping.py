@@ -13,7 +13,7 @@ to its parents:
     >>> L = d * f; L.label = "L"
     >>> steps = list(L.backward_steps())
     >>> print(steps[0])
-    node L is the output: its grad starts at 1.0 (dL/dL = 1); leaf grads add up, so zero them before comparing with backward()
+    node L is the output: the output's grad starts at 1 (dL/dL = 1); leaf grads add up, so zero them before comparing with backward()
     node L (d*f = -8.0) passes grad 1.0 to d: d(d*f)/dd = f = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)
     node L (d*f = -8.0) passes grad 1.0 to f: d(d*f)/df = d = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)
     >>> print(steps[4])
@@ -122,9 +122,9 @@ class BackwardStep:
                 if self.zeroed
                 else "leaf grads add up, so zero them before comparing with backward()"
             )
-            lines.append(
-                f"node {self.name} is the output: its grad starts at {short_float(self.grad)} (d{d}/d{d} = 1); {accumulate}"
-            )
+            # d(L)/d(L) reads well; d((a*b + c).tanh())/d((a*b + c).tanh()) does not.
+            why = f" (d{d}/d{d} = 1)" if d.isidentifier() else ""
+            lines.append(f"node {self.name} is the output: the output's grad starts at 1{why}; {accumulate}")
         if not self.updates:
             kind = "an input or a parameter" if not self.node.op else "made without a graph"
             lines.append(

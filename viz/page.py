@@ -154,7 +154,7 @@ def stepping_page(
     data["why"] = why
     data["quiz"] = _quiz_data(backward, len(order)) if quiz else None
 
-    name = reference(root, index[root])
+    name = reference(root, index[root]) if root.label else "the output"  # not 'Backprop through #8'
     rows = "\n".join(
         f'<tr id="row-n{i}"><td>{html.escape(node["name"])}</td><td class="num" id="data-n{i}">?</td>'
         f'<td class="num" id="grad-n{i}">{data["zero"]}</td></tr>'
