@@ -55,7 +55,8 @@ def test_sentence_uses_the_saved_model(tmp_path, capsys):
     random.seed(0)
     src, tgt = translate.vocabularies()
     Seq2Seq(src.size, tgt.size, **translate.SIZES, attention="dot").save(tmp_path / translate.MODEL_FILE)
-    assert main(["demo", "translate", "--out", str(tmp_path), "--sentence", "La maison bleue"]) == 0
+    # Typed as a person types it: the capital and the full stop are read away (issue 24).
+    assert main(["demo", "translate", "--out", str(tmp_path), "--sentence", "La maison bleue."]) == 0
     stdout = capsys.readouterr().out
     assert f"using the model saved in {tmp_path / translate.MODEL_FILE}" in stdout
     assert "greedy:" in stdout and "beam (4):" in stdout
