@@ -249,7 +249,10 @@ def write_results(out: Path, args: argparse.Namespace, seconds: float, **figures
     crash leaves the old file or none, never half of one), and return the path.
 
     Every file has `demo`, `quick` (a --quick smoke run?), `seed` and
-    `seconds`; the rest are the demo's own (accuracies as fractions in 0..1).
+    `seconds`, the whole run's wall time from `setup` to here (the same
+    meaning in every demo: parts of it go in keys of their own, such as
+    `train_seconds`); the rest are the demo's own (accuracies as fractions
+    in 0..1).
 
         >>> import tempfile, argparse
         >>> args = argparse.Namespace(demo="moons", quick=True, seed=1)

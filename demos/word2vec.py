@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from tinygrad_edu.datasets.corpus import CORPUS_FILE, read_sentences
-from tinygrad_edu.models.word2vec import Word2Vec, pca_2d, train
+from tinygrad_edu.models.word2vec import Word2Vec, cosine_similarity, pca_2d, train
 
 from .common import (
     demo_parser,
@@ -97,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out = setup(args)
+    run_start = time.perf_counter()
     epochs = 3 if args.quick else args.epochs
 
     sentences = read_sentences(args.corpus)
@@ -130,6 +131,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"trained in {seconds:.1f} s ({seconds / epochs:.2f} s/epoch); loss per pair {history[0]:.3f} -> {history[-1]:.3f}"
     )
 
+    baseline = mean_cosine_of_random_pairs(model, random.Random(args.seed))
+    print(
+        f"\nthe mean cosine of two words picked at random, the baseline for the scores below: {baseline:.2f}"
+    )
+    if baseline > 0.8:
+        print(
+            "  (the vectors still point nearly the same way, so every cosine below is near 1: after so short "
+            "a run they mean nothing yet)"
+        )
     print("\nnearest words (cosine similarity):")
     for word in PROBES:
         if word in model:
@@ -149,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = write_results(
         out,
         args,
-        time.perf_counter() - start,
+        time.perf_counter() - run_start,
         epochs=epochs,
         vocabulary=len(model.words),
         parameters=model.num_parameters(),
@@ -158,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         final_loss=round(history[-1], 4),
         analogies_right=right,
         analogies_total=len(asked),
+        random_pair_cosine=round(baseline, 4),
     )
 
     paths = [
@@ -168,6 +179,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     report_outputs(paths)
     return 0
+
+
+def mean_cosine_of_random_pairs(model: Word2Vec, rng: random.Random, pairs: int = 500) -> float:
+    """The mean cosine similarity of `pairs` pairs of different words drawn at
+    random: what a neighbour's score must beat to mean anything."""
+    words = list(model.words)
+    if len(words) < 2:
+        return 0.0
+    total = 0.0
+    for _ in range(pairs):
+        a, b = rng.sample(words, 2)
+        total += cosine_similarity(model.vector(a), model.vector(b))
+    return total / pairs
 
 
 def plot_map(model: Word2Vec, out: Path) -> list[Path]:
