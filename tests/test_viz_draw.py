@@ -83,8 +83,10 @@ def test_a_topological_order_given_to_draw_dot_is_used_not_found_again(monkeypat
 
     monkeypatch.setattr(Value, "topological_order", no_walk)
     assert viz.draw_dot(L, order=order).source == expected
-    with pytest.raises(ValueError, match="order= must be the topological order"):
+    with pytest.raises(ValueError, match="draw_dot: order= does not hold the output"):
         viz.draw_dot(L, order=order[:-1])
+    with pytest.raises(ValueError, match="draw_dot: order= is not a topological order"):
+        viz.draw_dot(L, order=order[::-1])
 
 
 def test_parameters_inputs_intermediates_and_the_output_look_different():

@@ -67,6 +67,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tinygrad_edu.checks import check_topological_order
 from tinygrad_edu.engine import Value
 
 from .params import parse_params
@@ -142,7 +143,7 @@ def draw_dot(
     if collapse is not None and group is None:
         raise ValueError("draw_dot: collapse=... needs group=<your model> to know the modules")
     _check_collapse(collapse)
-    order = _topological(roots) if order is None else _checked_order(order, roots)
+    order = _topological(roots) if order is None else check_topological_order(order, roots, "draw_dot")
     param_set = _param_set(params, group)
     layout = _Layout(order, roots, group, collapse)
     count = len(layout.visible) + len(layout.boxes)
@@ -637,6 +638,8 @@ def format_exact(x: float) -> str:
     >>> format_exact(123.456789), format_exact(-1234567.0), format_exact(1e-7)
     ('123.4568', '-1.23457e+06', '1.00000e-07')
     """
+    if type(x) is not float and (isinstance(x, bool) or not isinstance(x, (int, float))):
+        raise TypeError(f"format_exact: expected a number, got {x!r} of type {type(x).__name__}")
     if x == 0.0:
         return "0.0000"
     if not 1e-3 <= abs(x) < 1e5:
@@ -737,14 +740,6 @@ def _as_roots(root: Value | Sequence[Value], where: str = "draw_dot") -> list[Va
     if not roots or not all(isinstance(r, Value) for r in roots):
         raise TypeError(f"{where}: expected a Value or a non-empty list of Values")
     return roots
-
-
-def _checked_order(order: Sequence[Value], roots: Sequence[Value]) -> list[Value]:
-    """A topological order given to draw_dot: a list of Values holding the roots."""
-    order = list(order)
-    if not all(isinstance(v, Value) for v in order) or not set(roots) <= set(order):
-        raise ValueError("draw_dot: order= must be the topological order of the graph of the roots")
-    return order
 
 
 def _topological(roots: Sequence[Value]) -> list[Value]:

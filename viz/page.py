@@ -113,8 +113,8 @@ def stepping_page(
     try:
         for v in order:
             v.grad = 0.0
-        forward = list(forward_steps(root, param_list))
-        backward = list(backward_steps(root))
+        forward = list(forward_steps(root, param_list, order=order))  # one walk of the graph, shared
+        backward = list(backward_steps(root, order=order))
         why = _why_data(order, index)  # while the grads are backward()'s
         scale = grad_scale(order, [root])
         # Drawn with the final grads, so the boxes are wide enough for them;
