@@ -303,3 +303,17 @@ def test_importing_tinygrad_edu_or_viz_does_not_import_graphviz():
     code = "import sys, tinygrad_edu, viz; print('graphviz' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_key_gives_each_swatch_its_own_sign():
+    """Issue 24: "largest |grad| 0.0040" sat on the positive swatch when the
+    largest grad was -0.0040."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    L = (a * b + 10.0).tanh()
+    L.backward()
+    assert max((a, b), key=lambda v: abs(v.grad)) is a and a.grad < 0  # the largest |grad| is negative
+    source = viz.draw_dot(L, legend=True).source
+    scale = viz.format_number(abs(a.grad))
+    assert re.search(rf'key_pos \[label="grad > 0, deepest at {scale}"', source), source
+    assert re.search(rf'key_neg \[label="grad < 0, deepest at -{scale}"', source), source
+    assert "largest |grad|" not in source

@@ -190,15 +190,27 @@ def test_stepping_in_chromium_shows_the_grads_of_each_step(neuron_page):
 
 
 @needs_chromium
-def test_the_whole_neuron_graph_is_in_view_and_unknown_values_are_not_shown(neuron_page):
-    """A learner saw a third of the graph in a 330 px pane; and every number
-    before the forward pass had computed it."""
+def test_the_neuron_graph_opens_readable_and_unknown_values_are_not_shown(neuron_page):
+    """A learner saw a third of the graph in a 330 px pane, then the whole of
+    it with 7 px text; and every number before the forward pass had computed it."""
     path, o = neuron_page
     order = o.topological_order()
     page = parse(dump_dom(path, "", size="1200,900")[0])
     graph = page.attrs["graph"]
-    assert graph["data-fits"] == "yes", graph  # fitted to the width, nothing scrolled out of view
-    assert 0.3 < float(graph["data-zoom"]) <= 1.0  # fitted, not enlarged
+    # Fitted to 1200 px the neuron's text was 7 px (issue 24): it opens at the
+    # zoom that makes the boxes' text 11 px instead, and scrolls.
+    svg = path.read_text(encoding="utf-8")
+    font = max(float(f) for f in re.findall(r'font-size="([\d.]+)"', svg))
+    pt = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
+    view = float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg).group(1))
+    text_px = font * (pt * 4 / 3) / view * float(graph["data-zoom"])
+    assert 10.9 < text_px < 11.1, (text_px, graph)
+    assert graph["data-fits"] == "no" and "scroll for the rest" in page.text["zoom-level"]
+    # A graph that fits at a readable size opens fitted, as before.
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    small = viz.write_stepping_page(a * b, path.parent / "small.html")
+    graph = parse(dump_dom(small, "", size="1200,900")[0]).attrs["graph"]
+    assert graph["data-fits"] == "yes" and float(graph["data-zoom"]) == 1.0, graph
     assert {"fit", "zoom-in", "zoom-out", "zoom-reset"} <= set(page.attrs)
     for i in range(len(order)):  # before the first step nothing is computed
         assert page.text[f"data-n{i}"] == "?"

@@ -809,11 +809,14 @@ def _add_legend(dot, scale: float, show_grad: bool) -> None:
         names.append(f"key_{kind}")
         key.node(names[-1], label=nohtml(text), fillcolor="#ffffff", fontsize="9", **_KIND_STYLE[kind])
     if show_grad and scale > 0.0:
+        # Each swatch shows its deepest colour, and says which grad gets it:
+        # the largest |grad| drawn, with that swatch's sign (the largest grad
+        # itself may have either sign).
         for name, sign, text in [("key_pos", 1.0, "grad > 0"), ("key_neg", -1.0, "grad < 0")]:
             names.append(name)
             key.node(
                 name,
-                label=nohtml(f"{text} (largest |grad| {format_number(scale)})" if sign > 0 else text),
+                label=nohtml(f"{text}, deepest at {format_number(sign * scale)}"),
                 shape="box",
                 style="filled",
                 fillcolor=grad_color(sign * scale, scale),

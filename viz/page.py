@@ -19,7 +19,9 @@ chain-rule sentence of the current step beside the graph.
 The URL fragment ``#step=K`` opens the page K presses of Next from the start
 (it presses the same button), so a link can point at one step.
 
-The graph opens fitted to the width of its pane (never enlarged); Fit, -, +
+The graph opens fitted to the width of its pane (never enlarged), unless
+that would make its text smaller than 11 px: then it opens at the zoom that
+keeps it 11 px and scrolls, the current step scrolled into view. Fit, -, +
 and 100% (keys f, -, +, 0) zoom it, and the pane can be dragged taller. A
 value shows its number only once the forward pass has computed it: before
 that its box and its table row say ``?``.
