@@ -235,11 +235,14 @@ def pyplot():
 
 def save_figure(fig, *paths: Path, dpi: int | None = None) -> list[Path]:
     """Lay the figure out (unless it was made with a layout engine), write it
-    to each path (the suffix picks the format), free it; return the paths."""
+    to each path (the suffix picks the format), free it; return the paths.
+
+    The file is cropped to what is drawn (``bbox_inches="tight"``), so an
+    axis label below a row of heat maps is never cut off at the figure's edge."""
     if fig.get_layout_engine() is None:
         fig.tight_layout()
     for path in paths:
-        fig.savefig(path, dpi=dpi)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.08)
     pyplot().close(fig)
     return list(paths)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -210,3 +211,16 @@ def test_train_loop_pauses_the_cyclic_collector_during_a_step_only():
         assert not gc.isenabled(), "a collector the caller switched off stays off"
     finally:
         gc.enable()
+
+
+def test_save_figure_keeps_what_hangs_below_the_figure(tmp_path):
+    """Issue 24: the attention heat maps lost the bottom of "key: position /
+    token", which their layout left partly below the figure's edge. The file
+    is cropped to what is drawn, wherever it is."""
+    plt = common.pyplot()
+    fig, ax = plt.subplots(figsize=(4.0, 3.0), layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    fig.text(0.5, -0.15, "a label under the bottom edge", ha="center")
+    path = common.save_figure(fig, tmp_path / "below.svg")[0]
+    height = float(re.search(r'<svg[^>]* height="([\d.]+)pt"', path.read_text(encoding="utf-8")).group(1))
+    assert height > 3.0 * 72 + 0.15 * 3.0 * 72 * 0.8, height  # the file reaches down to the label
