@@ -54,6 +54,7 @@ from tinygrad_edu.optim import Adam
 
 from .common import (
     demo_parser,
+    label_points,
     positive_float,
     positive_int,
     progress,
@@ -415,9 +416,9 @@ def plot_senses(senses_after: dict, w2v, out: Path) -> Path:
             for w in ws:
                 if w in points:
                     ax.scatter(*points[w], s=14, color=colour)
-                    ax.annotate(w, points[w], fontsize=7, xytext=(3, 2), textcoords="offset points")
         ax.scatter(*points[word], s=90, marker="*", color="black")
-        ax.annotate(word, points[word], fontsize=9, weight="bold", xytext=(4, -9), textcoords="offset points")
+        ax.margins(0.15)  # room for the labels inside the panel
+        label_points(ax, points, fontsize=7, bold=[word])  # apart, not piled up
         ax.set_title(f'word2vec: one vector for "{word}"', fontsize=9)
         for a in (axes[0][col], ax):
             a.set_xticks([])

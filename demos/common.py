@@ -233,6 +233,41 @@ def pyplot():
     return plt
 
 
+# Where a label may go from its point, in points: right, below, above, then left.
+_LABEL_PLACES = [(4, 2, "left"), (4, -10, "left"), (4, 12, "left"), (-4, 2, "right"), (-4, -10, "right"),
+                 (4, -20, "left"), (-4, 12, "right"), (4, 22, "left")]  # fmt: skip
+
+
+def label_points(
+    ax, points: dict[str, tuple[float, float]], fontsize: float = 8, bold: Sequence[str] = (), **style
+) -> None:
+    """Write each name beside its point, moving a label to another side of
+    its point when it would cover one already written: close words ("money",
+    "loan", "cash") stay readable. Greedy: the `bold` names first (larger),
+    then top to bottom; a label with no free place goes to the right."""
+    ax.autoscale_view()
+    to_pixels = ax.transData.transform
+    scale = ax.figure.dpi / 72  # points -> pixels
+    taken: list[tuple[float, float, float, float]] = []
+    for name, (x, y) in sorted(points.items(), key=lambda item: (item[0] not in bold, -item[1][1])):
+        size = fontsize * 1.25 if name in bold else fontsize
+        px, py = to_pixels((x, y))
+        width, height = 0.62 * size * len(name) * scale, 1.1 * size * scale
+        for dx, dy, side in _LABEL_PLACES:
+            left = px + dx * scale - (width if side == "right" else 0.0)
+            bottom = py + dy * scale
+            box = (left, bottom, left + width, bottom + height)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
+                break
+        else:
+            dx, dy, side = _LABEL_PLACES[0]
+            box = (px + dx * scale, py + dy * scale, px + dx * scale + width, py + dy * scale + height)
+        taken.append(box)
+        ax.annotate(name, (x, y), fontsize=size, xytext=(dx, dy), textcoords="offset points",
+                    ha="right" if side == "right" else "left", weight="bold" if name in bold else None,
+                    **style)  # fmt: skip
+
+
 def save_figure(fig, *paths: Path, dpi: int | None = None) -> list[Path]:
     """Lay the figure out (unless it was made with a layout engine), write it
     to each path (the suffix picks the format), free it; return the paths.

@@ -25,6 +25,7 @@ from .common import (
     demo_parser,
     existing_file,
     fail,
+    label_points,
     positive_float,
     positive_int,
     progress,
@@ -203,22 +204,38 @@ def plot_map(model: Word2Vec, out: Path) -> list[Path]:
     plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(11, 9))
     colours = dict(zip(groups, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
-    for ax, (title, names) in zip(axes.flat, panels):
+    for k, (ax, (title, names)) in enumerate(zip(axes.flat, panels)):
+        overview = k == 0  # each group a tight cluster: its words' labels would pile up
         words = [w for name in names for w in groups[name]]
         points = dict(zip(words, pca_2d([model.vector(w) for w in words])))
         # A faint line for each pair: parallel lines are a shared relation.
         for a, b in MAP_PAIRS:
-            if a in points and b in points:
+            if a in points and b in points and not overview:
                 (xa, ya), (xb, yb) = points[a], points[b]
                 ax.plot([xa, xb], [ya, yb], color="0.8", linewidth=0.8, zorder=1)
         for name in names:
             ws = groups[name]
             xs, ys = [points[w][0] for w in ws], [points[w][1] for w in ws]
             ax.scatter(xs, ys, s=18, color=colours[name], label=name, zorder=2)
-            for w in ws:
-                ax.annotate(w, points[w], fontsize=8, xytext=(3, 3), textcoords="offset points")
-        ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=7, loc="best")
+            if overview:  # the group's name beside its cluster; the words are in the panels that follow
+                centre = (max(xs), sum(ys) / len(ys))
+                ax.annotate(
+                    name,
+                    centre,
+                    fontsize=9,
+                    color=colours[name],
+                    weight="bold",
+                    xytext=(8, -3),
+                    textcoords="offset points",
+                )
+        ax.margins(x=0.18 if overview else 0.08)  # room for the names at the right
+        if not overview:
+            label_points(ax, points, fontsize=8)
+        ax.set_title(
+            title + (", one colour each (the other panels name the words)" if overview else ""), fontsize=10
+        )
+        if not overview:
+            ax.legend(fontsize=7, loc="best")
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle("word2vec: word vectors on their first two principal components")

@@ -224,3 +224,20 @@ def test_save_figure_keeps_what_hangs_below_the_figure(tmp_path):
     path = common.save_figure(fig, tmp_path / "below.svg")[0]
     height = float(re.search(r'<svg[^>]* height="([\d.]+)pt"', path.read_text(encoding="utf-8")).group(1))
     assert height > 3.0 * 72 + 0.15 * 3.0 * 72 * 0.8, height  # the file reaches down to the label
+
+
+def test_label_points_keeps_close_words_apart():
+    """Issue 24: BERT's word2vec panels wrote "money", "loan" and "cash" on
+    top of each other."""
+    plt = common.pyplot()
+    fig, ax = plt.subplots(figsize=(3, 3))
+    points = {"money": (0.50, 0.50), "loan": (0.505, 0.505), "cash": (0.51, 0.495), "river": (0.1, 0.9)}
+    ax.scatter(*zip(*points.values()))
+    common.label_points(ax, points, fontsize=8, bold=["money"])
+    fig.canvas.draw()
+    boxes = {t.get_text(): t.get_window_extent() for t in ax.texts}
+    assert set(boxes) == set(points)
+    for a, b in [("money", "loan"), ("money", "cash"), ("loan", "cash")]:
+        assert not boxes[a].overlaps(boxes[b]), (a, b)
+    assert [t.get_weight() for t in ax.texts if t.get_text() == "money"] == ["bold"]
+    plt.close(fig)
