@@ -444,12 +444,13 @@ def plot_attention(model, tokenizer, out: Path) -> Path:
     for b, h, weights in maps:
         ax = axes[b][h]
         ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=max(max(row) for row in weights))
-        ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=6)
-        ax.set_yticks(range(len(tokens)), tokens, fontsize=6)
-        ax.set_title(f"block {b}, head {h}", fontsize=8)
+        ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=9)
+        ax.set_yticks(range(len(tokens)), tokens, fontsize=9)
+        ax.set_title(f"block {b}, head {h}", fontsize=10)
     fig.suptitle(
-        "bidirectional attention: row = a word, columns = where it reads from (both sides; darkest = its largest weight)",
-        fontsize=8,
+        "bidirectional attention: row = a word, columns = where it reads from\n"
+        "(both sides; darkest = the head's largest weight)",
+        fontsize=10,
     )
     return save_figure(fig, out / "attention.png", dpi=110)[0]
 
