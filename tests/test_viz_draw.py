@@ -240,7 +240,7 @@ def test_group_draws_clusters_and_collapse_draws_one_box_per_module():
     order = loss.topological_order()
     assert all(f"n{order.index(v)} -> m" in boxes for v in x)
     assert len(re.findall(r"m\d+ -> m\d+", boxes)) == 3
-    assert "{y|data" in boxes and "{loss|data" in boxes
+    assert "{y|{data" in boxes and "{loss|{data" in boxes
 
     layers = viz.draw_dot(loss, group=model, collapse=(Layer,)).source
     assert layers.count("shape=box3d") == 2

@@ -297,11 +297,14 @@ def _value_box(
         name = tree.local_name[v]  # an unlabelled parameter: its name in its module
     else:
         name = f"#{i}"
-    fields = [record_text(name)]
+    numbers = []
     if show_data:
-        fields.append(f"data {format_number(v.data)}")
+        numbers.append(f"data {format_number(v.data)}")
     if show_grad:
-        fields.append(f"grad {format_number(v.grad)}")
+        numbers.append(f"grad {format_number(v.grad)}")
+    # The name, then data over grad: a box two fields wide, not three (a
+    # neuron's drawing was 2,050 px wide with the three in a row).
+    fields = [record_text(name), "{" + "|".join(numbers) + "}"] if numbers else [record_text(name)]
     box = {"label": nohtml("{" + "|".join(fields) + "}"), "id": f"n{i}", "fillcolor": fill or "#ffffff"}
     nodes = [(f"n{i}", {**box, **_KIND_STYLE[kind]})]
     if v.parents:
