@@ -16,10 +16,12 @@ held-out sentences (each with a noun-adjective combination never seen in
 training), greedily and with beam search, and the longer held-out sentences
 (longer than any training sentence). Prints exact-match accuracy and corpus
 BLEU, some translations (wrong ones included), draws three attention maps and
-the accuracy against sentence length, saves the attention model.
+the accuracy against sentence length, and saves the attention model in the
+output folder as one file (model.json: weights, sizes and both
+vocabularies; a --quick run never replaces a full run's).
 
-`--sentence` translates your own sentence with the model the last full run
-saved in the output folder (or, if there is none, a quickly trained one).
+`--sentence` translates your own sentence with the model saved in the output
+folder (or, if there is none, a quickly trained one).
 """
 
 from __future__ import annotations
@@ -39,18 +41,19 @@ from tinygrad_edu.optim import Adam
 from .common import (
     demo_parser,
     fail,
+    find_saved,
     positive_int,
     progress,
     pyplot,
     report_outputs,
     save_figure,
+    save_trained,
     setup,
     train_loop,
     write_results,
 )
 
-MODEL_FILE = "translate-model.json"
-SIZES = {"embedding_dim": 16, "hidden_size": 16}  # a saved model is rebuilt with these
+SIZES = {"embedding_dim": 16, "hidden_size": 16}
 FULL = {"n_train": 3000, "n_test": 200, "n_long": 100, "steps": 1200, "baseline_steps": 600, "batch": 4}
 QUICK = {"n_train": 200, "n_test": 20, "n_long": 10, "steps": 12, "baseline_steps": 6, "batch": 4}
 LR = 0.01
@@ -172,9 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             out,
         )
     )
-    if not args.quick:  # a --quick model would overwrite a good one
-        attn.save(out / MODEL_FILE)
-        paths.append(out / MODEL_FILE)
+    paths += save_trained(
+        args, out, attn, (src_vocab, tgt_vocab), data="toy grammar", steps=config["steps"], **figures
+    )
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
     print(f"took {cpu:.0f} s of CPU time ({wall:.0f} s by the wall clock, on a machine shared with others)")
     model_name = (
@@ -278,7 +281,8 @@ def plot_by_length(
 
 def translate_sentence(args: argparse.Namespace) -> int:
     """--sentence: load the saved model (or train a quick one) and translate."""
-    src_vocab, tgt_vocab = vocabularies()
+    saved = find_saved(args, Path(args.out), "translate")
+    src_vocab, tgt_vocab = vocabularies() if saved is None else saved.vocab
     words = normalise_sentence(args.sentence)  # as every demo reads a typed sentence: "bleue." is "bleue"
     unknown = [w for w in dict.fromkeys(words) if w not in src_vocab.stoi or w.startswith("<")]
     if not words or unknown:
@@ -289,26 +293,20 @@ def translate_sentence(args: argparse.Namespace) -> int:
         )
         fail(
             args,
-            f"--sentence {args.sentence!r}: {what}; the toy grammar knows {src_vocab.size - 2} French words "
-            "(listed in tinygrad_edu/data_translation.py), for example: la maison bleue",
+            f"--sentence {args.sentence!r}: {what}; the model knows {src_vocab.size - 2} French words "
+            "(the toy grammar's, in tinygrad_edu/datasets/translation.py), for example: la maison bleue",
         )
     ids = src_vocab.encode(" ".join(words))
-    out = Path(args.out)
-    path = out / MODEL_FILE
-    model = Seq2Seq(src_vocab.size, tgt_vocab.size, **SIZES, attention="dot")
-    try:
-        model.load(path)
-        print(f"using the model saved in {path}")
-    except (OSError, ValueError) as error:
-        reason = (
-            "there is none" if isinstance(error, FileNotFoundError) else f"it could not be read ({error})"
-        )
+    if saved is not None:
+        model = saved.model
+    else:
         steps = 200
         print(
-            f"no saved model to use at {path}: {reason}. Training a quick one ({steps} steps); "
+            f"no saved model in {args.out}: training a quick one ({steps} steps); "
             "its translations will be rough. Run `tinygrad-edu demo translate` once for a good model."
         )
         random.seed(args.seed)
+        model = Seq2Seq(src_vocab.size, tgt_vocab.size, **SIZES, attention="dot")
         corpus = make_corpus(seed=args.seed, n_train=1000, n_test=0, n_long=0)
         pairs = [(src_vocab.encode(f), tgt_vocab.encode(e)) for f, e in corpus.train]
         train(model, pairs, steps, 4, random.Random(args.seed), desc="quick model")
