@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +58,10 @@ SIZES = {"embedding_dim": 16, "hidden_size": 16}
 FULL = {"n_train": 3000, "n_test": 200, "n_long": 100, "steps": 1200, "baseline_steps": 600, "batch": 4}
 QUICK = {"n_train": 200, "n_test": 20, "n_long": 10, "steps": 12, "baseline_steps": 6, "batch": 4}
 LR = 0.01
+# --sentence refuses more words than this: translating takes time in the
+# square of the length (900 words took 86 s), and the toy model was trained
+# on sentences of at most make_corpus's max_train_words (7) words.
+MAX_SENTENCE_WORDS = 40
 
 
 def vocabularies() -> tuple[Vocab, Vocab]:
@@ -176,7 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     paths += save_trained(
-        args, out, attn, (src_vocab, tgt_vocab), data="toy grammar", steps=config["steps"], **figures
+        args,
+        out,
+        attn,
+        (src_vocab, tgt_vocab),
+        data="toy grammar",
+        steps=config["steps"],
+        max_train_words=corpus.max_train_words,
+        **figures,
     )
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
     print(f"took {cpu:.0f} s of CPU time ({wall:.0f} s by the wall clock, on a machine shared with others)")
@@ -295,6 +307,21 @@ def translate_sentence(args: argparse.Namespace) -> int:
             args,
             f"--sentence {args.sentence!r}: {what}; the model knows {src_vocab.size - 2} French words "
             "(the toy grammar's, in tinygrad_edu/datasets/translation.py), for example: la maison bleue",
+        )
+    if len(words) > MAX_SENTENCE_WORDS:
+        fail(
+            args,
+            f"--sentence has {len(words)} words; at most {MAX_SENTENCE_WORDS} are translated (the time grows "
+            "with the square of the length, and the model learnt from sentences of a few words)",
+        )
+    # How long the training sentences were: in the saved file, else make_corpus's default.
+    longest = saved.meta.get("max_train_words") if saved is not None else None
+    longest = longest or make_corpus(n_train=1, n_test=0, n_long=0).max_train_words
+    if len(words) > longest:
+        print(
+            f"warning: {len(words)} words, longer than any training sentence ({longest} words): "
+            "expect words to be dropped or repeated",
+            file=sys.stderr,
         )
     ids = src_vocab.encode(" ".join(words))
     if saved is not None:
