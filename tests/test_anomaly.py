@@ -12,7 +12,7 @@ import weakref
 
 import pytest
 
-from tinygrad_edu import Value, detect_anomaly, engine
+from tinygrad_edu import Value, detect_anomaly, recording
 from tinygrad_edu import functional as tf
 from tinygrad_edu.nn import MLP
 
@@ -82,24 +82,24 @@ def test_backward_inside_the_mode_through_a_graph_made_outside_it():
 
 
 def test_outside_the_mode_the_op_refuses_an_overflow_and_no_checker_is_installed():
-    assert engine._state.anomaly is None
+    assert recording.current_anomaly_checker() is None
     with pytest.raises(OverflowError, match=r"'\*': the result overflows a float \(gives inf\)"):
         Value(1e200) * Value(1e200)  # the engine's own check: no site, no FloatingPointError
     with detect_anomaly():
-        assert engine._state.anomaly is not None
-    assert engine._state.anomaly is None
+        assert recording.current_anomaly_checker() is not None
+    assert recording.current_anomaly_checker() is None
 
 
 def test_the_mode_is_switched_off_after_an_error_and_restored_when_nested():
     with pytest.raises(ZeroDivisionError), detect_anomaly():
         Value(1.0) / 0
-    assert engine._state.anomaly is None
+    assert recording.current_anomaly_checker() is None
     with detect_anomaly():
-        outer = engine._state.anomaly
+        outer = recording.current_anomaly_checker()
         with detect_anomaly():
-            assert engine._state.anomaly is not outer
-        assert engine._state.anomaly is outer
-    assert engine._state.anomaly is None
+            assert recording.current_anomaly_checker() is not outer
+        assert recording.current_anomaly_checker() is outer
+    assert recording.current_anomaly_checker() is None
 
 
 def test_the_mode_does_not_change_results():
@@ -154,7 +154,7 @@ def test_anomaly_mode_in_one_thread_does_not_check_another():
     thread.start()
     try:
         assert inside.wait(timeout=30)
-        assert engine._state.anomaly is None  # not switched on here
+        assert recording.current_anomaly_checker() is None  # not switched on here
         with pytest.raises(OverflowError):  # the engine's own check, not anomaly mode's
             Value(1e200) * Value(1e200)
     finally:

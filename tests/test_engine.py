@@ -16,7 +16,6 @@ from __future__ import annotations
 import gc
 import math
 import re
-import threading
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -24,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tinygrad_edu import Value, engine, is_grad_enabled, no_grad
+from tinygrad_edu import Value, engine, no_grad
 
 
 # ------------------------------------------------------------ helpers
@@ -619,116 +618,6 @@ def test_local_grads_are_plain_numbers_stored_at_forward_time():
     a.data = 100.0  # changing an input later does not change the recorded derivative
     assert e.local_grads == (-3.0, 2.0)
     assert (a.op, e.op) == ("", "*")
-
-
-# ------------------------------------------------------------ no_grad
-def test_no_grad_builds_no_graph():
-    x = Value(2.0)
-    assert is_grad_enabled()
-    with no_grad():
-        assert not is_grad_enabled()
-        y = (x * x + 1).tanh()
-        s = Value.sum([x, y])
-        d = Value.dot([x], [y])
-    assert is_grad_enabled()
-    for v in (y, s, d):
-        assert v.parents == () and v.local_grads == ()
-    assert y.data == math.tanh(5.0)
-    y.backward()
-    assert x.grad == 0.0
-
-
-def test_no_grad_restores_recording_after_an_error_and_when_nested():
-    with pytest.raises(ZeroDivisionError), no_grad():
-        Value(1.0) / 0
-    assert is_grad_enabled()
-    with no_grad():
-        with no_grad():
-            pass
-        assert not is_grad_enabled()  # the inner exit restores the outer state
-    assert is_grad_enabled()
-    assert (Value(1.0) * 2).parents != ()
-
-
-# ------------------------------------------------------------ no_grad is per thread (as PyTorch)
-def run_in_thread(target) -> None:
-    """Run `target` in a new thread; re-raise what it raised, here."""
-    errors = []
-
-    def wrapped():
-        try:
-            target()
-        except BaseException as error:  # noqa: BLE001 - handed to the main thread
-            errors.append(error)
-
-    thread = threading.Thread(target=wrapped)
-    thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive(), "the thread did not finish"
-    if errors:
-        raise errors[0]
-
-
-def test_a_thread_inside_no_grad_does_not_switch_off_the_training_thread():
-    # A generating thread sits inside no_grad while this thread trains.
-    inside, done = threading.Event(), threading.Event()
-
-    def generate():
-        with no_grad():
-            inside.set()
-            assert done.wait(timeout=30)
-            assert not is_grad_enabled()  # still off in its own thread
-
-    thread = threading.Thread(target=generate)
-    thread.start()
-    try:
-        assert inside.wait(timeout=30)
-        w = Value(3.0)
-        for _ in range(5):
-            loss = w * w
-            assert loss.parents == (w, w)  # recorded
-            loss.backward()
-        assert w.grad == 30.0
-    finally:
-        done.set()
-        thread.join(timeout=30)
-
-
-def test_interleaved_no_grad_blocks_in_two_threads_leave_recording_on():
-    # A enters, B enters, A leaves, B leaves: a process-wide switch would be
-    # left off for good (B restores the 'off' it saw when it entered).
-    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
-    after = {}
-
-    def thread_a():
-        with no_grad():
-            a_in.set()
-            assert b_in.wait(timeout=30)
-        a_out.set()
-        after["a"] = is_grad_enabled()
-
-    def thread_b():
-        assert a_in.wait(timeout=30)
-        with no_grad():
-            b_in.set()
-            assert a_out.wait(timeout=30)
-        after["b"] = is_grad_enabled()
-
-    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert after == {"a": True, "b": True}
-    assert is_grad_enabled()
-    run_in_thread(lambda: None if is_grad_enabled() else pytest.fail("a new thread starts recording"))
-
-
-def test_a_new_thread_starts_recording_even_when_started_inside_no_grad():
-    seen = []
-    with no_grad():
-        run_in_thread(lambda: seen.append((is_grad_enabled(), (Value(1.0) * 2).parents != ())))
-    assert seen == [(True, True)]
 
 
 # ------------------------------------------------------------ memory: freed by refcounting

@@ -10,8 +10,9 @@
 
 from . import functional, nn, optim
 from .anomaly import detect_anomaly
-from .engine import Value, is_grad_enabled, no_grad, tape
+from .engine import Value
 from .gradcheck import gradcheck
+from .recording import is_grad_enabled, no_grad, tape
 
 __all__ = [
     "Value",

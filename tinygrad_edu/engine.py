@@ -36,30 +36,41 @@ Design notes, for the curious:
 * No silent infinities. Every op's result passes one test in `_node`, so
   ``Value(1e308) + Value(1e308)`` raises OverflowError at the `+`, and no
   Value made by an op holds a NaN or an infinity.
-* Per thread. `no_grad()` and `detect_anomaly()` switch the calling thread
-  only, as PyTorch's grad mode does.
+* The switches live next door. Grad mode (`no_grad`), the tape and the
+  anomaly slot are in `recording.py`, per thread, as PyTorch's grad mode;
+  `_node` reads them once per op, folded into one mode.
 * An optional tape. By default `backward()` finds its order by a
   depth-first search of the graph, which is most of its cost. Inside
   ``with tape():`` each op's output is also appended to a list as it is
   made; that list is already in a topological order, and `backward()` walks
-  it backwards instead (`tape`, `Tape`). It holds the block's graphs until
-  the block ends, which is why it is opt-in: one per training step.
+  it backwards instead (`recording.tape`, `recording.Tape`). It holds the
+  block's graphs until the block ends, which is why it is opt-in: one per
+  training step.
+* Every import points down, with one exception: `Value.backward_steps`
+  imports `stepping` (which imports this module) when it is called, so that
+  a learner can write ``loss.backward_steps()`` beside ``loss.backward()``.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import numbers
 import operator
-import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from .recording import (
+    UNUSUAL,
+    Tape,
+    current_anomaly_checker,
+    current_mode,
+    is_grad_enabled,
+    running_tape,
+    tape_holding,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
-    from .stepping import BackwardStep
+    from .stepping import BackwardStep  # the one upward import: see `Value.backward_steps`
 
 Number = int | float
 
@@ -141,7 +152,7 @@ class Value:
         return edges[len(edges) // 2 :]
 
     def __repr__(self) -> str:
-        text = f"Value(data={_fmt(self.data)}, grad={_fmt(self.grad)}"
+        text = f"Value(data={short_float(self.data)}, grad={short_float(self.grad)}"
         if self._op:
             text += f", op={self._op!r}"
         if self.label:
@@ -150,7 +161,7 @@ class Value:
 
     # ------------------------------------------------------------ binary ops
     def __add__(self, other: Operand) -> Value:
-        if type(other) is not Value:  # a Value needs no call: W6 -5% instructions
+        if type(other) is not Value:  # a Value, the common case, needs no call
             other = _as_value(other, "+")
         # d(a+b)/da = 1, d(a+b)/db = 1
         return _node(self.data + other.data, "+", (self, other, 1.0, 1.0))
@@ -187,7 +198,7 @@ class Value:
         if isinstance(exponent, bool) or not isinstance(exponent, numbers.Real):
             raise TypeError(f"'**': the exponent must be a number or a Value, got {type(exponent).__name__}")
         a, k = self.data, float(exponent)
-        op = f"**{_fmt(k)}"
+        op = f"**{short_float(k)}"
         if not math.isfinite(k):
             raise ValueError(f"'**': the exponent must be a finite number, got {k!r}")
         if a < 0.0 and not k.is_integer():
@@ -376,9 +387,7 @@ class Value:
     ) -> list[list[Value]]:
         """[Value.linear(rows, x, biases) for x in batch], the same nodes, with
         each row read and checked once for the batch instead of once per x:
-        a layer applied at every position of a sequence. (Callgrind, W4's GPT
-        step, whose layers take their 7 positions at once: 136.5M -> 124.8M
-        instructions, the same losses to the bit.) On a tape, a Value that two
+        a layer applied at every position of a sequence. On a tape, a Value that two
         inputs share gets its grads summed in another order than with one
         `linear` per input: the same up to rounding.
 
@@ -418,16 +427,12 @@ class Value:
             >>> loss.backward(); w.grad  # accumulated: 6 + 6
             12.0
         """
-        tape = _tape_holding(self)
+        tape = tape_holding(self)
         if tape is not None:
             # Made inside a running `tape()`: the tape already holds every
             # intermediate node this one depends on, each after its parents,
             # so no search of the graph is needed. Nodes on it that this one
             # does not depend on keep a grad of 0 and are skipped below.
-            # (Callgrind, a whole step off a tape against on one, the tape's
-            # checks in the forward and the collector paused included: W1
-            # 171.5M -> 119.6M instructions, W4 124.7M -> 95.3M, the unfused
-            # W6 673.8M -> 456.8M. W2's backward alone: 322 -> 84 ns a node.)
             order = tape.nodes
             for node in order:
                 node.grad = 0.0
@@ -438,14 +443,14 @@ class Value:
                 if node._edges:
                     node.grad = 0.0
         self.grad += 1.0
-        check = _state.anomaly is not None
+        checker = current_anomaly_checker()  # None outside detect_anomaly()
+        check = checker is not None
         for node in reversed(order):
             grad = node.grad
             # A node whose grad is exactly 0 (an inactive ReLU, a point past the
             # hinge's margin) would add 0.0 to each parent: skip its edges, the
-            # sums are the same to the bit. (Callgrind: W1 202.1M -> 176.3M
-            # instructions a step, -13%: 62% of its edges sit behind a zero.)
-            # Anomaly mode still walks them, to check what it always checked.
+            # sums are the same to the bit (most of a ReLU net's edges sit
+            # behind a zero). Anomaly mode still walks them, to check what it always checked.
             if grad == 0.0 and not check:
                 continue
             edges = node._edges
@@ -465,7 +470,7 @@ class Value:
                 for parent, local_grad in zip(edges, edges[n // 2 :]):
                     parent.grad += local_grad * grad
             if check:
-                _state.anomaly.check_backward(node)
+                checker.check_backward(node)
 
     def topological_order(self, include_leaves: bool = True) -> list[Value]:
         """All Values this one depends on, each after its parents, self last.
@@ -506,6 +511,11 @@ class Value:
         Like `backward()`, the steps add to the leaves' grads: stepping and
         then calling `backward()` doubles them. ``zero_grad=True`` zeroes the
         graph's leaves first. See `tinygrad_edu.stepping` for what a step shows.
+
+        This method is the one import in the engine that points up: it is
+        ``stepping.backward_steps(self, zero_grad=...)``, imported when it is
+        called (stepping imports this module), kept so that stepping reads
+        as ``loss.backward_steps()`` beside ``loss.backward()``.
         """
         from .stepping import backward_steps
 
@@ -534,17 +544,17 @@ def _node(data: float, op: str, edges: tuple, on_tape: Tape | None = None) -> Va
     node.label = ""
     node._op = op
     node._edges = edges
-    mode = _current_mode()  # None (just record) in the common case
+    mode = current_mode()  # None (just record) in the common case
     if mode is not None:
         if on_tape is not None:  # the op has put the parents on the tape itself
             on_tape.nodes.append(node)
             on_tape.known.add(node)
-        elif mode is not _UNUSUAL:  # recording onto a tape
+        elif mode is not UNUSUAL:  # recording onto a tape
             mode.record(node, edges)
         else:
             _record_unusually(node, edges)
     # Every op's result is checked here, once: x - x is 0.0 for every finite
-    # x and NaN for inf and NaN. (Cost, callgrind: under 1% of a W1 or W4 step.)
+    # x and NaN for inf and NaN: one subtraction, cheap enough for every op.
     if data - data != 0.0:
         raise _not_finite(data, op, edges)
     return node
@@ -554,13 +564,15 @@ def _record_unusually(node: Value, edges: tuple) -> None:
     """`_node` inside no_grad() (keep the number, drop the graph) or
     detect_anomaly() (check the node as it is made, and put it on the tape
     if one is running)."""
-    if not _state.recording:
+    if not is_grad_enabled():
         node._edges = ()
         return
-    if _state.tape is not None:
-        _state.tape.record(node, edges)
-    if _state.anomaly is not None:
-        _state.anomaly.check_forward(node, edges)
+    running = running_tape()
+    if running is not None:
+        running.record(node, edges)
+    checker = current_anomaly_checker()
+    if checker is not None:
+        checker.check_forward(node, edges)
 
 
 def _check_local(local: float, op: str, rule: str, at: str) -> None:
@@ -582,14 +594,21 @@ def _not_finite(data: float, op: str, edges: tuple) -> Exception:
                 "infinity by hand (Value() and every op refuse to make one)"
             )
     return OverflowError(
-        f"'{op}': the result overflows a float (gives {data!r}) at operands {_operands(edges)}"
+        f"'{op}': the result overflows a float (gives {data!r}) at operands {operands_text(parents)}"
     )
 
 
-def _operands(edges: tuple) -> str:
-    """The operands' numbers: all of them for a small op; for a long dot or
-    sum the first few, and every one that is not finite, by position."""
-    numbers = tuple(p.data for p in edges[: len(edges) // 2])
+def operands_text(parents: Sequence[Value]) -> str:
+    """The operands' numbers, for an error message: all of them for a small
+    op; for a long dot or sum the first few, and every one that is not
+    finite, by position.
+
+        >>> operands_text((Value(1.0), Value(-2.5)))
+        '(1.0, -2.5)'
+        >>> operands_text([Value(float(i)) for i in range(9)])
+        '(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, ... 9 in all)'
+    """
+    numbers = tuple(p.data for p in parents)
     if len(numbers) <= _SHOWN:
         return repr(numbers)
     head = ", ".join(map(repr, numbers[:_SHOWN]))
@@ -642,8 +661,8 @@ def _read_rows(
             biases = _sequence(biases, "linear", "biases (a list, one per row)")
         if len(biases) != len(rows):
             raise ValueError(f"'linear': got {len(rows)} rows but {len(biases)} biases")
-    mode = _current_mode()
-    if mode is not None and mode is not _UNUSUAL:  # recording onto a tape
+    mode = current_mode()
+    if mode is not None and mode is not UNUSUAL:  # recording onto a tape
         return _rows_on_tape(mode, rows, biases, inputs), mode
     read = []
     for row, bias in zip(rows, biases):
@@ -662,9 +681,7 @@ def _rows_on_tape(tape: Tape, rows: Sequence[Sequence[Operand]], biases, inputs:
     looked up once for the layer, not once per row. And a weight row whose
     Values are all on the tape already (every row after the step's first use
     of it) needs no type check: the tape's set holds nothing but Values.
-    (Callgrind, a step on a tape: W1 148.0M -> 130.6M instructions; W4, whose
-    layers read each row once for the 7 positions (`linear_batch`), 123.4M ->
-    103.3M; the same losses to the bit.)
+    The same losses to the bit, for fewer instructions a step.
     """
     known = tape.known
     for xs in inputs:
@@ -784,251 +801,14 @@ def _exp_checked(x: float, op: str) -> float:
     return math.exp(x)
 
 
-def _fmt(x: float) -> str:
-    """A short form of a float that still reads as a float: -6.0, 0.761594, 1e-08."""
+def short_float(x: float) -> str:
+    """A short form of a float that still reads as a float, as `repr(Value)`,
+    the stepper and the explanations print numbers.
+
+        >>> short_float(-6.0), short_float(0.7615941559557649), short_float(1e-08)
+        ('-6.0', '0.761594', '1e-08')
+    """
     text = f"{x:.6g}"
     if text.lstrip("-").isdigit():
         text += ".0"
     return text
-
-
-class Tape:
-    """The intermediate Values made inside one `tape()` block, in the order
-    the ops ran: a topological order (every node comes after its parents),
-    found for free while the forward pass runs.
-
-    `record` keeps that promise for Values made before the tape began (a
-    cached intermediate, say): the first op that uses one puts it on the
-    tape, with whatever it depends on that is not on it yet, before itself.
-    `Value.linear` does the same with `take_in` for its whole layer at once
-    (`_rows_on_tape`).
-    """
-
-    __slots__ = ("nodes", "known")
-
-    def __init__(self) -> None:
-        self.nodes: list[Value] = []
-        # The nodes on it and the leaves their ops have used: a parent in
-        # here needs nothing done. A set, so that a `dot`'s many parents are
-        # looked up in C (callgrind: 140 instructions a parent, against 600
-        # for a Python loop testing each one's attributes).
-        self.known: set[Value] = set()
-
-    def record(self, node: Value, edges: tuple) -> None:
-        """Put an op's output on the tape, after any parent not on it yet."""
-        known = self.known
-        n = len(edges)
-        # Ops with one or two parents are most of a graph: a leaf among them
-        # (no edges) needs no look-up. A `dot`'s many parents go to C at once.
-        if n == 4:
-            a, b = edges[0], edges[1]
-            if (a._edges and a not in known) or (b._edges and b not in known):
-                self.take_in(edges[:2])
-        elif n == 2:
-            a = edges[0]
-            if a._edges and a not in known:
-                self.take_in(edges[:1])
-        elif not known.issuperset(edges[: n // 2]):
-            self.take_in(edges[: n // 2])
-        self.nodes.append(node)
-        known.add(node)
-
-    def take_in(self, parents: tuple) -> None:
-        """Note the new leaves among `parents`, and append the intermediate
-        Values they depend on (themselves included) that are not on this
-        tape, parents first."""
-        known = self.known
-        for parent in parents:
-            if parent in known:
-                continue
-            if not parent._edges:
-                known.add(parent)
-                continue
-            for v in parent.topological_order(include_leaves=False):
-                if v not in known:  # the ones in it are earlier on it, with their parents
-                    self.nodes.append(v)
-                    known.add(v)
-
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    def __repr__(self) -> str:
-        return f"Tape({len(self.nodes)} values)"
-
-
-def _tape_holding(value: Value) -> Tape | None:
-    """The running tape, if `value` is an intermediate Value on it (then
-    `backward()` and the stepper walk the tape's order), else None."""
-    running = _state.tape
-    if running is not None and value._edges and value in running.known:
-        return running
-    return None
-
-
-@contextmanager
-def tape() -> Iterator[Tape]:
-    """Record the order the ops run in, so that `backward()` need not search.
-
-    `backward()` needs the graph in a topological order. Without a tape it
-    finds one by a depth-first search from the output, every time. Inside
-    ``with tape():`` every op's output is also appended to a list as it is
-    made, and the order the ops ran in is already a topological order (an op
-    runs after its operands exist). `backward()` of a Value made inside walks
-    that list backwards. The grads are the same up to rounding: the sums
-    at a node used by several others may be added in another order.
-
-    The cost: while the block runs, the tape holds every Value made in it,
-    so a graph dropped inside the block is freed when the block ends, not at
-    once. Open one per training step, as `demos/common.train_loop` does.
-    For the same reason, work the loss never reads is kept and walked (BERT's
-    masked loss read 40% of its step's nodes until the last block learned to
-    compute only the masked positions: `TransformerBlock(positions=...)`).
-    Inside the block, `backward()` zeroes the grads of all the tape's
-    intermediate Values, not only the ones its output depends on. The tape
-    is per thread; a `tape()` inside a running one continues that one.
-
-    While any tape runs, Python's cyclic garbage collector is paused. Values
-    make no reference cycles (a node holds its parents, never its children,
-    and no closures), so reference counting frees every graph, and the
-    collector, which runs every 700 new objects, would only walk the growing
-    graph again and again: a third of an unfused GPT step (W6, 99 -> 66 ms).
-    Anything with a cycle made in the block is collected once it is on again.
-
-        >>> w = Value(3.0)
-        >>> with tape() as t:
-        ...     loss = (w * w + 1.0).relu()
-        ...     loss.backward()
-        ...     [v.op for v in t.nodes]  # the constant 1.0 is a leaf: not on it
-        ['*', '+', 'relu']
-        >>> w.grad, len(t)  # the block is over: the tape has let go
-        (6.0, 0)
-    """
-    running = _state.tape
-    if running is not None:
-        yield running
-        return
-    new = Tape()
-    _state.tape = new
-    with _collector_paused():
-        try:
-            yield new
-        finally:
-            _state.tape = None
-            # Let go of the Values, so that reference counting alone frees the
-            # graphs again: before the collector is back on, or its first
-            # run, due at once after so many new objects, would walk the
-            # whole graph just before it is freed. (Callgrind, a step on a
-            # tape: W1 130.8M -> 119.7M instructions, W4 103.4M -> 95.2M, the
-            # unfused W6 508.9M -> 456.9M.)
-            new.nodes = []
-            new.known = set()
-
-
-_pauses = {"count": 0, "was_enabled": False}  # the collector is one per process: tapes of all threads
-_pauses_lock = threading.Lock()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """gc.disable() until the last of the overlapping pauses (any thread's)
-    ends, then gc.enable() if it was on when the first began."""
-    with _pauses_lock:
-        if _pauses["count"] == 0:
-            _pauses["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _pauses["count"] += 1
-    try:
-        yield
-    finally:
-        with _pauses_lock:
-            _pauses["count"] -= 1
-            if _pauses["count"] == 0 and _pauses["was_enabled"]:
-                gc.enable()
-
-
-class _EngineState:
-    """Switches read by `_node` and `backward`: `recording` (False inside
-    no_grad()), `anomaly` (a checker inside detect_anomaly()) and `tape` (the
-    running tape()).
-
-    One set per thread, as PyTorch's grad mode: a thread generating text under
-    `no_grad()` must not switch off the graph of a thread that is training.
-    Each lives in a `contextvars.ContextVar`, which is per thread (and, in
-    asyncio, per task): every new thread starts with the defaults (recording,
-    no anomaly mode, no tape), whatever the thread that started it had.
-    (Python 3.14 can start threads with a copy of the starter's context, the
-    default of its free-threaded build; such a thread starts with its settings.)
-    """
-
-    def __init__(self) -> None:
-        self._recording = ContextVar("tinygrad_edu.recording", default=True)
-        self._anomaly = ContextVar("tinygrad_edu.anomaly", default=None)
-        self._tape: ContextVar[Tape | None] = ContextVar("tinygrad_edu.tape", default=None)
-
-    def _update_mode(self) -> None:
-        mode = self.tape if self.recording and self.anomaly is None else _UNUSUAL
-        _mode.set(mode)
-
-    @property
-    def recording(self) -> bool:
-        return self._recording.get()
-
-    @recording.setter
-    def recording(self, on: bool) -> None:
-        self._recording.set(on)
-        self._update_mode()
-
-    @property
-    def anomaly(self):  # noqa: ANN201 - an anomaly.AnomalyChecker or None
-        return self._anomaly.get()
-
-    @anomaly.setter
-    def anomaly(self, checker) -> None:  # noqa: ANN001
-        self._anomaly.set(checker)
-        self._update_mode()
-
-    @property
-    def tape(self) -> Tape | None:
-        return self._tape.get()
-
-    @tape.setter
-    def tape(self, running: Tape | None) -> None:
-        self._tape.set(running)
-        self._update_mode()
-
-
-_UNUSUAL = object()  # the mode inside no_grad() or detect_anomaly()
-
-# The three switches folded into the one thing `_node` reads: None (just
-# record), the running Tape (record onto it) or _UNUSUAL (anything else).
-# A ContextVar's get() is cached in C: about 140 instructions, where a
-# `threading.local` attribute cost 650 (callgrind), and `_node` runs once per op.
-_mode: ContextVar[Tape | object | None] = ContextVar("tinygrad_edu.mode", default=None)
-_current_mode = _mode.get
-
-_state = _EngineState()
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Compute numbers without recording a graph (evaluation, generation).
-
-    It switches recording off for the calling thread only.
-
-    >>> x = Value(2.0)
-    >>> with no_grad():
-    ...     y = x * x
-    >>> y.data, y.parents
-    (4.0, ())
-    """
-    previous = _state.recording
-    _state.recording = False
-    try:
-        yield
-    finally:
-        _state.recording = previous
-
-
-def is_grad_enabled() -> bool:
-    """False inside `no_grad()`."""
-    return _state.recording

@@ -54,8 +54,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from . import engine
-from .engine import DERIVATIVE_RULES, Value, _fmt
+from .engine import DERIVATIVE_RULES, Value, short_float
+from .recording import current_anomaly_checker, tape_holding
 
 __all__ = [
     "BackwardStep",
@@ -123,12 +123,12 @@ class BackwardStep:
                 else "leaf grads add up, so zero them before comparing with backward()"
             )
             lines.append(
-                f"node {self.name} is the output: its grad starts at {_fmt(self.grad)} (d{d}/d{d} = 1); {accumulate}"
+                f"node {self.name} is the output: its grad starts at {short_float(self.grad)} (d{d}/d{d} = 1); {accumulate}"
             )
         if not self.updates:
             kind = "an input or a parameter" if not self.node.op else "made without a graph"
             lines.append(
-                f"leaf {self.name} ({kind}) ends with grad {_fmt(self.grad)}: no parents to pass it on to"
+                f"leaf {self.name} ({kind}) ends with grad {short_float(self.grad)}: no parents to pass it on to"
             )
             return lines
         # The formula and its derivatives with the operands' real names.
@@ -138,10 +138,12 @@ class BackwardStep:
         if self.grad == 0.0:  # an inactive relu, a point past the margin: backward() skips it
             parents = ", ".join(dict.fromkeys(_parent_name(u) for u in self.updates))
             lines.append(
-                f"node {self.name} ({expr} = {_fmt(self.node.data)}) has grad 0, nothing to pass to {parents}"
+                f"node {self.name} ({expr} = {short_float(self.node.data)}) has grad 0, nothing to pass to {parents}"
             )
             return lines
-        head = f"node {self.name} ({expr} = {_fmt(self.node.data)}) passes grad {_fmt(self.grad)}"
+        head = (
+            f"node {self.name} ({expr} = {short_float(self.node.data)}) passes grad {short_float(self.grad)}"
+        )
         repeats = [u.parent for u in self.updates]
         for u in self.updates:
             target = _parent_name(u)
@@ -150,10 +152,10 @@ class BackwardStep:
             rule = _substitute(u.rule, names)
             derivative = f"d({expr})/d{names[u.operand]} = {rule}"
             if not _is_number(u.rule, u.local_grad):  # "= 1" needs no "= 1.0" after it
-                derivative += f" = {_fmt(u.local_grad)}"
+                derivative += f" = {short_float(u.local_grad)}"
             change = (
-                f"{_parent_name(u)}.grad {_fmt(u.before)} -> {_fmt(u.after)} "
-                f"(+= {_fmt(u.local_grad)} * {_fmt(self.grad)})"
+                f"{_parent_name(u)}.grad {short_float(u.before)} -> {short_float(u.after)} "
+                f"(+= {short_float(u.local_grad)} * {short_float(self.grad)})"
             )
             lines.append(f"{head} to {target}: {derivative}; {change}")
         return lines
@@ -204,7 +206,8 @@ def _backward_steps(root: Value, zero_grad: bool) -> Iterator[BackwardStep]:
         if node._edges or zero_grad:  # intermediate grads are recomputed from zero, as in backward()
             node.grad = 0.0
     root.grad += 1.0
-    check = engine._state.anomaly is not None
+    checker = current_anomaly_checker()  # None outside detect_anomaly()
+    check = checker is not None
     total = len(order)
     for step, node in enumerate(reversed(order)):
         grad = node.grad
@@ -229,7 +232,7 @@ def _backward_steps(root: Value, zero_grad: bool) -> Iterator[BackwardStep]:
                 )
             )
         if check:
-            engine._state.anomaly.check_backward(node)
+            checker.check_backward(node)
         yield BackwardStep(
             index=step,
             total=total,
@@ -248,7 +251,7 @@ def _backward_order(root: Value) -> list[Value]:
     made inside a running `tape()`, the leaves and then the tape's order (the
     order the ops ran). The order of the sums decides the last bits."""
     order = root.topological_order()
-    tape = engine._tape_holding(root)
+    tape = tape_holding(root)
     if tape is None:
         return order
     reachable = set(order)
@@ -285,13 +288,13 @@ def forward_steps(root: Value, params: Sequence[Value] = ()) -> Iterator[Forward
             kind = "a parameter" if node in param_set else "an input" if not node.op else "a constant"
             if not node.label and not node.op and node not in param_set:
                 kind = "a constant or an input"
-            text = f"{name} = {_fmt(node.data)} ({kind})"
+            text = f"{name} = {short_float(node.data)} ({kind})"
         else:
             refs = [formula_name(p, index[p]) for p in node.parents]
             nums = [_paren(p.data) for p in node.parents]
             symbolic = _apply(node.op, refs)
             numeric = _apply(node.op, nums)
-            text = f"{name} = {symbolic} = {numeric} = {_fmt(node.data)}"
+            text = f"{name} = {symbolic} = {numeric} = {short_float(node.data)}"
         yield ForwardStep(index=i, node=node, name=name, text=text)
 
 
@@ -449,4 +452,4 @@ def _is_number(text: str, x: float) -> bool:
 
 
 def _paren(x: float) -> str:
-    return f"({_fmt(x)})" if x < 0 else _fmt(x)
+    return f"({short_float(x)})" if x < 0 else short_float(x)

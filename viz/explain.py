@@ -33,7 +33,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinygrad_edu.engine import Value, _fmt
+from tinygrad_edu.engine import Value
+from tinygrad_edu.engine import short_float as _fmt
 from tinygrad_edu.stepping import (
     _substitute,
     formula_name,

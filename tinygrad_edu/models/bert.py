@@ -53,7 +53,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from ..checks import check_ids, check_size, describe
-from ..engine import Value, no_grad
+from ..engine import Value
 from ..functional import cross_entropy, softmax
 from ..nn.embedding import Embedding, PositionalEmbedding
 from ..nn.linear import Linear
@@ -61,6 +61,7 @@ from ..nn.module import Module
 from ..nn.norm import LayerNorm
 from ..nn.pooling import COLLAPSE_MODES, Collapse
 from ..nn.transformer import TransformerBlock, check_block_settings
+from ..recording import no_grad
 
 __all__ = [
     "BERT",

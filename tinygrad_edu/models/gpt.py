@@ -43,13 +43,14 @@ from ..checks import (
     check_size,
     describe,
 )
-from ..engine import Value, no_grad
+from ..engine import Value
 from ..functional import cross_entropy, inverse_temperature, softmax
 from ..nn.embedding import Embedding, PositionalEmbedding, SinusoidalPositionalEncoding
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..nn.norm import make_norm
 from ..nn.transformer import TransformerBlock, check_block_settings
+from ..recording import no_grad
 
 __all__ = ["GPT"]
 

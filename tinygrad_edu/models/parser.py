@@ -65,11 +65,12 @@ from dataclasses import dataclass
 
 from ..checks import check_size, describe
 from ..datasets.treebank import Sentence
-from ..engine import Value, no_grad
+from ..engine import Value
 from ..functional import cross_entropy, softmax
 from ..nn.embedding import Embedding
 from ..nn.linear import Linear
 from ..nn.module import Module
+from ..recording import no_grad
 
 __all__ = [
     "FEATURES",

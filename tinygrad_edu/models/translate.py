@@ -51,10 +51,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..checks import check_flag, check_ids, describe
-from ..engine import Value, no_grad
+from ..engine import Value
 from ..functional import cross_entropy, log_softmax
 from ..nn import CrossAttention, Embedding, GRUCell, Linear, Module, run_sequence
 from ..nn.attention import SCORINGS
+from ..recording import no_grad
 
 __all__ = [
     "BOS",
