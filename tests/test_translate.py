@@ -16,6 +16,8 @@ from tinygrad_edu.datasets.translation import (
     english_vocabulary,
     french_vocabulary,
     make_corpus,
+    noun_adjective_pairs,
+    validation_split,
 )
 from tinygrad_edu.models.transformer_translate import TransformerTranslator
 from tinygrad_edu.models.translate import (
@@ -35,20 +37,6 @@ from tinygrad_edu.models.translate import (
 @pytest.fixture(scope="module")
 def corpus():
     return make_corpus(seed=3, n_train=600, n_test=80, n_long=40)
-
-
-def noun_adjective_pairs(french: str) -> set[tuple[str, str]]:
-    """Read the (noun, adjective) pairs back out of a French sentence."""
-    forms = {form: noun[0] for noun in NOUNS for form in noun[:2]}
-    adjectives = {form: adj[0] for adj in ADJECTIVES for form in adj[:4]}
-    words = french.split()
-    pairs = set()
-    for i, word in enumerate(words):
-        if word in forms:
-            for j in (i - 1, i + 1):  # a pre-nominal adjective sits before, the rest after
-                if 0 <= j < len(words) and words[j] in adjectives:
-                    pairs.add((forms[word], adjectives[words[j]]))
-    return pairs
 
 
 def test_corpus_is_deterministic_for_a_seed(corpus):
@@ -94,6 +82,18 @@ def test_the_grammar_agrees_and_moves_the_adjective(corpus):
     for (det, noun, adjective), english in crossing:  # "la maison bleue" -> "the blue house"
         assert english[1:] == [post[adjective], nouns[noun, det == "les"]]
     assert any(f.startswith("les ") and e.split()[0] == "the" for f, e in pairs.items())
+
+
+def test_validation_split_holds_out_combinations_seen_in_training(corpus):
+    train, valid = validation_split(corpus.train, seed=1)
+    assert (train, valid) == validation_split(corpus.train, seed=1)
+    assert sorted(train + valid) == sorted(corpus.train) and valid
+    seen = set().union(*(noun_adjective_pairs(f) for f, _ in train))
+    for french, _ in valid:  # each validation sentence has a combination training no longer has
+        assert noun_adjective_pairs(french) - seen, french
+    assert not set().union(*(noun_adjective_pairs(f) for f, _ in valid)) & corpus.held_out_pairs
+    with pytest.raises(ValueError, match="validation_split: fraction must be"):
+        validation_split(corpus.train, fraction=0)
 
 
 def test_make_corpus_errors():

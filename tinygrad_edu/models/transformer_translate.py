@@ -43,10 +43,10 @@ from collections.abc import Sequence
 
 from ..checks import check_ids, check_size, describe
 from ..engine import Value
-from ..recording import no_grad
 from ..functional import cross_entropy, log_softmax
 from ..nn import Embedding, LayerNorm, Linear, SinusoidalPositionalEncoding
 from ..nn.transformer import TransformerBlock, TransformerDecoderBlock, check_block_settings
+from ..recording import no_grad
 from .translate import BOS, EOS, Translator
 
 __all__ = ["TransformerTranslator"]
