@@ -37,7 +37,7 @@ from .common import fail, report_outputs, setup, write_results
 from .translate import train_models
 
 SIZES = {"embedding_dim": 32, "hidden_size": 32}
-FULL = {"steps": 600, "baseline_steps": 300, "batch": 8, "min_count": 2, "n_test": None}
+FULL = {"steps": 450, "baseline_steps": 150, "batch": 8, "min_count": 2, "n_test": None}
 QUICK = {"steps": 6, "baseline_steps": 3, "batch": 4, "min_count": 2, "n_test": 40}
 LR = 0.01
 
