@@ -44,6 +44,7 @@ from tinygrad_edu import Value, no_grad
 from tinygrad_edu.datasets.translation import (
     ADJECTIVES,
     english_vocabulary,
+    english_word_class,
     french_vocabulary,
     make_corpus,
     validation_split,
@@ -144,6 +145,38 @@ def translate_all(model: Translator, pairs, tgt: Vocab, beam: int) -> list[str]:
 
 def exact(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     return sum(h == r for h, r in zip(hypotheses, references)) / len(references)
+
+
+def miss_kind(reference: str, hypothesis: str) -> str:
+    """What went wrong in a toy translation, in a few words: 'dropped
+    adjective' (one word missing), 'wrong noun' (one word replaced), 'word
+    order' (the right words, moved), or 'other'.
+
+        >>> miss_kind("the pretty blue girls", "the pretty girls"), miss_kind("the pretty mice", "the pretty doors")
+        ('dropped adjective', 'wrong noun')
+    """
+    ref, hyp = reference.split(), hypothesis.split()
+    if len(hyp) == len(ref) - 1:
+        for i, word in enumerate(ref):
+            if ref[:i] + ref[i + 1 :] == hyp:
+                return f"dropped {english_word_class(word)}"
+    if len(hyp) == len(ref):
+        wrong = [r for r, h in zip(ref, hyp) if r != h]
+        if len(wrong) == 1:
+            return f"wrong {english_word_class(wrong[0])}"
+        if sorted(ref) == sorted(hyp):
+            return "word order"
+    return "other"
+
+
+def count_misses(references: Sequence[str], hypotheses: Sequence[str]) -> str:
+    """The kinds of miss, most common first: '5 dropped adjective, 2 other'."""
+    kinds: dict[str, int] = {}
+    for reference, hypothesis in zip(references, hypotheses):
+        if reference != hypothesis:
+            kind = miss_kind(reference, hypothesis)
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])) or "none"
 
 
 def seed_list(text: str) -> list[int]:
@@ -250,8 +283,12 @@ def run_seeds(args: argparse.Namespace, out: Path, config: dict) -> int:
         train(model, train_pairs, config["steps"], config["batch"], random.Random(seed), desc=f"seed {seed}")
         with no_grad():
             greedy = translate_all(model, scored_pairs, tgt_vocab, 1)
-        scores.append(exact(greedy, [e for _, e in scored_text]))
-        print(f"seed {seed:>5}: {scores[-1]:.1%} greedy exact match on {len(scored_pairs)} {where}")
+        refs = [e for _, e in scored_text]
+        scores.append(exact(greedy, refs))
+        print(
+            f"seed {seed:>5}: {scores[-1]:.1%} greedy exact match on {len(scored_pairs)} {where}; "
+            f"misses: {count_misses(refs, greedy)}"
+        )
     mean = sum(scores) / len(scores)
     print(f"over {len(scores)} seeds: mean {mean:.1%}, min {min(scores):.1%}, max {max(scores):.1%}")
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
@@ -396,6 +433,9 @@ def print_results(table, models, cpus, refs, long, long_refs, validation: bool) 
             f"  {label:26} {models[name].num_parameters():>10,} {cpus[name]:>6.0f} "
             f"{exact(hyps, refs):>12.1%} {corpus_bleu(refs, hyps):>6.1f}"
         )
+    for label, name, hyps in table:
+        if name != "baseline":
+            print(f"  misses of {label}: {count_misses(refs, hyps)}")
     print(
         f"{len(long_refs)} longer held-out sentences (longer than any training sentence), greedy exact match: "
         + ", ".join(f"{LABELS[name]} {exact(hyps, long_refs):.1%}" for name, hyps in long.items())

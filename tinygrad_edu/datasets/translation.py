@@ -76,6 +76,7 @@ __all__ = [
     "english_vocabulary",
     "french_vocabulary",
     "make_corpus",
+    "english_word_class",
     "noun_adjective_pairs",
     "validation_split",
 ]
@@ -304,3 +305,20 @@ def validation_split(
     kept = [pair for pair in train if not noun_adjective_pairs(pair[0]) & held_out]
     valid = [pair for pair in train if noun_adjective_pairs(pair[0]) & held_out]
     return kept, valid
+
+
+def english_word_class(word: str) -> str:
+    """What an English word of the grammar is: 'noun', 'adjective', 'verb',
+    'preposition' or 'determiner' ('unknown' for any other word).
+
+        >>> english_word_class("mice"), english_word_class("grey"), english_word_class("the")
+        ('noun', 'adjective', 'determiner')
+    """
+    classes = {
+        "noun": {form for noun in NOUNS for form in noun[3:]},
+        "adjective": {adj[4] for adj in ADJECTIVES},
+        "verb": {form for verb in VERBS for form in verb[2:]},
+        "preposition": {prep[1] for prep in PREPOSITIONS},
+        "determiner": {"the", "a"},
+    }
+    return next((name for name, words in classes.items() if word in words), "unknown")
