@@ -73,8 +73,8 @@ FULL = {
     "n_train": 3000,
     "n_test": 200,
     "n_long": 100,
-    "steps": 1200,
-    "baseline_steps": 600,
+    "steps": 2000,
+    "baseline_steps": 300,
     "transformer_steps": 1200,
     "batch": 4,
 }
@@ -242,8 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = dict(QUICK if args.quick else FULL)
     if args.steps is not None:
         config["steps"] = args.steps
-        config["baseline_steps"] = max(1, args.steps // 2)
-        config["transformer_steps"] = args.steps
+        for other in ("baseline_steps", "transformer_steps"):  # in the same proportion as the defaults
+            config[other] = max(1, round(args.steps * FULL[other] / FULL["steps"]))
     if args.seeds is not None:
         return run_seeds(args, out, config)
     return run_toy(args, out, config)
