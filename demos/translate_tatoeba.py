@@ -36,6 +36,7 @@ from tinygrad_edu.models.translate import Seq2Seq, Vocab, corpus_bleu
 from .common import fail, report_outputs, setup, write_results
 from .translate import train_models
 
+MODEL_FILE = "translate-model.json"
 SIZES = {"embedding_dim": 32, "hidden_size": 32}
 FULL = {"steps": 450, "baseline_steps": 150, "batch": 8, "min_count": 2, "n_test": None}
 QUICK = {"steps": 6, "baseline_steps": 3, "batch": 4, "min_count": 2, "n_test": 40}
@@ -128,6 +129,9 @@ def run_tatoeba(args: argparse.Namespace) -> int:
     print_real_examples(test, hypotheses["attention"], data.src)
 
     paths = []
+    if not args.quick:  # a --quick model would overwrite a good one
+        models["attention"].save(out / MODEL_FILE)
+        paths.append(out / MODEL_FILE)
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
     print(f"took {cpu:.0f} s of CPU time ({wall:.0f} s by the wall clock, on a machine shared with others)")
     paths.append(
@@ -178,12 +182,34 @@ def print_real_examples(test: Sequence[Group], hypotheses: Sequence[str], src: V
 
 def translate_tatoeba_sentence(args: argparse.Namespace) -> int:
     """--data tatoeba --sentence: translate with the saved real model, naming
-    the words it does not know."""
-    words = tokenize(args.sentence).split()
-    if not words:
+    the words it does not know (they are read as <unk>)."""
+    french = tokenize(args.sentence)
+    if not french:
         fail(args, f"--sentence {args.sentence!r}: no words")
-    fail(
-        args,
-        f"no saved Tatoeba model in {Path(args.out)}: run `tinygrad-edu demo translate --data tatoeba` first",
-    )
-    return 2
+    path = Path(args.out) / MODEL_FILE
+    data = tatoeba_data(args.seed, FULL["min_count"])  # the vocabularies of the run that saved the model
+    model = Seq2Seq(data.src.size, data.tgt.size, **SIZES, attention="dot")
+    try:
+        model.load(path)
+    except (OSError, ValueError) as error:
+        reason = (
+            "there is none" if isinstance(error, FileNotFoundError) else f"it could not be read ({error})"
+        )
+        fail(
+            args,
+            f"no saved Tatoeba model to use at {path}: {reason}. "
+            "Run `tinygrad-edu demo translate --data tatoeba` first (about 6 minutes of CPU)",
+        )
+    print(f"using the model saved in {path}")
+    ids = data.src.encode(french)
+    with no_grad():
+        greedy = data.tgt.decode(model.translate(ids, max_len=len(ids) + 5))
+        beam = data.tgt.decode(model.translate(ids, beam_size=args.beam, max_len=len(ids) + 5))
+    unknown = data.src.unknown_words(french)
+    print(f"{french}\n  greedy:      {greedy}\n  beam ({args.beam}):    {beam}")
+    if unknown:
+        print(
+            f"  unknown to the model (read as <unk>): {', '.join(unknown)}; it learned the "
+            f"{data.src.size - 3} French words seen at least {FULL['min_count']} times in training"
+        )
+    return 0

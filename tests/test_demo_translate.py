@@ -119,3 +119,25 @@ def test_sentence_uses_the_saved_model(tmp_path, capsys):
     stdout = capsys.readouterr().out
     assert f"using the model saved in {tmp_path / translate.MODEL_FILE}" in stdout
     assert "greedy:" in stdout and "beam (4):" in stdout
+
+
+def test_tatoeba_sentence_uses_the_saved_real_model_and_names_unknown_words(tmp_path, capsys):
+    from demos import translate_tatoeba
+
+    with pytest.raises(SystemExit) as info:  # no model yet: a message, not a quick retrain
+        main(["demo", "translate", "--data", "tatoeba", "--out", str(tmp_path), "--sentence", "je suis là ."])
+    assert (
+        info.value.code == 2
+        and "run `tinygrad-edu demo translate --data tatoeba` first" in capsys.readouterr().err.lower()
+    )
+    random.seed(0)
+    data = translate_tatoeba.tatoeba_data(1337, translate_tatoeba.FULL["min_count"])
+    model = Seq2Seq(data.src.size, data.tgt.size, **translate_tatoeba.SIZES, attention="dot")
+    model.save(tmp_path / translate_tatoeba.MODEL_FILE)
+    sentence = "Je suis fatigué, xylophone !"
+    assert (
+        main(["demo", "translate", "--data", "tatoeba", "--out", str(tmp_path), "--sentence", sentence]) == 0
+    )
+    stdout = capsys.readouterr().out
+    assert "je suis fatigué , xylophone !" in stdout and "greedy:" in stdout
+    assert "unknown to the model (read as <unk>): xylophone;" in stdout
