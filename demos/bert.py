@@ -1,6 +1,7 @@
 """BERT from scalars: masked-word pretraining, contextual vectors that tell "bank" from "bank".
 
     tinygrad-edu demo bert [--quick] [--out DIR] [--steps N] [--batch B] ...
+    tinygrad-edu demo bert --sentence "the otter swam to the [MASK]"
 
 1. Pretrain a small BERT (tinygrad_edu.models.bert) with the masked
    language model on the sense corpus (tinygrad_edu.datasets.senses: short
@@ -26,6 +27,12 @@ Pictures: each ambiguous word's contextual vectors on their first two
 principal components, coloured by sense, beside word2vec's single vector
 for it (a quick word2vec on the same sentences, with the words of each
 sense around it); the bidirectional attention maps of one sentence.
+
+The pretrained model (before fine-tuning) is saved in the output folder as
+one file (model.json: weights, settings and the word tokenizer; a --quick
+run never replaces a full run's). ``--sentence`` fills the [MASK] of your
+sentence with that model, without retraining; if there is none, it
+pretrains a quick one first and says so.
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ from tinygrad_edu.optim import Adam
 
 from .common import (
     demo_parser,
+    fail,
+    find_saved,
     positive_float,
     positive_int,
     progress,
@@ -61,6 +70,7 @@ from .common import (
     report_outputs,
     running_mean,
     save_figure,
+    save_trained,
     setup,
     train_loop,
     write_results,
@@ -126,9 +136,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--finetune-steps", type=positive_int, default=150, help="fine-tuning steps (default: %(default)s)"
     )
+    parser.add_argument(
+        "--sentence", help='fill the one [MASK] with the saved model: "the otter swam to the [MASK]"'
+    )
     args = parser.parse_args(argv)
     if args.d_model % args.heads:
         parser.error(f"--d-model {args.d_model} must be divisible by --heads {args.heads}")
+    if args.sentence is not None:
+        if args.sentence.split().count("[MASK]") != 1:
+            parser.error(f"--sentence needs exactly one [MASK] among its words, got {args.sentence!r}")
+        return fill_user_sentence(args)
     out = setup(args)
     started, started_wall = time.process_time(), time.perf_counter()
     quick = args.quick
@@ -155,21 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     senses_before = sense_test(model, tokenizer, train_set, held_out, quick)
 
     # ---------------------------------------------------------- pretraining
-    def batch_loss(step: int) -> Value:
-        losses = []
-        for _ in range(args.batch):
-            inputs, labels = mask_tokens(rng.choice(encoded), tokenizer, rng)
-            losses.append(model.mlm_loss(inputs, labels))
-        return Value.sum(losses) * (1.0 / len(losses))
-
-    optimizer = Adam(model.parameters(), lr=args.lr)
-    history = []
     cpu = time.process_time()
     wall = time.perf_counter()
-    bar = progress(train_loop(optimizer, batch_loss, steps), total=steps, desc="bert pretraining")
-    for _step, loss in bar:
-        history.append(loss)
-        bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.3f}")
+    history = pretrain(model, tokenizer, encoded, steps, args, rng)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     recent = history[-min(len(history), 100) :]
     print(
@@ -189,6 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for text in FILL_MASK_EXAMPLES:
         guesses = ", ".join(f"{w} {p:.2f}" for w, p in fill_mask(model, tokenizer, text, k=3))
         print(f"  {text:45s} -> {guesses}")
+
+    # Saved before fine-tuning, which changes the encoder's weights.
+    paths = save_trained(
+        args, out, model, tokenizer, data="sense corpus", steps=steps, mlm_accuracy=mlm_accuracy
+    )
 
     # ----------------------------------------------------------- the senses
     senses_after = sense_test(model, tokenizer, train_set, held_out, quick)
@@ -223,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     w2v = train_word2vec(
         train_set[:300] if quick else train_set, args.d_model, args.seed, epochs=1 if quick else 5
     )
-    paths = [
+    paths += [
         plot_senses(senses_after, w2v, out),
         plot_attention(model, tokenizer, out),
         plot_loss(history, out),
@@ -263,6 +273,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     )
     report_outputs(paths)
+    return 0
+
+
+def pretrain(
+    model: BERT, tokenizer: WordTokenizer, encoded, steps: int, args, rng: random.Random
+) -> list[float]:
+    """Masked-LM pretraining with Adam, `args.batch` sentences a step; the losses."""
+
+    def batch_loss(step: int) -> Value:
+        losses = []
+        for _ in range(args.batch):
+            inputs, labels = mask_tokens(rng.choice(encoded), tokenizer, rng)
+            losses.append(model.mlm_loss(inputs, labels))
+        return Value.sum(losses) * (1.0 / len(losses))
+
+    optimizer = Adam(model.parameters(), lr=args.lr)
+    history = []
+    bar = progress(train_loop(optimizer, batch_loss, steps), total=steps, desc="bert pretraining")
+    for _step, loss in bar:
+        history.append(loss)
+        bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.3f}")
+    return history
+
+
+QUICK_MODEL_STEPS = 300  # --sentence with no saved model: seconds of pretraining, rough guesses
+
+
+def fill_user_sentence(args: argparse.Namespace) -> int:
+    """--sentence: the saved model's likeliest words for the [MASK] (or a
+    quickly pretrained model's, if none is saved)."""
+    saved = find_saved(args, Path(args.out), "bert")
+    if saved is not None:
+        model, tokenizer = saved.model, saved.vocab
+    else:
+        print(
+            f"no saved model in {args.out} (a run of `tinygrad-edu demo bert` saves one): "
+            f"pretraining a quick one ({QUICK_MODEL_STEPS} steps)"
+        )
+        corpus = sense_corpus(seed=0)
+        tokenizer = WordTokenizer.from_sentences(s.words for s in corpus.train)
+        max_len = 2 + max(len(s.words) for s in corpus.train + corpus.held_out)
+        random.seed(args.seed)
+        model = BERT(
+            tokenizer.vocab_size,
+            max_len=max_len,
+            n_layer=args.layers,
+            d_model=args.d_model,
+            n_head=args.heads,
+            tie_weights=args.tie_weights,
+        )
+        encoded = [tokenizer.encode(s.words) for s in corpus.train]
+        pretrain(model, tokenizer, encoded, QUICK_MODEL_STEPS, args, random.Random(args.seed))
+        print("(a quick model: expect rough guesses)")
+    words = [w if w == "[MASK]" else w.lower() for w in args.sentence.split()]  # the corpus is lowercase
+    if len(words) + 2 > model.max_len:
+        fail(args, f"--sentence has {len(words)} words; the model reads at most {model.max_len - 2}")
+    try:
+        guesses = fill_mask(model, tokenizer, " ".join(words), k=5)
+    except ValueError as error:  # a word the model never saw
+        fail(args, f"--sentence {args.sentence!r}: {error}")
+    print(f"{' '.join(words)}")
+    for word, p in guesses:
+        print(f"  {word:12s} {p:.3f}")
     return 0
 
 

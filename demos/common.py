@@ -10,6 +10,10 @@ A demo's `main(argv)` reads, in order::
     ...
     for step, loss in progress(train_loop(optimizer, batch_loss, steps), total=steps): ...
     write_results(out, args, seconds, train_accuracy=0.98, ...)
+    paths += save_trained(args, out, model, tokenizer, steps=steps)   # out/model.json
+
+and a demo that answers questions with its model (``--sentence``) finds it
+again with ``saved = find_saved(args, out, "parser")``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 DEFAULT_OUTPUT_ROOT = "tinygrad-edu-output"
+
+# Every demo that trains a system saves it here, in its output folder: one
+# file with the weights, the settings, the vocabulary and how it was trained
+# (tinygrad_edu.models.saved).
+MODEL_FILE = "model.json"
 
 QUICK_NOTICE = (
     "--quick: a smoke test that runs in seconds; it is far too short to learn, "
@@ -280,3 +289,52 @@ def report_outputs(paths: Sequence[Path]) -> None:
     print("wrote:")
     for path in paths:
         print(f"  {path}")
+
+
+# ------------------------------------------------------------ saved models
+def save_trained(args: argparse.Namespace, out: Path, model, vocab=None, **meta) -> list[Path]:
+    """Save the run's system to out/model.json (one file, written atomically)
+    and return [its path]; `meta` records how it was trained, beside the
+    demo, the seed and whether the run was --quick. A --quick model never
+    replaces one from a full run (it returns [] and says so)."""
+    from tinygrad_edu.models.saved import save_model
+
+    path = out / MODEL_FILE
+    if args.quick and _holds_full_run(path):
+        print(f"--quick: the fully trained model in {path} is kept; this run's model is not saved")
+        return []
+    save_model(
+        path, model, vocab, meta={"demo": args.demo, "quick": bool(args.quick), "seed": args.seed, **meta}
+    )
+    return [path]
+
+
+def _holds_full_run(path: Path) -> bool:
+    from tinygrad_edu.models.saved import load_model
+
+    try:
+        return load_model(path).meta.get("quick") is False
+    except (OSError, ValueError):  # none, or damaged: nothing worth keeping
+        return False
+
+
+def find_saved(args: argparse.Namespace, out: Path, kind: str):
+    """The `kind` system saved in out/model.json (a `SavedModel`), or None if
+    there is none. A damaged file, or one holding another kind of system, ends
+    the demo with a message naming it (exit code 2), never a silent retrain."""
+    from tinygrad_edu.models.saved import load_model
+
+    path = out / MODEL_FILE
+    if not path.is_file():
+        return None
+    try:
+        saved = load_model(path, kind=kind)
+    except (OSError, ValueError) as error:
+        fail(
+            args,
+            f"cannot use the saved model: {error}; give --out a folder that a run of "
+            f"`tinygrad-edu demo {args.demo}` wrote, or delete the file",
+        )
+    quick = " (from a --quick run: expect poor answers)" if saved.meta.get("quick") else ""
+    print(f"using the model saved in {path}{quick}")
+    return saved

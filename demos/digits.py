@@ -20,7 +20,9 @@ learned kernels, what each stage makes of one test digit, the confusion
 matrix and the test digits the CNN got wrong. training.html plays the CNN's
 training (see viz.TrainingRecorder): about 30 steps evenly spread over the
 run, each with its batch's loss and accuracy and the 1,370 parameters sorted
-by |grad| (value, grad and the update Adam then made).
+by |grad| (value, grad and the update Adam then made). The trained CNN is
+saved in the output folder as one file (model.json; a --quick run never
+replaces a full run's).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from .common import (
     pyplot,
     report_outputs,
     save_figure,
+    save_trained,
     setup,
     train_loop,
     write_results,
@@ -205,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         plot_feature_maps(cnn, test_images[0], test_labels[0], out),
         plot_confusion(predicted, test_labels, accuracy, out),
         plot_misclassified(test_set, predicted, out),
+        *save_trained(args, out, cnn, data="UCI handwritten digits", steps=steps, test_accuracy=accuracy),
     ]
     seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
     print(f"the whole run: {seconds:.1f} s ({cpu_seconds:.1f} s of CPU)")

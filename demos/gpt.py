@@ -16,7 +16,10 @@ The loss is compared with two baselines, on names held out from training:
 * bigram: predict from the previous character only (a 27 x 27 table of
   counts); a GPT with a context of 16 should get below it too.
 
-Then it samples new names at two temperatures and writes the loss curve.
+Then it samples new names at two temperatures, writes the loss curve, and
+saves the model in the output folder as one file (model.json: weights,
+settings and the character tokenizer; `tinygrad_edu.models.saved.load_model`
+rebuilds it; a --quick run never replaces a full run's).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from .common import (
     report_outputs,
     running_mean,
     save_figure,
+    save_trained,
     setup,
     train_loop,
     write_results,
@@ -177,8 +181,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"samples at temperature {temperature}: {', '.join(samples)}  ({new}/{len(samples)} not in the list)"
         )
 
+    saved = save_trained(
+        args, out, model, tokenizer, data="first-names.txt", steps=steps, heldout_loss=val_loss
+    )
     results = write_results(out, args, time.perf_counter() - run_start, **figures)
-    report_outputs([plot_loss(history, val_history, unigram, bigram, out), results])
+    report_outputs([plot_loss(history, val_history, unigram, bigram, out), *saved, results])
     return 0
 
 

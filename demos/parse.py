@@ -12,15 +12,15 @@ better of two baselines that attach every word to its next or to its
 previous word. Then it parses one sentence step by step (stack, buffer, the
 move, its probability, the arc drawn) and draws its tree.
 
-A full run saves the model in the output folder (parser.json, with
-Module.save, and parser-vocab.json); ``--sentence`` parses your words with
-that model, or, if there is none, trains a quick one first and says so.
+Every run saves the parser in the output folder, as one file (model.json:
+the weights, the settings and the vocabulary together; a --quick run never
+replaces a full run's); ``--sentence`` parses your words with that model,
+or, if there is none, trains a quick one first and says so.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import string
 import time
@@ -48,18 +48,17 @@ from tinygrad_edu.optim import Adam
 
 from .common import (
     demo_parser,
-    fail,
+    find_saved,
     positive_float,
     positive_int,
     progress,
     report_outputs,
+    save_trained,
     setup,
     train_loop,
     write_results,
 )
 
-MODEL_FILE = "parser.json"
-VOCAB_FILE = "parser-vocab.json"
 SHOWN = "she saw the man with a telescope"  # the sentence parsed step by step
 
 
@@ -90,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return parse_user_sentence(args, out)
 
     start, wall_start = time.process_time(), time.perf_counter()
-    model, train, held_out = train_parser(args)
+    model, train, held_out, steps = train_parser(args)
     seconds = time.process_time() - start
     predicted = [model.parse(s) for s in held_out]
     uas, las = attachment_scores(held_out, predicted)
@@ -109,8 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     tree = show_steps(model, shown)
     title = f"predicted: {shown}"
     paths = [draw(tree, out / "parse_tree.svg", title, gold=shown)]
-    if not args.quick:  # what --sentence reads; a --quick model would only mislead it
-        paths += save_model(model, args, out)
+    paths += save_trained(
+        args,
+        out,
+        model,
+        data="generated treebank",
+        sentences=len(train),
+        steps=steps,
+        handwritten_uas=hand_uas,
+    )
     total, wall = time.process_time() - start, time.perf_counter() - wall_start
     scores = {
         "uas": uas,
@@ -141,8 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # ------------------------------------------------------------------ training
-def train_parser(args: argparse.Namespace, quick: bool | None = None) -> tuple[Parser, list, list]:
-    """Generate the treebank, train a parser on it; returns (model, training, held-out)."""
+def train_parser(args: argparse.Namespace, quick: bool | None = None) -> tuple[Parser, list, list, int]:
+    """Generate the treebank, train a parser on it; returns (model, training, held-out, steps)."""
     quick = args.quick if quick is None else quick
     n_sentences, steps, batch = (150, 40, 16) if quick else (args.sentences, args.steps, args.batch)
     treebank = generate_treebank(max(n_sentences, 10), seed=args.seed)
@@ -175,7 +181,7 @@ def train_parser(args: argparse.Namespace, quick: bool | None = None) -> tuple[P
     print(
         f"loss per move: {history[0]:.3f} at the start, {sum(recent) / len(recent):.3f} over the last {len(recent)} steps"
     )
-    return model, train, held_out
+    return model, train, held_out, steps
 
 
 # ------------------------------------------------------------------- parsing
@@ -226,12 +232,12 @@ def words_of(text: str) -> list[str]:
 
 
 def parse_user_sentence(args: argparse.Namespace, out: Path) -> int:
-    model = load_model(args, out)
-    if model is None:
-        print(
-            f"no saved model in {out} (a full run of `tinygrad-edu demo parse` saves one): training a quick one"
-        )
-        model, _, _ = train_parser(args, quick=True)
+    saved = find_saved(args, out, "parser")
+    if saved is not None:
+        model = saved.model
+    else:
+        print(f"no saved model in {out} (a run of `tinygrad-edu demo parse` saves one): training a quick one")
+        model, _, _, _ = train_parser(args, quick=True)
         print("(a quick model: expect a poor parse)")
     words = words_of(args.sentence)
     tags, unknown = tag_words(words, model.vocab)
@@ -251,35 +257,7 @@ def parse_user_sentence(args: argparse.Namespace, out: Path) -> int:
     return 0
 
 
-# -------------------------------------------------------------------- files
-def save_model(model: Parser, args: argparse.Namespace, out: Path) -> list[Path]:
-    settings = {"hidden": args.hidden, "activation": args.activation}
-    vocab_path = out / VOCAB_FILE
-    vocab_path.write_text(
-        json.dumps({"vocabulary": model.vocab.to_dict(), "settings": settings}), encoding="utf-8"
-    )
-    model.save(out / MODEL_FILE)
-    return [out / MODEL_FILE, vocab_path]
-
-
-def load_model(args: argparse.Namespace, out: Path) -> Parser | None:
-    """The model a full run saved in `out`, or None if there is none; a
-    damaged file is an error (exit code 1), not a silent retrain."""
-    model_path, vocab_path = out / MODEL_FILE, out / VOCAB_FILE
-    if not (model_path.is_file() and vocab_path.is_file()):
-        return None
-    try:
-        saved = json.loads(vocab_path.read_text(encoding="utf-8"))
-        model = Parser(Vocabulary.from_dict(saved["vocabulary"]), **saved["settings"])
-        model.load(model_path)
-    except (ValueError, TypeError, KeyError) as error:
-        fail(
-            args, f"cannot read the saved parser in {out}: {error}; delete it or rerun the full demo", code=1
-        )
-    print(f"using the model saved in {model_path}")
-    return model
-
-
+# ------------------------------------------------------------------ drawing
 def draw(tree: Sentence, path: Path, title: str, gold: Sentence | None = None) -> Path:
     import viz
 

@@ -20,7 +20,9 @@ Transformer of about the same size. All translate the held-out sentences
 longer held-out sentences (longer than any training sentence). Prints exact
 match and corpus BLEU, some translations (wrong ones included), draws
 attention maps of both attention models and the accuracy against sentence
-length, and saves the GRU with attention.
+length, and saves the GRU with attention in the output folder as one file
+(model.json: weights, sizes and both vocabularies; a --quick run never
+replaces a full run's).
 
 `--seeds` trains the GRU with attention at each seed and reports the spread;
 `--validation` scores on a validation split of the training sentences
@@ -56,17 +58,18 @@ from tinygrad_edu.optim import Adam
 from .common import (
     demo_parser,
     fail,
+    find_saved,
     positive_int,
     progress,
     pyplot,
     report_outputs,
     save_figure,
+    save_trained,
     setup,
     train_loop,
     write_results,
 )
 
-MODEL_FILE = "translate-model.json"
 SIZES = {"embedding_dim": 16, "hidden_size": 16}  # the GRUs; a saved model is rebuilt with these
 TRANSFORMER_SIZES = {"d_model": 16, "n_head": 2, "d_ff": 48}  # about the GRU's parameter count
 FULL = {
@@ -392,9 +395,15 @@ def run_toy(args: argparse.Namespace, out: Path, config: dict) -> int:
             out,
         )
     )
-    if not args.quick:  # a --quick model would overwrite a good one
-        models["attention"].save(out / MODEL_FILE)
-        paths.append(out / MODEL_FILE)
+    paths += save_trained(
+        args,
+        out,
+        models["attention"],
+        (src_vocab, tgt_vocab),
+        data="toy grammar",
+        steps=config["steps"],
+        **figures,
+    )
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
     print(f"took {cpu:.0f} s of CPU time ({wall:.0f} s by the wall clock, on a machine shared with others)")
     model_name = (
@@ -520,7 +529,8 @@ def plot_by_length(pairs, hypotheses: dict[str, Sequence[str]], max_train_words:
 
 def translate_sentence(args: argparse.Namespace) -> int:
     """--sentence: load the saved model (or train a quick one) and translate."""
-    src_vocab, tgt_vocab = vocabularies()
+    saved = find_saved(args, Path(args.out), "translate")
+    src_vocab, tgt_vocab = vocabularies() if saved is None else saved.vocab
     words = args.sentence.lower().split()
     unknown = [w for w in dict.fromkeys(words) if w not in src_vocab.stoi or w.startswith("<")]
     if not words or unknown:
@@ -531,26 +541,20 @@ def translate_sentence(args: argparse.Namespace) -> int:
         )
         fail(
             args,
-            f"--sentence {args.sentence!r}: {what}; the toy grammar knows {src_vocab.size - 2} French words "
-            "(listed in tinygrad_edu/data_translation.py), for example: la maison bleue",
+            f"--sentence {args.sentence!r}: {what}; the model knows {src_vocab.size - 2} French words "
+            "(the toy grammar's, in tinygrad_edu/datasets/translation.py), for example: la maison bleue",
         )
     ids = src_vocab.encode(" ".join(words))
-    out = Path(args.out)
-    path = out / MODEL_FILE
-    model = Seq2Seq(src_vocab.size, tgt_vocab.size, **SIZES, attention="dot")
-    try:
-        model.load(path)
-        print(f"using the model saved in {path}")
-    except (OSError, ValueError) as error:
-        reason = (
-            "there is none" if isinstance(error, FileNotFoundError) else f"it could not be read ({error})"
-        )
+    if saved is not None:
+        model = saved.model
+    else:
         steps = 200
         print(
-            f"no saved model to use at {path}: {reason}. Training a quick one ({steps} steps); "
+            f"no saved model in {args.out}: training a quick one ({steps} steps); "
             "its translations will be rough. Run `tinygrad-edu demo translate` once for a good model."
         )
         random.seed(args.seed)
+        model = Seq2Seq(src_vocab.size, tgt_vocab.size, **SIZES, attention="dot")
         corpus = make_corpus(seed=args.seed, n_train=1000, n_test=0, n_long=0)
         pairs = [(src_vocab.encode(f), tgt_vocab.encode(e)) for f, e in corpus.train]
         train(model, pairs, steps, 4, random.Random(args.seed), desc="quick model")

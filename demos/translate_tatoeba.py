@@ -33,10 +33,9 @@ from tinygrad_edu import no_grad
 from tinygrad_edu.datasets.tatoeba import group_by_french, load_tatoeba, split_by_french, tokenize
 from tinygrad_edu.models.translate import Seq2Seq, Vocab, corpus_bleu
 
-from .common import fail, report_outputs, setup, write_results
+from .common import fail, find_saved, report_outputs, save_trained, setup, write_results
 from .translate import train_models
 
-MODEL_FILE = "translate-model.json"
 SIZES = {"embedding_dim": 32, "hidden_size": 32}
 FULL = {"steps": 450, "baseline_steps": 150, "batch": 8, "min_count": 2, "n_test": None}
 QUICK = {"steps": 6, "baseline_steps": 3, "batch": 4, "min_count": 2, "n_test": 40}
@@ -128,10 +127,17 @@ def run_tatoeba(args: argparse.Namespace) -> int:
         print(f"  {label:34} {bleu[name]:6.1f} {exact[name]:12.1%}")
     print_real_examples(test, hypotheses["attention"], data.src)
 
-    paths = []
-    if not args.quick:  # a --quick model would overwrite a good one
-        models["attention"].save(out / MODEL_FILE)
-        paths.append(out / MODEL_FILE)
+    paths = save_trained(
+        args,
+        out,
+        models["attention"],
+        (data.src, data.tgt),
+        data="tatoeba",
+        steps=config["steps"],
+        min_count=config["min_count"],
+        bleu=round(bleu["attention"], 2),
+        exact_match=round(exact["attention"], 4),
+    )
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
     print(f"took {cpu:.0f} s of CPU time ({wall:.0f} s by the wall clock, on a machine shared with others)")
     paths.append(
@@ -182,34 +188,33 @@ def print_real_examples(test: Sequence[Group], hypotheses: Sequence[str], src: V
 
 def translate_tatoeba_sentence(args: argparse.Namespace) -> int:
     """--data tatoeba --sentence: translate with the saved real model, naming
-    the words it does not know (they are read as <unk>)."""
+    the words it does not know (it reads them as <unk>)."""
     french = tokenize(args.sentence)
     if not french:
         fail(args, f"--sentence {args.sentence!r}: no words")
-    path = Path(args.out) / MODEL_FILE
-    data = tatoeba_data(args.seed, FULL["min_count"])  # the vocabularies of the run that saved the model
-    model = Seq2Seq(data.src.size, data.tgt.size, **SIZES, attention="dot")
-    try:
-        model.load(path)
-    except (OSError, ValueError) as error:
-        reason = (
-            "there is none" if isinstance(error, FileNotFoundError) else f"it could not be read ({error})"
-        )
+    saved = find_saved(args, Path(args.out), "translate")
+    if saved is None:
         fail(
             args,
-            f"no saved Tatoeba model to use at {path}: {reason}. "
-            "Run `tinygrad-edu demo translate --data tatoeba` first (about 6 minutes of CPU)",
+            f"no saved Tatoeba model in {args.out}: run `tinygrad-edu demo translate --data tatoeba` "
+            "first (about 6 minutes of CPU)",
         )
-    print(f"using the model saved in {path}")
-    ids = data.src.encode(french)
+    src, tgt = saved.vocab
+    if saved.meta.get("data") != "tatoeba" or src.unk is None:
+        fail(
+            args,
+            f"the model saved in {args.out} was not trained on Tatoeba; give --out the folder of a Tatoeba run",
+        )
+    model = saved.model
+    ids = src.encode(french)
     with no_grad():
-        greedy = data.tgt.decode(model.translate(ids, max_len=len(ids) + 5))
-        beam = data.tgt.decode(model.translate(ids, beam_size=args.beam, max_len=len(ids) + 5))
-    unknown = data.src.unknown_words(french)
+        greedy = tgt.decode(model.translate(ids, max_len=len(ids) + 5))
+        beam = tgt.decode(model.translate(ids, beam_size=args.beam, max_len=len(ids) + 5))
     print(f"{french}\n  greedy:      {greedy}\n  beam ({args.beam}):    {beam}")
+    unknown = src.unknown_words(french)
     if unknown:
         print(
-            f"  unknown to the model (read as <unk>): {', '.join(unknown)}; it learned the "
-            f"{data.src.size - 3} French words seen at least {FULL['min_count']} times in training"
+            f"  unknown to the model (read as <unk>): {', '.join(unknown)}; it knows {len(src.words)} French "
+            f"words, those seen at least {saved.meta.get('min_count', FULL['min_count'])} times in its training"
         )
     return 0

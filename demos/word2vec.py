@@ -7,7 +7,8 @@ tinygrad_edu/datasets/word2vec-corpus.txt, a few hundred short sentences about r
 animals and food; prints each probe word's nearest neighbours and a few
 analogies (king - man + woman = ?) with their cosine scores; writes a PCA map
 of the word vectors (PNG and SVG) and the vectors themselves (word2vec's text
-format).
+format), and saves the model as one file (model.json: both tables, the
+words and their counts; a --quick run never replaces a full run's).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .common import (
     pyplot,
     report_outputs,
     save_figure,
+    save_trained,
     setup,
     write_results,
 )
@@ -164,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *plot_map(model, out),
         plot_loss(history, out),
         write_vectors(model, out / "vectors.txt"),
+        *save_trained(args, out, model, corpus=str(args.corpus), epochs=epochs, analogies_right=right),
         results,
     ]
     report_outputs(paths)

@@ -350,6 +350,40 @@ def test_demo_quick_writes_the_figures_the_issue_asks_for(tmp_path, capsys):
     for name in ("senses.png", "attention.png", "loss.svg"):
         assert (tmp_path / name).stat().st_size > 1000
 
+    # --sentence uses the saved model, without retraining: the guesses are fill_mask's with that model
+    from tinygrad_edu.models.bert import fill_mask
+    from tinygrad_edu.models.saved import load_model
+
+    saved = load_model(tmp_path / "model.json", kind="bert")
+    assert saved.meta["quick"] is True and saved.model.config()["tie_weights"] is True
+    assert demo.main(["--out", str(tmp_path), "--sentence", "We sat on the [MASK] of the river"]) == 0
+    stdout = capsys.readouterr().out
+    assert f"using the model saved in {tmp_path / 'model.json'} (from a --quick run" in stdout
+    assert "pretraining" not in stdout
+    for word, p in fill_mask(saved.model, saved.vocab, "we sat on the [MASK] of the river"):
+        assert f"  {word:12s} {p:.3f}" in stdout
+
+
+@pytest.mark.parametrize(
+    ("sentence", "message"),
+    [
+        ("the cat sat", "needs exactly one [MASK]"),
+        ("the [MASK] [MASK]", "needs exactly one [MASK]"),
+        ("the zebra [MASK]", "'zebra' is not in the vocabulary of 7 tokens"),
+        ("the cat the cat the [MASK]", "--sentence has 6 words; the model reads at most 4"),
+    ],
+)
+def test_demo_sentence_errors_are_messages_with_exit_code_2(sentence, message, tmp_path, capsys):
+    from demos import bert as demo
+    from tinygrad_edu.models.saved import save_model
+
+    tokenizer = WordTokenizer(["the", "cat"])
+    save_model(tmp_path / "model.json", BERT(tokenizer.vocab_size, 6, 1, 4, 2), tokenizer)
+    with pytest.raises(SystemExit) as info:
+        demo.main(["--out", str(tmp_path), "--sentence", sentence])
+    error = capsys.readouterr().err
+    assert info.value.code == 2 and message in error and "Traceback" not in error
+
 
 def test_sense_test_centres_each_words_vectors_so_a_shared_part_does_not_count():
     from demos.bert import centred

@@ -11,7 +11,8 @@ import pytest
 
 from demos import translate
 from demos.cli import main
-from tinygrad_edu.models.translate import Seq2Seq
+from tinygrad_edu.models.saved import load_model, save_model
+from tinygrad_edu.models.translate import Seq2Seq, Vocab
 
 KEYS = {
     "demo",
@@ -68,7 +69,7 @@ def test_quick_run_writes_pictures_and_results(tmp_path, capsys):
     assert (
         results["quick"] is True and 0.0 <= results["exact_match"] <= 1.0 and 0.0 <= results["bleu"] <= 100.0
     )
-    assert not (out / translate.MODEL_FILE).exists()  # a --quick model never replaces a saved one
+    assert load_model(out / "model.json", kind="translate").meta["quick"] is True
     assert results["data"] == "toy" and results["transformer_parameters"] > 0
 
 
@@ -111,14 +112,34 @@ def test_sentence_with_unknown_words_is_a_usage_error(tmp_path, capsys):
     assert "unknown words 'ciel', 'xyz'" in captured.err and "Traceback" not in captured.err
 
 
-def test_sentence_uses_the_saved_model(tmp_path, capsys):
+def test_sentence_uses_the_saved_model_and_its_vocabularies(tmp_path, capsys):
     random.seed(0)
     src, tgt = translate.vocabularies()
-    Seq2Seq(src.size, tgt.size, **translate.SIZES, attention="dot").save(tmp_path / translate.MODEL_FILE)
+    model = Seq2Seq(src.size, tgt.size, **translate.SIZES, attention="dot")
+    save_model(tmp_path / "model.json", model, (src, tgt), meta={"quick": False})
     assert main(["demo", "translate", "--out", str(tmp_path), "--sentence", "La maison bleue"]) == 0
     stdout = capsys.readouterr().out
-    assert f"using the model saved in {tmp_path / translate.MODEL_FILE}" in stdout
+    assert f"using the model saved in {tmp_path / 'model.json'}\n" in stdout
     assert "greedy:" in stdout and "beam (4):" in stdout
+    # The vocabulary comes from the file too: a model that knows only "maison" refuses "bleue".
+    small_src, small_tgt = Vocab(["maison"]), Vocab(["house"])
+    small = Seq2Seq(small_src.size, small_tgt.size, embedding_dim=2, hidden_size=2)
+    save_model(tmp_path / "model.json", small, (small_src, small_tgt))
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "translate", "--out", str(tmp_path), "--sentence", "la maison bleue"])
+    assert info.value.code == 2 and "unknown words 'la', 'bleue'; the model knows 1 French words" in (
+        capsys.readouterr().err
+    )
+
+
+def test_sentence_refuses_a_damaged_saved_model(tmp_path, capsys):
+    (tmp_path / "model.json").write_text('{"format": "tinygrad_edu.model.v1", "kind": "translate"')
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "translate", "--out", str(tmp_path), "--sentence", "la maison bleue"])
+    error = capsys.readouterr().err
+    assert (
+        info.value.code == 2 and "not a complete JSON file (truncated?)" in error and "Traceback" not in error
+    )
 
 
 def test_tatoeba_sentence_uses_the_saved_real_model_and_names_unknown_words(tmp_path, capsys):
@@ -133,7 +154,7 @@ def test_tatoeba_sentence_uses_the_saved_real_model_and_names_unknown_words(tmp_
     random.seed(0)
     data = translate_tatoeba.tatoeba_data(1337, translate_tatoeba.FULL["min_count"])
     model = Seq2Seq(data.src.size, data.tgt.size, **translate_tatoeba.SIZES, attention="dot")
-    model.save(tmp_path / translate_tatoeba.MODEL_FILE)
+    save_model(tmp_path / "model.json", model, (data.src, data.tgt), meta={"quick": False, "data": "tatoeba"})
     sentence = "Je suis fatigué, xylophone !"
     assert (
         main(["demo", "translate", "--data", "tatoeba", "--out", str(tmp_path), "--sentence", sentence]) == 0

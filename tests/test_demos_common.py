@@ -14,9 +14,20 @@ import pytest
 from demos import DEMOS, common
 from demos.cli import main
 from tinygrad_edu import Value
+from tinygrad_edu.models.digits import DigitCNN
+from tinygrad_edu.models.saved import load_model
 from tinygrad_edu.optim import SGD
 
 COMMON_KEYS = {"demo", "quick", "seed", "seconds"}
+# The demos that train a whole system, and the kind of the one file they save it in.
+SAVED_KINDS = {
+    "gpt": "gpt",
+    "bert": "bert",
+    "translate": "translate",
+    "parse": "parser",
+    "word2vec": "word2vec",
+    "digits": "digits",
+}
 
 
 def run_demo(name: str, *options: str) -> int:
@@ -106,6 +117,11 @@ def test_every_demo_says_quick_once_and_writes_results_json(name, tmp_path, caps
     for key, value in results.items():
         if "accuracy" in key and isinstance(value, float):
             assert 0.0 <= value <= 1.0, f"{key} is a fraction in 0..1, got {value}"
+    if name in SAVED_KINDS:  # one file holds the trained system, and says it came from a --quick run
+        saved = load_model(out / common.MODEL_FILE, kind=SAVED_KINDS[name])
+        assert saved.meta["demo"] == name and saved.meta["quick"] is True and saved.meta["seed"] == 7
+        assert str(out / common.MODEL_FILE) in stdout
+        assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "no temporary file left"
 
 
 def test_moons_results_hold_what_it_printed(tmp_path, capsys):
@@ -120,6 +136,24 @@ def test_moons_results_hold_what_it_printed(tmp_path, capsys):
 
 
 # ------------------------------------------------------------ the pieces
+def test_a_quick_model_never_replaces_a_full_runs(tmp_path, capsys):
+    full = argparse.Namespace(demo="digits", quick=False, seed=1)
+    quick = argparse.Namespace(demo="digits", quick=True, seed=2)
+    assert common.save_trained(full, tmp_path, DigitCNN(channels=1), steps=500) == [tmp_path / "model.json"]
+    assert common.save_trained(quick, tmp_path, DigitCNN(channels=1)) == []
+    assert "the fully trained model in" in capsys.readouterr().out
+    assert load_model(tmp_path / "model.json").meta == {
+        "demo": "digits",
+        "quick": False,
+        "seed": 1,
+        "steps": 500,
+    }
+    common.save_trained(full, tmp_path, DigitCNN(channels=2))  # a full run replaces a full run
+    assert load_model(tmp_path / "model.json").model.config() == {"channels": 2}
+    (tmp_path / "model.json").write_text("{damaged")  # nothing worth keeping: a quick model replaces it
+    assert common.save_trained(quick, tmp_path, DigitCNN(channels=1)) == [tmp_path / "model.json"]
+
+
 def test_write_results_is_atomic_and_keeps_the_common_keys_first(tmp_path, monkeypatch):
     args = argparse.Namespace(demo="x", quick=False, seed=3)
     path = common.write_results(tmp_path, args, 2.0, score=0.25)

@@ -22,6 +22,7 @@ from tinygrad_edu.datasets.treebank import (
     split_treebank,
     write_conllu,
 )
+from tinygrad_edu.models.digits import DigitCNN
 from tinygrad_edu.models.parser import (
     FEATURES,
     LEFT_ARC,
@@ -41,6 +42,7 @@ from tinygrad_edu.models.parser import (
     tag_words,
     training_examples,
 )
+from tinygrad_edu.models.saved import load_model, save_model
 
 CAT = Sentence(
     ["the", "cat", "sat", "on", "the", "mat"],
@@ -438,12 +440,13 @@ def test_the_demo_quick_run_reports_scores_draws_the_tree_and_writes_results(tmp
         assert 0.0 <= results[key] <= 1.0
     svg = (out / "parse_tree.svg").read_text()
     assert "<svg" in svg and "telescope" in svg and ">root<" in svg
-    assert not (out / "parser.json").exists()  # a --quick model is not saved for --sentence
+    saved = load_model(out / "model.json", kind="parser")  # one file: weights, settings, vocabulary
+    assert saved.meta["quick"] is True and saved.model.config()["hidden"] == 32
+    assert sorted(p.name for p in out.iterdir()) == ["model.json", "parse_tree.svg", "results.json"]
 
 
 def test_the_demo_parses_a_users_sentence_with_the_saved_model_or_a_quick_one(tmp_path, capsys):
     from demos.cli import main
-    from demos.parse import save_model
 
     out = tmp_path / "parse"
     assert main(["demo", "parse", "--out", str(out), "--sentence", "The zebra sat on the mat."]) == 0
@@ -455,8 +458,7 @@ def test_the_demo_parses_a_users_sentence_with_the_saved_model_or_a_quick_one(tm
 
     random.seed(0)
     model = Parser(Vocabulary.from_sentences(load_handwritten()), hidden=5)
-    args = type("Args", (), {"hidden": 5, "activation": "relu"})()
-    save_model(model, args, out)
+    save_model(out / "model.json", model, meta={"quick": False})
     assert main(["demo", "parse", "--out", str(out), "--sentence", "the cat sat"]) == 0
     stdout = capsys.readouterr().out
     assert "using the model saved in" in stdout and "unknown words" not in stdout
@@ -465,10 +467,22 @@ def test_the_demo_parses_a_users_sentence_with_the_saved_model_or_a_quick_one(tm
         head_word = "ROOT" if head == 0 else expected.words[head - 1]
         assert f"{head_word} -{label}-> {expected.words[dep - 1]}" in stdout
 
-    (out / "parser.json").write_text("{truncated")
+    (out / "model.json").write_text("{truncated")
     with pytest.raises(SystemExit) as info:
         main(["demo", "parse", "--out", str(out), "--sentence", "the cat sat"])
-    assert info.value.code == 1 and "cannot read the saved parser" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert info.value.code == 2 and "cannot use the saved model: load_model(" in error
+    assert "model.json'): not a complete JSON file (truncated?)" in error and "Traceback" not in error
+
+
+def test_the_demo_refuses_a_saved_model_of_another_kind(tmp_path, capsys):
+    from demos.cli import main
+
+    save_model(tmp_path / "model.json", DigitCNN(channels=1))
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "parse", "--out", str(tmp_path), "--sentence", "the cat sat"])
+    error = capsys.readouterr().err
+    assert info.value.code == 2 and "the file holds a 'digits' model, expected a 'parser' model" in error
 
 
 def test_the_demo_refuses_an_empty_sentence(tmp_path, capsys):

@@ -125,6 +125,10 @@ def test_vocab_with_an_unknown_token_reads_any_sentence():
     assert vocab.unknown_words("le chien noir <eos> chien") == ["chien", "<eos>"]
     assert vocab.decode(vocab.encode("le chien")) == "le <unk>"
     assert vocab.words == ["chat", "le", "noir"] and Vocab(vocab.words, unknown=True).itos == vocab.itos
+    again = Vocab.from_dict(vocab.to_dict())  # what a saved model file holds
+    assert again.itos == vocab.itos and again.unk == 2 and "unknown" not in Vocab(["a"]).to_dict()
+    with pytest.raises(ValueError, match="Vocab.from_dict: unknown must be true or false"):
+        Vocab.from_dict({"words": ["a"], "unknown": "yes"})
     plain = Vocab(["chat", "le"])  # without one, id 2 is a word, and unknown words are refused
     assert plain.unk is None and plain.unknown_words("le chat") == [] and plain.words == ["chat", "le"]
     with pytest.raises(ValueError, match="not special, got '<unk>'"):

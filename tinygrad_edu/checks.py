@@ -270,6 +270,43 @@ def check_ids(ids: Sequence[int], vocab_size: int, module: Module) -> None:
             )
 
 
+def check_fields(d: object, where: str, fields: Sequence[str]) -> dict:
+    """`d`, if it is a dict holding every one of `fields` (a part of a file
+    read back: a list or a number there, or a key left out, is named)."""
+    if not isinstance(d, dict):
+        raise ValueError(f"{where}: expected a dict with {', '.join(fields)}; got a {type(d).__name__}")
+    missing = [f for f in fields if f not in d]
+    if missing:
+        raise ValueError(f"{where}: missing {', '.join(map(repr, missing))} (expected {', '.join(fields)})")
+    return d
+
+
+def check_words(words: object, where: str, what: str = "words") -> list[str]:
+    """`words` as a list, if it is a list of distinct non-empty str: what a
+    vocabulary read from a file must be (a dict ``{"the": 5}`` where a list
+    belongs, an empty word or a repeated one would shift every id after it).
+
+    >>> check_words(["the", "cat"], "Vocab.from_dict")
+    ['the', 'cat']
+    >>> check_words(["the", "", "cat"], "Vocab.from_dict")
+    Traceback (most recent call last):
+    ...
+    ValueError: Vocab.from_dict: words must be non-empty str; entry 1 is ''
+    """
+    if not isinstance(words, list):
+        raise ValueError(
+            f"{where}: {what} must be a list of str, got {words!r:.60} (a {type(words).__name__})"
+        )
+    seen: set[str] = set()
+    for i, word in enumerate(words):
+        if not isinstance(word, str) or not word:
+            raise ValueError(f"{where}: {what} must be non-empty str; entry {i} is {word!r:.40}")
+        if word in seen:
+            raise ValueError(f"{where}: {what} must not repeat; {word!r:.40} comes twice (entry {i})")
+        seen.add(word)
+    return list(words)
+
+
 def is_finite_number(x: numbers.Real) -> bool:
     try:
         return math.isfinite(x)

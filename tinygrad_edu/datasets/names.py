@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from importlib import resources
 
+from ..checks import check_fields, check_words
+
 __all__ = ["CharTokenizer", "load_names"]
 
 
@@ -97,6 +99,22 @@ class CharTokenizer:
             if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self.itos):
                 raise ValueError(f"CharTokenizer.decode: {i!r} is not a token id (0..{len(self.itos) - 1})")
         return "".join(self.itos[i] for i in ids if i != self.bos)
+
+    def to_dict(self) -> dict:
+        """Plain lists, for a saved model (see `from_dict`)."""
+        return {"chars": self.itos[1:], "bos_char": self.bos_char}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CharTokenizer:
+        """The tokenizer `to_dict` described; a ValueError if `d` is not one
+        (a missing key, a repeated or empty character, a word for a character)."""
+        where = "CharTokenizer.from_dict"
+        check_fields(d, where, ("chars", "bos_char"))
+        chars = check_words(d["chars"], where, "chars")
+        try:
+            return cls(chars, d["bos_char"])
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: {error}") from None
 
     def __repr__(self) -> str:
         return f"CharTokenizer({self.vocab_size} tokens: {''.join(self.itos)!r}, bos={self.bos})"

@@ -52,7 +52,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from ..checks import check_ids, check_size, describe
+from ..checks import check_fields, check_ids, check_size, check_words, describe
 from ..engine import Value
 from ..functional import cross_entropy, softmax
 from ..nn.embedding import Embedding, PositionalEmbedding
@@ -162,6 +162,19 @@ class WordTokenizer:
             if type(i) is not int or not 0 <= i < self.vocab_size:
                 raise ValueError(f"WordTokenizer.decode: {i!r} is not a token id (0..{self.vocab_size - 1})")
         return " ".join(self.itos[i] for i in ids)
+
+    def to_dict(self) -> dict:
+        """The ordinary words, in id order, for a saved model (see `from_dict`)."""
+        return {"words": self.itos[len(SPECIAL_TOKENS) :]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> WordTokenizer:
+        where = "WordTokenizer.from_dict"
+        words = check_words(check_fields(d, where, ("words",))["words"], where)
+        try:
+            return cls(words)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: {error}") from None
 
     def __repr__(self) -> str:
         shown = " ".join(self.itos[:12]) + (" ..." if self.vocab_size > 12 else "")
@@ -292,6 +305,23 @@ class BERT(Module):
         self.n_head = n_head
         self.n_segments = n_segments
         self.tie_weights = bool(tie_weights)
+        self._config = {
+            "vocab_size": vocab_size,
+            "max_len": max_len,
+            "n_layer": n_layer,
+            "d_model": d_model,
+            "n_head": n_head,
+            "d_ff": d_ff,
+            "n_segments": n_segments,
+            "tie_weights": bool(tie_weights),
+            "norm_first": norm_first,
+            "activation": activation,
+        }
+
+    def config(self) -> dict:
+        """The constructor's keyword arguments, as a dict: ``BERT(**model.config())``
+        builds the same architecture (what a saved model file records)."""
+        return dict(self._config)
 
     # ------------------------------------------------------------- forward
     def encode(

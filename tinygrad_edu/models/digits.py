@@ -40,6 +40,11 @@ class DigitCNN(Module):
         self.pool = MaxPool2d(2)
         self.flatten = Flatten()
         self.fc = Linear(channels * 4 * 4, 10)
+        self.channels = channels
+
+    def config(self) -> dict:
+        """The constructor's keyword arguments: ``DigitCNN(**cnn.config())``."""
+        return {"channels": self.channels}
 
     def stages(self, image: Image) -> dict[str, list]:
         """Every stage's output for one [1][8][8] image, the last the 10 scores."""

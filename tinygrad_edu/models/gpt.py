@@ -116,6 +116,23 @@ class GPT(Module):
         self.block_size = block_size
         self.n_embd = n_embd
         self.n_head = n_head
+        self._config = {
+            "vocab_size": vocab_size,
+            "block_size": block_size,
+            "n_layer": n_layer,
+            "n_embd": n_embd,
+            "n_head": n_head,
+            "d_ff": d_ff,
+            "norm": norm,
+            "bias": bias,
+            "positional": positional,
+            "activation": activation,
+        }
+
+    def config(self) -> dict:
+        """The constructor's keyword arguments, as a dict: ``GPT(**model.config())``
+        builds the same architecture (what a saved model file records)."""
+        return dict(self._config)
 
     # ------------------------------------------------------------- forward
     def __call__(self, ids: Sequence[int]) -> list[list[Value]]:

@@ -63,7 +63,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ..checks import check_size, describe
+from ..checks import check_fields, check_size, check_words, describe
 from ..datasets.treebank import Sentence
 from ..engine import Value
 from ..functional import cross_entropy, softmax
@@ -320,9 +320,32 @@ class Vocabulary:
 
     @classmethod
     def from_dict(cls, d: dict) -> Vocabulary:
-        if not isinstance(d, dict) or not {"words", "tags", "labels", "lexicon"} <= d.keys():
-            raise ValueError("Vocabulary.from_dict: expected a dict with words, tags, labels and lexicon")
-        return cls(d["words"], d["tags"], d["labels"], d["lexicon"])
+        """The vocabulary `to_dict` described; a ValueError naming the entry
+        if it is not one (a repeated or empty word, a word mapped to a
+        number, a lexicon tag that is not among the tags)."""
+        where = "Vocabulary.from_dict"
+        check_fields(d, where, ("words", "tags", "labels", "lexicon"))
+        words, tags, labels = (check_words(d[name], where, name) for name in ("words", "tags", "labels"))
+        for name, xs, first in (
+            ("words", words, [NULL, ROOT, UNK]),
+            ("tags", tags, [NULL, ROOT, UNK]),
+            ("labels", labels, [NULL]),
+        ):
+            if xs[: len(first)] != first:  # to_dict writes them first: the ids the features rely on
+                raise ValueError(f"{where}: {name} must start with {first}, got {xs[: len(first)]}")
+        lexicon = d["lexicon"]
+        if not isinstance(lexicon, dict):
+            raise ValueError(f"{where}: lexicon must map words to tags, got a {type(lexicon).__name__}")
+        known = set(tags)
+        for word, tag in lexicon.items():
+            if not word or not isinstance(tag, str) or tag not in known:
+                raise ValueError(
+                    f"{where}: lexicon entry {word!r:.40}: {tag!r:.40} is not a word and one of the tags"
+                )
+        try:
+            return cls(words, tags, labels, lexicon)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: {error}") from None
 
     def __repr__(self) -> str:
         return f"Vocabulary({len(self.words)} words, {len(self.tags)} tags, {len(self.labels)} labels)"
@@ -447,6 +470,18 @@ class Parser(Module):
         self.hidden = Linear(n_in, hidden)
         self.output = Linear(hidden, len(self._moves))
         self.activation = activation
+        self._config = {
+            "word_dim": word_dim,
+            "tag_dim": tag_dim,
+            "label_dim": label_dim,
+            "hidden": hidden,
+            "activation": activation,
+        }
+
+    def config(self) -> dict:
+        """The constructor's keyword arguments after the vocabulary, as a dict:
+        ``Parser(model.vocab, **model.config())`` builds the same architecture."""
+        return dict(self._config)
 
     @property
     def vocab(self) -> Vocabulary:

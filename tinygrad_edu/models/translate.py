@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..checks import check_flag, check_ids, describe
+from ..checks import check_fields, check_flag, check_ids, check_words, describe
 from ..engine import Value
 from ..functional import cross_entropy, log_softmax
 from ..nn import CrossAttention, Embedding, GRUCell, Linear, Module, run_sequence
@@ -164,6 +164,28 @@ class Vocab:
                 words.append(self.itos[i])
         return " ".join(words)
 
+    def to_dict(self) -> dict:
+        """The words, in id order, for a saved model (see `from_dict`); a
+        Vocab with <unk> says so (``"unknown": true``)."""
+        d: dict = {"words": self.words}
+        if self.unk is not None:
+            d["unknown"] = True
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Vocab:
+        where = "Vocab.from_dict"
+        words = check_words(check_fields(d, where, ("words",))["words"], where)
+        if words != sorted(words):  # Vocab sorts its words: another order would move every id
+            raise ValueError(f"{where}: words must be in sorted order, as to_dict writes them")
+        unknown = d.get("unknown", False)
+        if not isinstance(unknown, bool):
+            raise ValueError(f"{where}: unknown must be true or false, got {unknown!r:.40}")
+        try:
+            return cls(words, unknown=unknown)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: {error}") from None
+
     def __repr__(self) -> str:
         shown = " ".join(self.itos[:8]) + (" ..." if self.size > 8 else "")
         return f"Vocab({self.size} tokens: {shown})"
@@ -255,6 +277,19 @@ class Seq2Seq(Translator):
         self.embedding_dim = embedding_dim
         self.hidden_size = hidden_size
         self.scoring = attention
+        self._config = {
+            "src_vocab_size": src_vocab_size,
+            "tgt_vocab_size": tgt_vocab_size,
+            "embedding_dim": embedding_dim,
+            "hidden_size": hidden_size,
+            "attention": attention,
+            "bidirectional": bidirectional,
+        }
+
+    def config(self) -> dict:
+        """The constructor's keyword arguments, as a dict: ``Seq2Seq(**model.config())``
+        builds the same architecture (what a saved model file records)."""
+        return dict(self._config)
 
     # --------------------------------------------------------------- forward
     def encode(self, src_ids: Sequence[int]) -> tuple[list[list[Value]], list[Value]]:

@@ -99,6 +99,11 @@ class Word2Vec(Module):
         self._counts = counts
         self._index = {w: i for i, w in enumerate(words)}
 
+    def config(self) -> dict:
+        """The constructor's settings besides the vocabulary (`words`, `counts`):
+        ``Word2Vec(model.words, counts=model.counts, **model.config())``."""
+        return {"dim": self.dim}
+
     @classmethod
     def from_sentences(
         cls,

@@ -223,7 +223,7 @@ class Module:
             raise ValueError(
                 f"{type(self).__name__}.save: parameters {bad} hold NaN or infinity; refusing to save them"
             ) from None
-        _write_atomically(path, text, where)
+        write_atomically(path, text, where)
 
     def load(self, path: str | os.PathLike) -> None:
         """Read a file written by `save` into this module. A truncated or
@@ -239,26 +239,9 @@ class Module:
                 f"{where}: the file is {size:,} bytes, but a {type(self).__name__} of this size saves to "
                 f"at most {bound:,}; refusing to read more than {limit:,}: is it the right file?"
             )
-        with open(path, "rb") as file:
-            raw = file.read(limit + 1)  # bounded: a device or a growing file reports no true size
-        if len(raw) > limit:
-            raise ValueError(
-                f"{where}: the file is more than {limit:,} bytes, but a {type(self).__name__} of this size "
-                f"saves to at most {bound:,}: is it the right file?"
-            )
-        try:
-            document = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ValueError(f"{where}: not a text (UTF-8) file; expected JSON written by save()") from None
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{where}: not a complete JSON file (truncated?): {error}") from None
-        except RecursionError:  # '[[[[...' nested deeper than any state dict
-            raise ValueError(f"{where}: JSON nested too deeply to be a state dict") from None
-        except ValueError as error:  # json hands ints to int(), which refuses over 4300 digits
-            raise ValueError(
-                f"{where}: a number in the file is too long to read ({error.args[0].split(';')[0]}); "
-                "expected the numbers save() writes"
-            ) from None
+        document = read_json(
+            path, where, limit, f"a {type(self).__name__} of this size saves to at most {bound:,}"
+        )
         if not isinstance(document, dict) or document.get("format") != SAVE_FORMAT:
             raise ValueError(f"{where}: not a tinygrad_edu model file (expected format {SAVE_FORMAT!r})")
         if document.get("module") != type(self).__name__:
@@ -337,8 +320,34 @@ def _checked_path(module: Module, method: str, path: Any) -> tuple[str, str]:
     return where, path
 
 
-def _write_atomically(path: str, text: str, where: str) -> None:
-    """Write `text` to a new file beside `path`, then rename it over `path`.
+def read_json(path: str | os.PathLike, where: str, limit: int | None = None, why: str = "") -> Any:
+    """The JSON document in the file at `path`, or a ValueError starting with
+    `where` that says what is wrong: not UTF-8, truncated or not JSON,
+    nested too deeply, a number too long to read, or (with `limit`) more
+    than `limit` bytes (`why` says why that is too many). Reads at most
+    limit + 1 bytes: a device or a growing file reports no true size."""
+    with open(path, "rb") as file:  # FileNotFoundError names the path
+        raw = file.read() if limit is None else file.read(limit + 1)
+    if limit is not None and len(raw) > limit:
+        raise ValueError(f"{where}: the file is more than {limit:,} bytes, but {why}: is it the right file?")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError(f"{where}: not a text (UTF-8) file; expected JSON written by save()") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{where}: not a complete JSON file (truncated?): {error}") from None
+    except RecursionError:  # '[[[[...' nested deeper than any file we write
+        raise ValueError(f"{where}: JSON nested too deeply to be a saved model") from None
+    except ValueError as error:  # json hands ints to int(), which refuses over 4300 digits
+        raise ValueError(
+            f"{where}: a number in the file is too long to read ({error.args[0].split(';')[0]}); "
+            "expected the numbers save() writes"
+        ) from None
+
+
+def write_atomically(path: str, text: str, where: str) -> None:
+    """Write `text` to a new file beside `path`, then rename it over `path`:
+    a crash or Ctrl-C mid-write leaves the old file whole, or none.
 
     Errors name the user's path (`where`), never the temporary file, and
     keep their type (PermissionError, FileNotFoundError, ...)."""
