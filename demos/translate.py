@@ -395,15 +395,16 @@ def run_toy(args: argparse.Namespace, out: Path, config: dict) -> int:
             out,
         )
     )
-    paths += save_trained(
-        args,
-        out,
-        models["attention"],
-        (src_vocab, tgt_vocab),
-        data="toy grammar",
-        steps=config["steps"],
-        **figures,
-    )
+    if not args.validation:  # a model trained on less data never replaces the run's own
+        paths += save_trained(
+            args,
+            out,
+            models["attention"],
+            (src_vocab, tgt_vocab),
+            data="toy grammar",
+            steps=config["steps"],
+            **figures,
+        )
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
     print(f"took {cpu:.0f} s of CPU time ({wall:.0f} s by the wall clock, on a machine shared with others)")
     model_name = (
