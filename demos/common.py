@@ -19,14 +19,16 @@ again with ``saved = find_saved(args, out, "parser")``.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
 import random
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+
+from tinygrad_edu.nn.module import write_atomically
 
 DEFAULT_OUTPUT_ROOT = "tinygrad-edu-output"
 
@@ -248,7 +250,11 @@ def save_figure(fig, *paths: Path, dpi: int | None = None) -> list[Path]:
     if fig.get_layout_engine() is None:
         fig.tight_layout()
     for path in paths:
-        fig.savefig(path, dpi=dpi)
+        # Drawn in memory, then written atomically: an old picture stays
+        # whole if the run is stopped mid-write.
+        picture = io.BytesIO()
+        fig.savefig(picture, format=Path(path).suffix.lstrip(".") or None, dpi=dpi)
+        write_atomically(path, picture.getvalue(), f"save_figure({str(path)!r})")
     pyplot().close(fig)
     return list(paths)
 
@@ -273,15 +279,7 @@ def write_results(out: Path, args: argparse.Namespace, seconds: float, **figures
     results.update(figures)
     text = json.dumps(results, indent=2, allow_nan=False) + "\n"
     path = Path(out) / "results.json"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text, "write_results")
     return path
 
 

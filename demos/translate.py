@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,6 +94,10 @@ QUICK = {
 LR = 0.01
 TRANSFORMER_LR = 0.01
 DEFAULT_SEEDS = "1337,1,2,3,4"
+# --sentence refuses more words than this: translating takes time in the
+# square of the length (900 words took 86 s), and the toy model was trained
+# on sentences of at most make_corpus's max_train_words (7) words.
+MAX_SENTENCE_WORDS = 40
 
 
 def vocabularies() -> tuple[Vocab, Vocab]:
@@ -403,6 +408,7 @@ def run_toy(args: argparse.Namespace, out: Path, config: dict) -> int:
             (src_vocab, tgt_vocab),
             data="toy grammar",
             steps=config["steps"],
+            max_train_words=corpus.max_train_words,
             **figures,
         )
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
@@ -544,6 +550,21 @@ def translate_sentence(args: argparse.Namespace) -> int:
             args,
             f"--sentence {args.sentence!r}: {what}; the model knows {src_vocab.size - 2} French words "
             "(the toy grammar's, in tinygrad_edu/datasets/translation.py), for example: la maison bleue",
+        )
+    if len(words) > MAX_SENTENCE_WORDS:
+        fail(
+            args,
+            f"--sentence has {len(words)} words; at most {MAX_SENTENCE_WORDS} are translated (the time grows "
+            "with the square of the length, and the model learnt from sentences of a few words)",
+        )
+    # How long the training sentences were: in the saved file, else make_corpus's default.
+    longest = saved.meta.get("max_train_words") if saved is not None else None
+    longest = longest or make_corpus(n_train=1, n_test=0, n_long=0).max_train_words
+    if len(words) > longest:
+        print(
+            f"warning: {len(words)} words, longer than any training sentence ({longest} words): "
+            "expect words to be dropped or repeated",
+            file=sys.stderr,
         )
     ids = src_vocab.encode(" ".join(words))
     if saved is not None:

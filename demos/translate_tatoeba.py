@@ -34,7 +34,7 @@ from tinygrad_edu.datasets.tatoeba import group_by_french, load_tatoeba, split_b
 from tinygrad_edu.models.translate import Seq2Seq, Vocab, corpus_bleu
 
 from .common import fail, find_saved, report_outputs, save_trained, setup, write_results
-from .translate import train_models
+from .translate import MAX_SENTENCE_WORDS, train_models
 
 SIZES = {"embedding_dim": 32, "hidden_size": 32}
 FULL = {"steps": 450, "baseline_steps": 150, "batch": 8, "min_count": 2, "n_test": None}
@@ -192,6 +192,12 @@ def translate_tatoeba_sentence(args: argparse.Namespace) -> int:
     french = tokenize(args.sentence)
     if not french:
         fail(args, f"--sentence {args.sentence!r}: no words")
+    if len(french.split()) > MAX_SENTENCE_WORDS:  # the toy's limit, for the same reason
+        fail(
+            args,
+            f"--sentence has {len(french.split())} words; at most {MAX_SENTENCE_WORDS} are translated (the time "
+            "grows with the square of the length, and Tatoeba's sentences here have a few words)",
+        )
     saved = find_saved(args, Path(args.out), "translate")
     if saved is None:
         fail(

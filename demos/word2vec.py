@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tinygrad_edu.datasets.corpus import CORPUS_FILE, read_sentences
 from tinygrad_edu.models.word2vec import Word2Vec, pca_2d, train
+from tinygrad_edu.nn.module import write_atomically
 
 from .common import (
     demo_parser,
@@ -218,5 +219,5 @@ def write_vectors(model: Word2Vec, path: Path) -> Path:
     """word2vec's text format: a 'count dim' line, then 'word x1 x2 ...' lines."""
     lines = [f"{len(model.words)} {model.dim}"]
     lines += [" ".join([w] + [f"{x:.6f}" for x in model.vector(w)]) for w in model.words]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_atomically(path, "\n".join(lines) + "\n", f"write_vectors({str(path)!r})")
     return path

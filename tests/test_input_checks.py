@@ -35,6 +35,7 @@ from tinygrad_edu import (
     datasets,
     functional,
     gradcheck,
+    lecture,
     nn,
     optim,
     stepping,
@@ -1475,6 +1476,18 @@ CASES = [
     ("choose_renderer", lambda: viz.choose_renderer("svg"), ValueError, ["renderer must be one of", "'svg'"]),
     ("render_bytes", lambda: viz.render_bytes(x2(), "jpeg"), ValueError, ["format must be one of", "'jpeg'"]),
     ("render", lambda: viz.render(x2(), "graph.bmp"), ValueError, ["render", "'bmp'", ".svg"]),
+    (
+        "draw_blocks",
+        lambda: viz.draw_blocks(nn.Linear(2, 2)),
+        TypeError,
+        ["draw_blocks", "lecture", "Linear"],
+    ),
+    (
+        "draw_blocks",
+        lambda: viz.draw_blocks(lecture.FeedForward(4), renderer="png"),
+        ValueError,
+        ["draw_blocks", "renderer"],
+    ),
     ("draw_tree", lambda: viz.draw_tree("dogs bark"), TypeError, ["draw_tree", "Sentence", "str"]),
     (
         "draw_tree",
@@ -1590,6 +1603,79 @@ CASES = [
 
 # Public names whose inputs are checked in another test file, or that take
 # nothing a learner could get wrong, with the reason.
+# The lecture's blocks (their shape and composition errors in full: test_lecture.py).
+LECTURE_CASES = [
+    ("EmbedToken", lambda: lecture.EmbedToken(0, 4), ValueError, ["EmbedToken", "vocab", "positive int"]),
+    ("EmbedToken", lambda: lecture.EmbedToken(5, 4)([7]), ValueError, ["EmbedToken(5, 4)", "token id 7"]),
+    (
+        "EmbedToken",
+        lambda: lecture.EmbedToken(5, 4)("cat"),
+        TypeError,
+        ["EmbedToken(5, 4)", "token ids", "str"],
+    ),
+    (
+        "FeedForward",
+        lambda: lecture.FeedForward(4)([[0.0] * 3]),
+        ValueError,
+        ["FeedForward(4, 16)", "(T, 4)", "(1, 3)"],
+    ),
+    ("Conv", lambda: lecture.Conv(1, 2, size=0), ValueError, ["Conv", "size", "positive int"]),
+    ("MaxPool", lambda: lecture.MaxPool(2)([1.0, 2.0]), TypeError, ["MaxPool(2)", "image", "vector (2,)"]),
+    ("SimpleRNN", lambda: lecture.SimpleRNN(0), ValueError, ["SimpleRNN", "dim", "positive int"]),
+    ("LSTM", lambda: lecture.LSTM(4)(None, [1.0]), ValueError, ["LSTM(4)", "vector (4,)", "(1,)"]),
+    ("SequenceRNN", lambda: lecture.SequenceRNN(3), TypeError, ["SequenceRNN", "SimpleRNN or an LSTM", "3"]),
+    (
+        "Attention",
+        lambda: lecture.Attention(4, causal="yes"),
+        TypeError,
+        ["Attention", "causal", "True or False"],
+    ),
+    ("AddNorm", lambda: lecture.AddNorm(nn.Linear(2, 2)), TypeError, ["AddNorm", "f must be a block"]),
+    (
+        "NormAdd",
+        lambda: lecture.NormAdd(lecture.SequenceRNN(lecture.LSTM(8, input_dim=4))),
+        ValueError,
+        ["NormAdd", "width it reads", "8"],
+    ),
+    ("TransformerBlock", lambda: lecture.TransformerBlock(8, heads=3), ValueError, ["d_model=8", "n_head=3"]),
+    ("Stack", lambda: lecture.Stack([]), TypeError, ["Stack", "non-empty list"]),
+    ("BERT", lambda: lecture.BERT(10, 8, 0), ValueError, ["BERT", "layers", "positive int"]),
+    (
+        "GenerateToken",
+        lambda: lecture.GenerateToken(lecture.EmbedToken(5, 4), vocab=6),
+        ValueError,
+        ["GenerateToken", "5 tokens", "vocab=6"],
+    ),
+    (
+        "LanguageModel",
+        lambda: lecture.LanguageModel(nn.Embedding(5, 4), lecture.SequenceRNN(lecture.LSTM(4))),
+        TypeError,
+        ["LanguageModel", "EmbedToken first", "Embedding"],
+    ),
+    (
+        "LanguageModel.loss",
+        lambda: lecture.LanguageModel(lecture.EmbedToken(5, 4), lecture.SequenceRNN(lecture.LSTM(4))).loss(
+            [3]
+        ),
+        ValueError,
+        ["LanguageModel", "at least 2 tokens", "got 1"],
+    ),
+    (
+        "SequenceToSequence",
+        lambda: lecture.SequenceToSequence(5, 2, 4),
+        ValueError,
+        ["SequenceToSequence", "target_vocab", "<eos>"],
+    ),
+    (
+        "SequenceToSequence.translate",
+        lambda: lecture.SequenceToSequence(5, 5, 4).translate([1], max_len=0),
+        ValueError,
+        ["SequenceToSequence.translate", "max_len"],
+    ),
+]
+CASES += LECTURE_CASES
+
+
 CHECKED_ELSEWHERE = {
     "Value": "test_engine.py: ERRORS (Value(data), every op's operands and domain)",
     "detect_anomaly": "takes no arguments",
@@ -1634,6 +1720,7 @@ CHECKED_ELSEWHERE = {
     "PREPOSITIONS": "a constant: the grammar's prepositions",
     "french_vocabulary": "takes no arguments",
     "english_vocabulary": "takes no arguments",
+    "Block": "the base class of the lecture's blocks: its checks run in their rows",
 }
 
 
@@ -1664,6 +1751,7 @@ def public_names() -> set[str]:
         stepping,
         viz.training,
         viz.explain,
+        lecture,
     ):
         names |= set(module.__all__)
     # What backward_steps, Parser.parse_steps and explain_grad yield or return: read, not called.

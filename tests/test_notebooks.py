@@ -49,13 +49,14 @@ def test_a_missing_extra_fails_in_ci_and_skips_elsewhere(monkeypatch):
         _need_extra()
 
 
-def test_there_are_the_four_notebooks_the_readme_links():
+def test_there_are_the_notebooks_the_readme_links():
     names = [path.name for path in NOTEBOOKS]
     assert names == [
         "01_backprop_by_hand.ipynb",
         "02_mlp_on_moons.ipynb",
         "03_attention_and_tiny_gpt.ipynb",
         "04_word_vectors_and_recurrent_nets.ipynb",
+        "06_differentiable_programming.ipynb",
     ]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in names:

@@ -393,3 +393,59 @@ def test_gradcheck_is_never_ok_with_a_nan_wherever_it_sits():
             report = GradcheckReport(inputs, 1e-5)
             assert not report.ok, report
             assert math.isnan(report.worst) and "FAILED" in str(report)
+
+
+# ------------------------------------------------- issue 23: large logits, huge constants
+@pytest.mark.parametrize("big", [1e15, 1e16, 1e300])
+def test_cross_entropy_and_log_softmax_keep_the_log_term_at_large_logits_as_torch(big):
+    # log(sum) + max - z_target rounded the log term away: 0.375 at 1e15, 0 from 1e16.
+    torch = pytest.importorskip("torch")
+    zs = [big, big - 1.0, big - 2.0]
+    t = torch.tensor(zs, dtype=torch.float64)
+    for target in range(3):
+        ref = torch.nn.functional.cross_entropy(t[None], torch.tensor([target])).item()
+        assert tf.cross_entropy(values(zs), target).data == pytest.approx(ref, rel=1e-14)
+    ref = torch.log_softmax(t, 0).tolist()
+    assert [v.data for v in tf.log_softmax(values(zs))] == pytest.approx(ref, rel=1e-14)
+
+
+def test_softmax_of_logits_whose_difference_is_beyond_a_float_is_torchs():
+    torch = pytest.importorskip("torch")
+    for zs in ([1e308, -1e308], [-1e308, 0.0, 1e308], [1.5e308, -1.7e308, 1.5e308]):
+        xs = values(zs)
+        ps = tf.softmax(xs)
+        ref = torch.softmax(torch.tensor(zs, dtype=torch.float64), 0).tolist()
+        assert [p.data for p in ps] == ref
+        ps[0].backward()
+        assert all_finite(xs)
+
+
+@pytest.mark.parametrize("temperature", [1e-308, 5.7e-309])
+def test_a_tiny_temperature_scales_the_differences_not_the_logits(temperature):
+    torch = pytest.importorskip("torch")
+    zs = [2.0, 1.0, 2.0 - 2**-51, -3.0]
+    t = torch.tensor(zs, dtype=torch.float64)
+    ref = torch.softmax((t - t.max()) / temperature, 0).tolist()  # torch's own softmax(t / T) is NaN here
+    assert [p.data for p in tf.softmax(values(zs), temperature)] == ref
+
+
+def test_gpt_generate_at_the_smallest_temperature_is_greedy():
+    model = huge_logit_gpt()  # logits of about +-1000: / 1e-308 overflowed in '-'
+    greedy = model.generate([0], 3, temperature=1e-3, seed=0)
+    assert model.generate([0], 3, temperature=1e-308, seed=1) == greedy
+
+
+@pytest.mark.parametrize("c", [1e14, 1e99, 1e101, 1e200, -3.3e250, 1.7e308])
+def test_layernorm_of_a_huge_constant_vector_is_zero_with_the_exact_gradient_as_torch_at_zero(c):
+    # The rounded mean made [1e99] * 3 give [1, 1, 1]; 1e101 raised at '**-0.5'.
+    # LayerNorm does not change when every entry moves by c, so torch's
+    # answer for the zero vector is the answer (torch itself is NaN above 1e160).
+    torch = pytest.importorskip("torch")
+    xs = values([c] * 3)
+    out = LayerNorm(3)(xs)
+    (out[0] * 2.0 + out[1]).backward()
+    t = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    ref = torch.nn.functional.layer_norm(t, (3,), eps=1e-5)
+    (ref[0] * 2.0 + ref[1]).backward()
+    assert [o.data for o in out] == ref.tolist()
+    assert [x.grad for x in xs] == pytest.approx(t.grad.tolist(), rel=1e-12)

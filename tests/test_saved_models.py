@@ -246,7 +246,7 @@ HAND_EDITS = [
     ),
     (
         set_in(["config", "hidden"], 10_000_000),
-        "about [0-9,]+ parameters, more than MAX_PARAMETERS=10,000,000",
+        "about [0-9,]+ parameters, more than the limit of 10,000,000",
     ),
     (set_in(["config", "hidden"], "32"), "config 'hidden' must be a whole number >= 0, got '32'"),
     (set_in(["config", "hidden"], True), "config 'hidden' must be a whole number >= 0, got True"),
@@ -298,8 +298,8 @@ def test_deeply_nested_weights_are_a_clean_error(saved_parser):
             "must be in sorted order",
         ),
         ("word2vec", set_in(["vocab", "counts"], [1, 2]), "counts must be 6 whole numbers >= 1"),
-        ("word2vec", set_in(["config", "dim"], 5_000_000), "more than MAX_PARAMETERS"),
-        ("digits", set_in(["config", "channels"], 10**30), "more than MAX_PARAMETERS"),
+        ("word2vec", set_in(["config", "dim"], 5_000_000), "more than the limit of 10,000,000"),
+        ("digits", set_in(["config", "channels"], 10**30), "more than the limit of 10,000,000"),
     ],
 )
 def test_each_kinds_vocabulary_and_config_are_checked(kind, change, message, tmp_path):
@@ -327,3 +327,20 @@ def test_the_issues_mismatched_vocabulary_cannot_happen(tmp_path):
     save_model(path, second)
     loaded = load_model(path, kind="parser")
     assert loaded.vocab.words == second.vocab.words and loaded.model.state_dict() == second.state_dict()
+
+
+def test_a_model_built_beyond_the_limit_on_purpose_loads_inside_the_same_limit(tmp_path):
+    """The loader follows `checks.parameter_limit`, as the constructors do: a model
+    made big on purpose is refused by default and loads where the limit is raised."""
+    from tinygrad_edu.checks import parameter_limit
+    from tinygrad_edu.models.digits import DigitCNN
+
+    with parameter_limit(None):
+        model = DigitCNN(channels=5000)  # 5000*9 + 5000 + (5000*16)*10 + 10 parameters
+    path = tmp_path / "model.json"
+    save_model(path, model)
+    with pytest.raises(ValueError, match="more than the limit of 100,000"):
+        with parameter_limit(100_000):
+            load_model(path)
+    with parameter_limit(None):
+        assert load_model(path).model.state_dict() == model.state_dict()

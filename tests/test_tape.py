@@ -330,34 +330,50 @@ def test_a_training_step_on_a_tape_matches_one_without():
     assert all(close(a, b) for a, b in zip(step(False), step(True)))
 
 
+def collecting() -> bool:
+    """Is automatic collection on? A tape pauses it with a threshold of 0,
+    leaving gc.isenabled() to the caller."""
+    return gc.isenabled() and gc.get_threshold()[0] != 0
+
+
 def test_the_block_frees_its_graph_before_the_collector_is_back_on():
     # Otherwise the collector's first run, due at once after a step's many
     # new objects, would walk the whole graph just before it is freed.
-    assert gc.isenabled()
+    assert collecting()
     collector_on_when_freed = []
     w = Value(0.5)
     with tape():
         out = (w * 2.0).tanh()
         out.backward()
-        watch = weakref.ref(out, lambda _: collector_on_when_freed.append(gc.isenabled()))
+        watch = weakref.ref(out, lambda _: collector_on_when_freed.append(collecting()))
         del out  # now only the tape holds it
     assert watch() is None and collector_on_when_freed == [False]
-    assert gc.isenabled()
+    assert collecting()
 
 
 def test_the_cyclic_collector_is_paused_while_a_tape_runs():
-    assert gc.isenabled()
+    assert collecting()
     with tape():
-        assert not gc.isenabled()  # a graph of Values has no cycles to find
+        assert not collecting()  # a graph of Values has no cycles to find
         with tape():
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the inner block continued the outer one
-    assert gc.isenabled()
+            assert not collecting()
+        assert not collecting()  # the inner block continued the outer one
+    assert collecting()
     gc.disable()
     try:
         with tape():
             pass
         assert not gc.isenabled(), "a collector the caller switched off stays off"
+        with tape():
+            gc.enable()  # the caller's own switch, inside the block: left as set
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+    with tape():
+        gc.disable()
+    try:
+        assert not gc.isenabled(), "a gc.disable() inside the block stays"
+        assert gc.get_threshold()[0] != 0  # and the pause is over
     finally:
         gc.enable()
 
@@ -374,7 +390,126 @@ def test_overlapping_tapes_of_two_threads_switch_the_collector_on_once_both_end(
     with tape():
         worker.start()
         inside.wait(5)
-    assert not gc.isenabled()  # this thread's tape ended; the other's still runs
+    assert not collecting()  # this thread's tape ended; the other's still runs
     leave.set()
     worker.join()
-    assert gc.isenabled()
+    assert collecting()
+
+
+# ------------------------------------- issue 23: a tape belongs to its thread and its block
+def squared_step(w: Value, k: float, wait=lambda: None) -> tuple[float, bool, bool]:
+    """loss = (k * w)**2 and its backward: (w.grad, was a tape running,
+    is the loss on one). `wait` lines the threads up between forward and
+    backward, where sharing a tape zeroed the other's grads."""
+    w.grad = 0.0
+    loss = (w * k) ** 2
+    on_a_tape = recording.tape_holding(loss) is not None
+    wait()
+    loss.backward()
+    return w.grad, recording.running_tape() is not None, on_a_tape
+
+
+def test_a_copied_context_in_another_thread_records_nothing_onto_the_tape():
+    import contextvars
+
+    barrier = threading.Barrier(2, timeout=30)
+    seen = []
+    w_main, w_other = Value(1.0), Value(1.0)
+    with tape() as t:
+        copied = contextvars.copy_context()  # holds the running tape
+        worker = threading.Thread(
+            target=lambda: seen.append(copied.run(squared_step, w_other, 3.0, barrier.wait))
+        )
+        worker.start()
+        mine = squared_step(w_main, 2.0, barrier.wait)
+        worker.join(30)
+        assert [v.op for v in t.nodes] == ["*", "**2.0"]  # only this thread's ops
+    assert mine == (8.0, True, True)
+    assert seen == [(18.0, False, False)]  # d/dw (3w)^2 = 18, by the search
+
+
+def test_asyncio_to_thread_workers_inside_a_tape_each_get_their_own_grads():
+    import asyncio
+
+    barrier = threading.Barrier(2, timeout=30)
+    ws = {1: Value(1.0), 2: Value(1.0)}
+
+    async def main():
+        with tape():
+            return await asyncio.gather(
+                *(asyncio.to_thread(squared_step, ws[k], float(k), barrier.wait) for k in (1, 2))
+            )
+
+    # Both workers recorded onto the one tape, and each backward zeroed the
+    # other's grads: all-zero grads on some steps, depending on the timing.
+    # The deterministic part: neither worker's loss may be on the tape.
+    assert asyncio.run(main()) == [(2.0, False, False), (8.0, False, False)]
+
+
+def test_a_task_started_in_a_tape_block_records_nothing_after_the_block():
+    import asyncio
+
+    w = Value(1.0)
+
+    async def main():
+        go = asyncio.Event()
+
+        async def later():
+            await go.wait()
+            return squared_step(w, 2.0)
+
+        with tape() as t:
+            task = asyncio.create_task(later())
+            await asyncio.sleep(0)  # the task starts, inside the block
+        go.set()
+        return await task, t
+
+    result, t = asyncio.run(main())
+    assert result == (8.0, False, False) and len(t) == 0 and t.owner is None
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork only")
+def test_a_process_forked_inside_a_tape_has_no_tape_and_its_collector_back():
+    import os
+
+    w = Value(1.0)
+    with tape() as t:
+        before = len(t)
+        pid = os.fork()
+        if pid == 0:  # the child: report by its exit status, never return into pytest
+            ok = squared_step(w, 2.0) == (8.0, False, False) and len(t) == before and collecting()
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        assert not collecting()  # the parent's block still runs
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert collecting()
+
+
+def test_a_generator_paused_in_a_tape_block_pauses_the_collector_until_it_is_dropped():
+    def steps():
+        with tape():
+            yield
+
+    paused = steps()
+    next(paused)
+    assert not collecting()
+    del paused  # closed: its block ends
+    assert collecting() and recording.running_tape() is None
+
+
+def test_a_task_or_worker_started_inside_no_grad_keeps_it_unlike_torchs_per_thread_mode():
+    # What the tape() docstring says of grad mode: a copied setting here,
+    # a per-thread one in PyTorch.
+    import asyncio
+
+    from tinygrad_edu import is_grad_enabled
+
+    async def started_inside(no_grad_block, enabled):
+        with no_grad_block():
+            worker = asyncio.create_task(asyncio.to_thread(enabled))  # a task, then a thread
+        later = asyncio.create_task(asyncio.to_thread(enabled))  # started after the block
+        return await worker, await later
+
+    assert asyncio.run(started_inside(no_grad, is_grad_enabled)) == (False, True)
+    torch = pytest.importorskip("torch")
+    assert asyncio.run(started_inside(torch.no_grad, torch.is_grad_enabled)) == (True, True)

@@ -189,3 +189,29 @@ def _fmt(x: float) -> str:
         mantissa, exponent = f"{x:.2e}".split("e")
         return f"{mantissa}e{int(exponent):+d}"
     return f"{float(f'{x:.3g}'):g}"
+
+
+# ------------------------------------------------ issue 23: a size cap, as the stepping page's
+def test_a_big_model_is_shown_by_its_largest_grads_and_the_page_says_so():
+    # 10,000 parameters x 100 steps made a 21 MB page; it keeps max_params.
+    params = [Value(0.0, label=f"w{i}") for i in range(50)]
+    first_grads = [float((i * 37) % 50) - 24.5 for i in range(50)]
+    for p, g in zip(params, first_grads):
+        p.grad = g
+    rec = viz.TrainingRecorder(params, max_params=10)
+    rec.record(0, 1.0)
+    for p in params:
+        p.grad = 0.0  # later grads do not change the choice
+    rec.record(1, 0.5)
+    largest = sorted(range(50), key=lambda i: -abs(first_grads[i]))[:10]
+    assert rec.names == [f"w{i}" for i in sorted(largest)]
+    assert all(len(frame["grad"]) == 10 for frame in rec.frames)
+    assert "10 parameters of 50: those with the largest |grad| at step 0 (max_params=10" in rec.page()
+    uncut = viz.TrainingRecorder(params, max_params=50)
+    uncut.record(0, 1.0)
+    assert len(uncut.names) == 50 and "largest |grad| at step" not in uncut.page()
+
+
+def test_max_params_is_checked():
+    with pytest.raises(ValueError, match="max_params"):
+        viz.TrainingRecorder([Value(1.0)], max_params=0)

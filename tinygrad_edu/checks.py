@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 from .engine import Operand, Value, check_positive
@@ -35,11 +37,14 @@ from .engine import Operand, Value, check_positive
 __all__ = [
     "ACTIVATIONS",
     "INPUT_ERRORS",
+    "MAX_PARAMETERS",
+    "as_lists",
     "check_activation",
     "check_flag",
     "check_ids",
     "check_int",
     "check_nested",
+    "check_parameter_count",
     "check_positive",
     "check_sequence",
     "check_size",
@@ -49,6 +54,8 @@ __all__ = [
     "is_batch",
     "is_finite_number",
     "pair",
+    "parameter_limit",
+    "current_parameter_limit",
 ]
 
 Vector = Sequence[Operand]
@@ -72,6 +79,27 @@ def check_vector(x: Sequence[Operand], size: int, module: Module) -> None:
         raise TypeError(f"{module!r}: expected a list of {size} numbers or Values, got {type(x).__name__}")
     if len(x) != size:
         raise ValueError(f"{module!r}: expected an input vector of length {size}, got length {len(x)}")
+
+
+def as_lists(x: object) -> object:
+    """`x` with NumPy arrays (anything with ``ndim`` and ``tolist``, as a
+    torch tensor too) turned into lists, so that a layer takes them as
+    PyTorch takes tensors: a vector, a 2-D array (T, n), or a list of
+    vectors. Anything else is returned as it is (a list: at once).
+
+        >>> import numpy as np
+        >>> as_lists(np.ones(2)), as_lists([np.zeros(1), np.ones(1)])
+        ([1.0, 1.0], [[0.0], [1.0]])
+    """
+    if type(x) is list or type(x) is tuple:
+        if x and _is_array(x[0]):
+            return [v.tolist() if _is_array(v) else v for v in x]
+        return x
+    return x.tolist() if _is_array(x) else x
+
+
+def _is_array(x: object) -> bool:
+    return hasattr(x, "ndim") and hasattr(x, "tolist") and not isinstance(x, Value)
 
 
 def is_batch(x: object) -> bool:
@@ -146,6 +174,64 @@ def in_module(module: Module, error: Exception) -> Exception:
 def check_size(n: int, module: str, name: str) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{module}: {name} must be a positive int, got {n!r}")
+
+
+# ------------------------------------------------------------ the size limit
+MAX_PARAMETERS = 10**7
+"""The most parameters one layer may make, unless `parameter_limit` says
+otherwise. Each parameter is a scalar `Value`, a Python object of about
+100-200 bytes with its float and grad: 10**7 of them are 1-2 GB, and take a
+minute to make. `Linear(10**6, 10**6)` would want 10**12: without the check
+it runs until memory or patience ends."""
+
+_parameter_limit: ContextVar[int | None] = ContextVar("tinygrad_edu.parameter_limit", default=MAX_PARAMETERS)
+
+
+@contextmanager
+def parameter_limit(limit: int | None) -> Iterator[None]:
+    """Allow layers of up to `limit` parameters (None: no limit) inside the
+    block, for those who mean it and have the memory. Per thread, as
+    `no_grad`.
+
+        >>> check_parameter_count(4 * 10**7, "Linear(in_features=40000, out_features=1000)")
+        Traceback (most recent call last):
+        ...
+        ValueError: Linear(in_features=40000, out_features=1000): 40,000,000 parameters is beyond the limit of 10,000,000 (each is a Value of about 100-200 bytes: about 6 GB); to make it on purpose, build it inside `with tinygrad_edu.checks.parameter_limit(40_000_000):`
+        >>> with parameter_limit(4 * 10**7):
+        ...     check_parameter_count(4 * 10**7, "Linear(in_features=40000, out_features=1000)")
+    """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"parameter_limit: limit must be a positive int or None, got {limit!r}")
+    token = _parameter_limit.set(limit)
+    try:
+        yield
+    finally:
+        _parameter_limit.reset(token)
+
+
+def current_parameter_limit() -> int | None:
+    """The limit in force here: `MAX_PARAMETERS`, or what `parameter_limit` set (None: no limit)."""
+    return _parameter_limit.get()
+
+
+def check_parameter_count(count: int, module: str) -> None:
+    """Refuse, before anything is allocated, a layer of more than the limit's
+    parameters (`MAX_PARAMETERS` unless `parameter_limit` says otherwise).
+    `module` names it with its settings: ``Linear(in_features=..., ...)``."""
+    limit = _parameter_limit.get()
+    if limit is not None and count > limit:
+        raise ValueError(
+            f"{module}: {count:,} parameters is beyond the limit of {limit:,} (each is a Value of about "
+            f"100-200 bytes: about {_memory_text(count * 150)}); to make it on purpose, build it inside "
+            f"`with tinygrad_edu.checks.parameter_limit({count:_}):`"
+        )
+
+
+def _memory_text(size: int) -> str:
+    for unit, scale in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6)):
+        if size >= scale:
+            return f"{size / scale:,.0f} {unit}"
+    return f"{size:,} bytes"
 
 
 def check_activation(activation: str, module: str) -> None:

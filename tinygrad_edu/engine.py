@@ -662,7 +662,7 @@ def _read_rows(
         if len(biases) != len(rows):
             raise ValueError(f"'linear': got {len(rows)} rows but {len(biases)} biases")
     mode = current_mode()
-    if mode is not None and mode is not UNUSUAL:  # recording onto a tape
+    if mode is not None and mode is not UNUSUAL and mode.is_recording():  # onto a tape this thread owns
         return _rows_on_tape(mode, rows, biases, inputs), mode
     read = []
     for row, bias in zip(rows, biases):

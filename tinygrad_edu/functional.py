@@ -26,35 +26,65 @@ def softmax(logits: Sequence[Value], temperature: float = 1.0) -> list[Value]:
     logit moves by the same amount, and exp then never sees a large positive
     number (so logits of 1000 give 1.0, not an overflow). The subtracted max
     is a plain number, a constant: no gradient flows through it, and none
-    needs to.
+    needs to. It is subtracted before dividing by T, so that a tiny
+    temperature (1e-308) scales the differences, not the logits themselves.
+
+    A logit whose shifted value is below -746 has an exp of exactly 0.0 in
+    a float, and so has its derivative: its term is a constant 0, so that
+    ``softmax([1e308, -1e308])`` gives [1, 0] as PyTorch does instead of
+    overflowing in the subtraction.
 
     A NaN or infinite logit has no meaningful max, so it is refused with
     an error naming the function (run the forward pass inside
     `tinygrad_edu.detect_anomaly()` to find the op that made it).
+
+        >>> [p.data for p in softmax([Value(1e308), Value(-1e308)])]
+        [1.0, 0.0]
     """
-    scaled = _scaled(logits, temperature, "softmax")
-    shift = _max_logit(scaled, "softmax")
-    exps = [(z - shift).exp() for z in scaled]
+    values = _values(logits, "softmax")
+    inverse = inverse_temperature(temperature, "softmax")
+    exps = _shifted_exps(values, _max_logit(values, "softmax"), inverse)
     total = Value.sum(exps)
     return [e / total for e in exps]
 
 
 def log_softmax(logits: Sequence[Value], temperature: float = 1.0) -> list[Value]:
-    """z_i / T - logsumexp(z / T), computed stably (see `logsumexp`)."""
-    scaled = _scaled(logits, temperature, "log_softmax")
-    lse = _logsumexp(scaled, "log_softmax")
-    return [z - lse for z in scaled]
+    """z_i / T - logsumexp(z / T), computed as (z_i - m) / T - log(sum_j
+    exp((z_j - m) / T)) with m = max z: the shifted logit is made before the
+    log term is subtracted, so that the log term is not lost in the rounding
+    of a large logit (m + log(sum) - z_i is exactly 0 at z = 1e16)."""
+    values = _values(logits, "log_softmax")
+    inverse = inverse_temperature(temperature, "log_softmax")
+    shift = _max_logit(values, "log_softmax")
+    shifted = [_shifted(z, shift, inverse) for z in values]
+    log_total = Value.sum([d.exp() if d.data >= _EXP_UNDERFLOW else Value(0.0) for d in shifted]).log()
+    return [d - log_total for d in shifted]
 
 
 def logsumexp(values: Sequence[Value]) -> Value:
     """log(sum_i exp(v_i)) = m + log(sum_i exp(v_i - m)) with m = max v_i."""
-    return _logsumexp(_values(values, "logsumexp"), "logsumexp")
+    values = _values(values, "logsumexp")
+    shift = _max_logit(values, "logsumexp")
+    return Value.sum(_shifted_exps(values, shift, 1.0)).log() + shift
 
 
-def _logsumexp(values: list[Value], where: str) -> Value:
-    shift = _max_logit(values, where)
-    total = Value.sum([(v - shift).exp() for v in values])
-    return total.log() + shift
+# exp(x) is exactly 0.0 in a float below about -745.13, and so is its derivative.
+_EXP_UNDERFLOW = -746.0
+
+
+def _shifted(z: Value, shift: float, inverse: float) -> Value:
+    """(z - m) / T: the shift first, then the temperature."""
+    return z - shift if inverse == 1.0 else (z - shift) * inverse
+
+
+def _shifted_exps(values: list[Value], shift: float, inverse: float) -> list[Value]:
+    """exp((z - m) / T) for each logit z; a constant 0.0 where that exp is
+    0.0 in a float anyway (the difference may even be beyond a float:
+    (-1e308 - 1e308) / T)."""
+    return [
+        _shifted(z, shift, inverse).exp() if (z.data - shift) * inverse >= _EXP_UNDERFLOW else Value(0.0)
+        for z in values
+    ]
 
 
 def cross_entropy(logits: Sequence[Value], target: int) -> Value:
@@ -66,7 +96,12 @@ def cross_entropy(logits: Sequence[Value], target: int) -> Value:
         raise ValueError(
             f"cross_entropy: target must be a class index in 0..{len(logits) - 1}, got {target!r:.60}"
         )
-    return _logsumexp(logits, "cross_entropy") - logits[index]
+    # log(sum exp(z - m)) - (z_target - m): the shifted target logit is made
+    # first, so that at z = 1e16 the log term still counts (m + log(sum) -
+    # z_target rounds it away: 0 instead of 0.7586).
+    shift = _max_logit(logits, "cross_entropy")
+    log_total = Value.sum(_shifted_exps(logits, shift, 1.0)).log()
+    return log_total - (logits[index] - shift)
 
 
 def _class_index(target: object) -> int | None:
@@ -104,14 +139,6 @@ def l2(parameters: Sequence[Value]) -> Value:
     keep weights small."""
     params = _values(parameters, "l2")
     return Value.dot(params, params)
-
-
-def _scaled(logits: Sequence[Value], temperature: float, where: str) -> list[Value]:
-    values = _values(logits, where)
-    inverse = inverse_temperature(temperature, where)
-    if inverse == 1.0:
-        return values
-    return [z * inverse for z in values]
 
 
 def inverse_temperature(temperature: float, where: str = "softmax") -> float:

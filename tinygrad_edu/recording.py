@@ -38,9 +38,11 @@ Design notes, for the curious:
   Each switch lives in a `contextvars.ContextVar`, which is per thread (and,
   in asyncio, per task): every new thread starts with the defaults
   (recording, no anomaly checker, no tape), whatever the thread that started
-  it had. (Python 3.14 can start threads with a copy of the starter's
-  context, the default of its free-threaded build; such a thread starts
-  with its settings.)
+  it had. A context can be copied, though (`asyncio.to_thread`, a task,
+  Python 3.14's threads started with the starter's context): the copy keeps
+  grad mode and the anomaly checker, but a tape records only for the
+  thread that opened it and only while its block runs (`Tape.owner`), so
+  two threads never share, or zero, one tape.
 * One read per op. The three switches are folded into a fourth, which the
   engine reads once per op with `current_mode()`: None (just record, the
   common case), the running `Tape` (record onto it) or `UNUSUAL` (inside
@@ -50,10 +52,12 @@ Design notes, for the curious:
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from threading import get_ident
 from typing import Any
 
 __all__ = [
@@ -84,11 +88,19 @@ class Tape:
     cached intermediate, say): the first op that uses one puts it on the
     tape, with whatever it depends on that is not on it yet, before itself.
     `Value.linear` does the same with `take_in` for its whole layer at once.
+
+    A tape belongs to the thread that opened its block, and only while the
+    block runs: `owner` is that thread's id, None once the block has ended
+    (or in a process forked from it). An op run anywhere else (another
+    thread or a task that copied the context, the block's own task after
+    the block) records nothing onto it: its graph is an ordinary one, and
+    `backward()` searches it.
     """
 
-    __slots__ = ("nodes", "known")
+    __slots__ = ("nodes", "known", "owner")
 
-    def __init__(self) -> None:
+    def __init__(self, owner: int | None = None) -> None:
+        self.owner = owner
         self.nodes: list[Node] = []
         # The nodes on it and the leaves their ops have used: a parent in
         # here needs nothing done. A set, so that a `dot`'s many parents are
@@ -96,7 +108,10 @@ class Tape:
         self.known: set[Node] = set()
 
     def record(self, node: Node, edges: tuple) -> None:
-        """Put an op's output on the tape, after any parent not on it yet."""
+        """Put an op's output on the tape, after any parent not on it yet;
+        nothing, unless the calling thread owns the tape's running block."""
+        if self.owner != get_ident():
+            return
         known = self.known
         n = len(edges)
         # Ops with one or two parents are most of a graph: a leaf among them
@@ -130,6 +145,10 @@ class Tape:
                     self.nodes.append(v)
                     known.add(v)
 
+    def is_recording(self) -> bool:
+        """True in the thread that owns the tape, while its block runs."""
+        return self.owner == get_ident()
+
     def __len__(self) -> int:
         return len(self.nodes)
 
@@ -156,8 +175,23 @@ def tape() -> Iterator[Tape]:
     masked loss read 40% of its step's nodes until the last block learned to
     compute only the masked positions: `TransformerBlock(positions=...)`).
     Inside the block, `backward()` zeroes the grads of all the tape's
-    intermediate Values, not only the ones its output depends on. The tape
-    is per thread; a `tape()` inside a running one continues that one.
+    intermediate Values, not only the ones its output depends on. A
+    `tape()` inside a running one continues that one.
+
+    The tape belongs to the thread that opened the block, and records only
+    until the block ends. `asyncio.to_thread`, an asyncio task and
+    `contextvars.copy_context().run` copy the context, tape included; what
+    runs in the copy records onto this tape only if it runs in this thread
+    while the block is open (a task this thread awaits inside the block).
+    In another thread, or after the block (a task still running), the copy
+    sees no running tape: its ops make an ordinary graph, which `backward()`
+    searches, and the tape's grads are never zeroed by it. A process forked
+    inside the block sees no running tape either, and its collector as it was
+    before the block. (Grad mode is a plain copied setting, as it is
+    meant to be: a task or `to_thread` worker started inside `no_grad()`
+    keeps no_grad for its whole life. PyTorch's grad mode is per thread
+    instead: its `to_thread` worker starts recording, and a task started
+    inside `torch.no_grad()` records again once the block has ended.)
 
     While any tape runs, Python's cyclic garbage collector is paused
     (`collector_paused`). Values make no reference cycles (a node holds its
@@ -176,17 +210,18 @@ def tape() -> Iterator[Tape]:
         >>> w.grad, len(t)  # the block is over: the tape has let go
         (6.0, 0)
     """
-    running = _tape.get()
+    running = running_tape()
     if running is not None:
         yield running
         return
-    new = Tape()
-    _switch(_tape, new)
-    with collector_paused():
+    new = Tape(owner=get_ident())
+    with collector_paused(), _switched(_tape, new):
+        _open_tapes.add(new)
         try:
             yield new
         finally:
-            _switch(_tape, None)
+            new.owner = None  # closed: a copied context records nothing more
+            _open_tapes.discard(new)
             # Let go of the Values while the collector is still paused, so
             # that reference counting alone frees the graphs: its first run,
             # due at once after so many new objects, would walk them all.
@@ -195,17 +230,25 @@ def tape() -> Iterator[Tape]:
 
 
 def running_tape() -> Tape | None:
-    """The calling thread's running tape, or None outside any `tape()` block."""
-    return _tape.get()
+    """The calling thread's running tape, or None outside any `tape()` block
+    (and in a thread or task that only copied the context of one)."""
+    running = _tape.get()
+    if running is not None and running.owner == get_ident():
+        return running
+    return None
 
 
 def tape_holding(value: Node) -> Tape | None:
     """The running tape, if `value` is an intermediate Value on it (then
     `backward()` and the stepper walk the tape's order), else None."""
-    running = _tape.get()
+    running = running_tape()
     if running is not None and value._edges and value in running.known:
         return running
     return None
+
+
+# The tapes whose blocks are open, in any thread: a forked child closes them.
+_open_tapes: set[Tape] = set()
 
 
 # ----------------------------------------------------------------- grad mode
@@ -296,31 +339,67 @@ def _switched(switch: ContextVar, value: Any) -> Iterator[None]:
 
 
 # ----------------------------------------------------- the cyclic collector
-_pauses = {"count": 0, "was_enabled": False}  # the collector is one per process: tapes of all threads
+# The collector is one per process, paused by the tapes of all threads: the
+# first pause sets its threshold to 0 (automatic collections off, as
+# gc.set_threshold documents) and the last puts back the thresholds it found.
+# gc.isenabled() is left to its owner: a gc.disable() inside a block stays.
+_pauses: dict[str, Any] = {"count": 0, "thresholds": None}
 _pauses_lock = threading.Lock()
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """gc.disable() until the last of the overlapping pauses (any thread's)
-    ends, then gc.enable() if it was on when the first began.
+    """No automatic collection until the last of the overlapping pauses (any
+    thread's) ends; then the collector's thresholds as they were before the
+    first began (unless the block changed them: what it set stays).
 
         >>> import gc
         >>> with collector_paused():
-        ...     gc.isenabled()
-        False
-        >>> gc.isenabled()
+        ...     gc.get_threshold()[0]  # 0: automatic collection is off
+        0
+        >>> gc.get_threshold()[0] > 0
         True
+
+    A generator paused inside a `tape()` block (a ``yield`` in it) keeps the
+    pause, as it keeps any ``with`` block open, until it is resumed to the
+    block's end, closed, or dropped.
     """
     with _pauses_lock:
         if _pauses["count"] == 0:
-            _pauses["was_enabled"] = gc.isenabled()
-            gc.disable()
+            _pauses["thresholds"] = gc.get_threshold()
+            gc.set_threshold(0, *_pauses["thresholds"][1:])
         _pauses["count"] += 1
+        pauses = _pauses  # a forked child gets a fresh dict: this pause is not its
     try:
         yield
     finally:
         with _pauses_lock:
-            _pauses["count"] -= 1
-            if _pauses["count"] == 0 and _pauses["was_enabled"]:
-                gc.enable()
+            if pauses is _pauses:
+                _pauses["count"] -= 1
+                if _pauses["count"] == 0:
+                    _resume_collector()
+
+
+def _resume_collector() -> None:
+    """Put back the thresholds found by the first pause, unless changed since."""
+    found = _pauses["thresholds"]
+    if gc.get_threshold() == (0, *found[1:]):
+        gc.set_threshold(*found)
+
+
+def _after_fork_in_child() -> None:
+    """A child forked inside a tape block: no tape of its parent records in
+    it, and its collector runs as it did before the block."""
+    global _pauses, _pauses_lock
+    for running in _open_tapes:
+        running.owner = None
+    _open_tapes.clear()
+    _pauses_lock = threading.Lock()  # the parent may have held it at the fork
+    old, _pauses = _pauses, {"count": 0, "thresholds": None}
+    if old["count"]:
+        _pauses["thresholds"] = old["thresholds"]
+        _resume_collector()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -14,11 +14,13 @@ in-process WebAssembly Graphviz), `stepping_page` makes one self-contained
 HTML file that plays the forward and the backward pass node by node,
 `explain_grad` says why a node's grad is what it is (the chain rule's sum),
 `TrainingRecorder` plays a whole training run in one HTML file, and
-`draw_tree` draws a dependency tree (tinygrad_edu.models.parser). The
+`draw_tree` draws a dependency tree (tinygrad_edu.models.parser), and
+`draw_blocks` a composed model of `tinygrad_edu.lecture` as a block diagram. The
 command line has both: ``tinygrad-edu draw`` and ``tinygrad-edu step``.
 Nothing here imports graphviz until a graph is drawn.
 """
 
+from .blocks import draw_blocks
 from .draw import (
     DEFAULT_MAX_NODES,
     assign_modules,
@@ -42,6 +44,7 @@ __all__ = [
     "TrainingRecorder",
     "assign_modules",
     "choose_renderer",
+    "draw_blocks",
     "draw_dot",
     "draw_tree",
     "explain_grad",

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_edu.engine import Value
+from tinygrad_edu.nn.module import write_atomically
 from tinygrad_edu.stepping import backward_steps, formula_name, forward_steps, named_expression, reference
 
 from .draw import DEFAULT_MAX_NODES, check_options, draw_dot, format_number, grad_color, grad_scale
@@ -171,7 +172,7 @@ def write_stepping_page(root: Value, path: str | os.PathLike, **options: Any) ->
     text = stepping_page(root, **options)
     if not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_atomically(path, text, f"write_stepping_page({str(path)!r})")  # an old page stays whole on a crash
     return path
 
 

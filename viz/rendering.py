@@ -44,6 +44,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tinygrad_edu.nn.module import write_atomically
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "DOT_FORMATS",
@@ -256,7 +258,7 @@ def render_dot(
         raise ValueError(f"render: unknown format {fmt!r}; use .svg, .png, .pdf or .dot")
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_atomically(path, data, f"render({str(path)!r})")  # an old picture stays whole on a crash
     return path
 
 

@@ -31,7 +31,10 @@ point (`grid_letters`), so the page stays small (the moons demo: 337
 parameters, 100 steps, about 1 MB; the digits demo's CNN: 1,370 parameters,
 every 21st of 656 steps, about 1 MB). The page grows with parameters x recorded
 steps (about 25 bytes each, plus 1,600 for a grid), so for a long run or a
-big model keep every k-th step with ``every=k``.
+big model keep every k-th step with ``every=k``. A model of more than
+``max_params`` parameters (2,000 by default) is shown by the `max_params`
+with the largest |grad| at the first recorded step, and the page says so:
+10,000 parameters over 100 steps made a page of 21 MB.
 
     >>> from tinygrad_edu import Value
     >>> w = Value(3.0, label="w")
@@ -69,6 +72,7 @@ from pathlib import Path
 from typing import Any
 
 from tinygrad_edu.engine import Value
+from tinygrad_edu.nn.module import write_atomically
 
 from .params import parse_params
 from .webpage import fill, html_page, read_asset
@@ -90,6 +94,9 @@ class TrainingRecorder:
         point (rows[j][i] at (xs[i], ys[j])) in plain floats; for an MLP
         with two inputs and one output it defaults to `mlp_grid_scores`.
     resolution: grid points along each axis.
+    max_params: the most parameters the page shows (`DEFAULT_MAX_PARAMS`);
+        a bigger model is shown by those with the largest |grad| at the
+        first recorded step.
     """
 
     def __init__(
@@ -102,9 +109,13 @@ class TrainingRecorder:
         score: Scorer | None = None,
         resolution: int = 40,
         title: str = "Training, step by step",
+        max_params: int = 2000,
     ) -> None:
         self.names, self.params = _named_params(params)
+        self.total_params = len(self.params)  # self.params may be cut to max_params at the first record
         _check_count(every, "every", 1)
+        _check_count(max_params, "max_params", 1)
+        self.max_params = max_params
         _check_count(resolution, "resolution", 2)
         if not isinstance(title, str):
             raise TypeError(f"TrainingRecorder: title must be a str, got {type(title).__name__}")
@@ -145,6 +156,8 @@ class TrainingRecorder:
             )
         if self.frames and step - self.frames[0]["step"] < self.every * (len(self.frames)):
             return  # not one of the kept steps
+        if not self.frames and len(self.params) > self.max_params:
+            self._keep_largest_grads()
         data = [p.data for p in self.params]
         frame: dict[str, Any] = {
             "step": step,
@@ -178,18 +191,32 @@ class TrainingRecorder:
             f"{len(self.frames)} recorded steps ({kept}, {first} to {last}), "
             f"{len(self.params)} parameter{'' if len(self.params) == 1 else 's'}"
         )
+        if len(self.params) < self.total_params:
+            summary += (
+                f" of {self.total_params:,}: those with the largest |grad| at step {first} "
+                f"(max_params={self.max_params}; a page of them all would be too big to open)"
+            )
         body = fill(read_asset("training.html"), text={"SUMMARY": summary})
         return html_page(
             self.title, body, styles=["training.css"], scripts=["training.js"], data=data, data_id="run"
         )
 
     def write(self, path: str | os.PathLike) -> Path:
-        """Write `page()` to `path` (folders made as needed); returns the path."""
+        """Write `page()` to `path` (folders made as needed), atomically: a
+        crash or Ctrl-C mid-write leaves an existing player whole. Returns
+        the path."""
         path = Path(path)
         text = self.page()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_atomically(path, text, f"TrainingRecorder.write({str(path)!r})")
         return path
+
+    def _keep_largest_grads(self) -> None:
+        """Keep the max_params parameters of largest |grad| now, in their order."""
+        ranked = sorted(range(len(self.params)), key=lambda i: -abs(self.params[i].grad))
+        kept = sorted(ranked[: self.max_params])
+        self.names = [self.names[i] for i in kept]
+        self.params = [self.params[i] for i in kept]
 
     def _settle(self) -> None:
         """Give the last recorded frame its update: the values now minus then."""

@@ -68,11 +68,14 @@ parser can learn it, but only by looking at the noun *inside* the phrase:
 
 from __future__ import annotations
 
+import gzip
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+from ..nn.module import write_atomically
 
 __all__ = [
     "LABELS",
@@ -161,13 +164,19 @@ def _check_strings(xs: Sequence[str], name: str) -> None:
 
 # ------------------------------------------------------------------- CoNLL-U
 def parse_conllu(text: str, source: str = "<text>") -> list[Sentence]:
-    """The sentences of CoNLL-U `text`; errors say ``source, line N: ...``."""
+    """The sentences of CoNLL-U `text`; errors say ``source, line N: ...``.
+
+    Lines end at a newline ("\\n" or "\\r\\n") only, as CoNLL-U says, so the
+    line numbers are an editor's: a form feed, U+0085 or U+2028 inside a
+    field is an error about that field on its own line, not a line break.
+    A byte-order mark at the start is skipped."""
     if not isinstance(text, str):
         raise TypeError(f"parse_conllu: expected the file's text (a str), got {type(text).__name__}")
     sentences: list[Sentence] = []
     rows: list[tuple[int, list[str]]] = []  # (line number, columns) of the sentence being read
-    for number, line in enumerate([*text.splitlines(), ""], start=1):
-        line = line.rstrip("\r\n")
+    lines = text.removeprefix("\ufeff").split("\n")
+    for number, line in enumerate([*lines, ""], start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             if rows:
                 sentences.append(_sentence(rows, source))
@@ -191,23 +200,28 @@ def _sentence(rows: list[tuple[int, list[str]]], source: str) -> Sentence:
         word_id, form, _lemma, upos, _xpos, _feats, head, deprel = columns[:8]
         if word_id != str(expected):
             _fail(source, number, f"ID must be {expected} (words are numbered 1, 2, ...), got {word_id!r}")
-        for name, value in (("FORM", form), ("UPOS", upos)):
-            if not value or value == "_":
+        for name, value in (("FORM", form), ("UPOS", upos), ("DEPREL", deprel)):
+            if not value or (value == "_" and name != "DEPREL"):
                 _fail(source, number, f"{name} is empty; every word needs one")
+            if any(c.isspace() for c in value):
+                _fail(
+                    source, number, f"{name} {value!r:.60} holds a space or a line break; a field holds none"
+                )
         if head == "_":
             heads.append(None)
-        elif not head.isdigit():
-            _fail(source, number, f"HEAD must be a word number (0 for the root) or _, got {head!r}")
-        elif not int(head) <= n or int(head) == expected:
+        elif not (head.isascii() and head.isdigit()):  # '²'.isdigit() is True, and int() refuses it
+            _fail(source, number, f"HEAD must be a word number (0 for the root) or _, got {head!r:.60}")
+        elif len(head) > len(str(n)) or int(head) > n or int(head) == expected:  # 5,000 digits: never int()
             _fail(
                 source,
                 number,
-                f"HEAD {head} is not a word of this sentence of {n} words (or is the word itself)",
+                f"HEAD {head:.20}{'...' if len(head) > 20 else ''} is not a word of this sentence of {n} words "
+                "(or is the word itself)",
             )
         else:
             heads.append(int(head))
         if (head == "_") != (deprel == "_"):
-            _fail(source, number, f"HEAD {head!r} and DEPREL {deprel!r}: give both or neither")
+            _fail(source, number, f"HEAD {head!r:.60} and DEPREL {deprel!r:.60}: give both or neither")
         words.append(form)
         tags.append(upos)
         labels.append(deprel)
@@ -221,17 +235,26 @@ def _sentence(rows: list[tuple[int, list[str]]], source: str) -> Sentence:
 
 
 def _check_tree(heads: list[int], source: str, line: int) -> None:
-    """Exactly one word on ROOT, and every word reaches it (no cycles)."""
+    """Exactly one word on ROOT, and every word reaches it (no cycles).
+
+    Each word is walked up only until a word already known to reach ROOT,
+    so every word is visited once: linear in the sentence's length (a chain
+    of 16,000 words took 14 s when each walk went all the way up)."""
     roots = [i for i, h in enumerate(heads, start=1) if h == 0]
     if len(roots) != 1:
         _fail(source, line, f"the sentence starting here has {len(roots)} words with HEAD 0; a tree has one")
+    reaches_root = [False] * (len(heads) + 1)
+    reaches_root[0] = True
     for start in range(1, len(heads) + 1):
-        seen, word = set(), start
-        while word != 0:
-            if word in seen:
+        path, on_path, word = [], set(), start
+        while not reaches_root[word]:
+            if word in on_path:
                 _fail(source, line, f"the sentence starting here has a cycle of heads through word {word}")
-            seen.add(word)
+            path.append(word)
+            on_path.add(word)
             word = heads[word - 1]
+        for word in path:
+            reaches_root[word] = True
 
 
 def _fail(source: str, line: int, message: str) -> None:
@@ -239,9 +262,24 @@ def _fail(source: str, line: int, message: str) -> None:
 
 
 def read_conllu(path: str | Path) -> list[Sentence]:
-    """The sentences of a CoNLL-U file."""
+    """The sentences of a CoNLL-U file, or of a gzipped one (``.gz``).
+
+    Bytes that are not UTF-8 are an error naming the file and the line."""
     path = Path(path)
-    return parse_conllu(path.read_text(encoding="utf-8"), source=str(path))
+    data = path.read_bytes()  # FileNotFoundError names the path
+    if path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as error:  # not gzip, or cut short
+            raise ValueError(f"{path}: not a whole gzip file ({error})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ValueError(
+            f"{path}, line {line}: byte {data[error.start]:#04x} is not UTF-8; CoNLL-U files are UTF-8"
+        ) from None
+    return parse_conllu(text, source=str(path))
 
 
 def format_conllu(sentences: Sequence[Sentence]) -> str:
@@ -269,10 +307,10 @@ def format_conllu(sentences: Sequence[Sentence]) -> str:
 
 
 def write_conllu(sentences: Sequence[Sentence], path: str | Path) -> Path:
-    """Write `sentences` to a CoNLL-U file; returns the path."""
+    """Write `sentences` to a CoNLL-U file, atomically; returns the path."""
     text = format_conllu(sentences)
     path = Path(path)
-    path.write_text(text, encoding="utf-8")
+    write_atomically(path, text, f"write_conllu({str(path)!r})")
     return path
 
 

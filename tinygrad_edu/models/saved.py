@@ -50,7 +50,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks import check_fields, check_words
+from ..checks import MAX_PARAMETERS, check_fields, check_words, current_parameter_limit
 from ..datasets.names import CharTokenizer
 from ..nn.module import Module, read_json, write_atomically
 from .bert import BERT, WordTokenizer
@@ -64,11 +64,11 @@ __all__ = ["FORMAT", "KINDS", "MAX_PARAMETERS", "SavedModel", "load_model", "sav
 
 FORMAT = "tinygrad_edu.model.v1"
 
-# A file whose config asks for more parameters than this is refused before
-# anything is built: the largest system here has a few hundred thousand, and
-# ten million Values would take gigabytes (``"hidden": 10000000`` in a
-# hand-edited file should be an error, not a machine that stops answering).
-MAX_PARAMETERS = 10**7
+# A file whose config asks for more parameters than checks.MAX_PARAMETERS
+# (the layers' own limit) is refused before anything is built: the largest
+# system here has a few hundred thousand, and ten million Values would take
+# gigabytes (``"hidden": 10000000`` in a hand-edited file should be an
+# error, not a machine that stops answering).
 
 # The system each model class is, as a file names it.
 KINDS = {
@@ -240,10 +240,12 @@ def _rebuild(kind: str, document: dict) -> SavedModel:
     vocab = _vocab_from_dict(kind, document["vocab"])
     _check_sizes(kind, config, vocab, "the file")
     count = ESTIMATES[kind](config, vocab)
-    if count > MAX_PARAMETERS:
+    limit = current_parameter_limit()  # MAX_PARAMETERS, unless checks.parameter_limit raised it
+    if limit is not None and count > limit:
         raise ValueError(
-            f"its config {config} makes a model of about {count:,} parameters, more than "
-            f"MAX_PARAMETERS={MAX_PARAMETERS:,}: a hand-edited file?"
+            f"its config {config} makes a model of about {count:,} parameters, more than the limit of "
+            f"{limit:,}: a hand-edited file? (a model this big on purpose loads inside "
+            f"`with tinygrad_edu.checks.parameter_limit({count:_}):`)"
         )
     model = _build(kind, config, vocab)
     meta = document.get("meta", {})

@@ -37,7 +37,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
-from ..checks import check_size, is_finite_number
+from ..checks import check_parameter_count, check_size, is_finite_number
 from ..engine import Value
 from ..nn.module import Module
 
@@ -88,6 +88,7 @@ class Word2Vec(Module):
         for w, c in zip(words, counts):
             if type(c) is not int or c < 1:  # the noise distribution needs positive counts
                 raise ValueError(f"Word2Vec: counts must be positive ints; {w!r} has count {c!r}")
+        check_parameter_count(2 * len(words) * dim, f"Word2Vec({len(words)} words, dim={dim})")
         rng = rng or random.Random()
         scale = 0.5 / dim
         self.word_vectors = [

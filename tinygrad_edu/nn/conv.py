@@ -53,7 +53,17 @@ import math
 import random
 from collections.abc import Sequence
 
-from ..checks import check_int, check_nested, check_size, describe, in_module, pair
+from ..checks import (
+    INPUT_ERRORS,
+    check_flag,
+    check_int,
+    check_nested,
+    check_parameter_count,
+    check_size,
+    describe,
+    in_module,
+    pair,
+)
 from ..engine import Value
 from .module import Module
 
@@ -83,6 +93,11 @@ class Conv2d(Module):
         self.stride = pair(stride, name, "stride", smallest=1)
         self.padding = pair(padding, name, "padding", smallest=0)
         kh, kw = self.kernel_size
+        check_flag(bias, name, "bias")
+        check_parameter_count(
+            out_channels * (in_channels * kh * kw + bias),
+            f"{name}({in_channels}, {out_channels}, kernel_size={self.kernel_size}, bias={bias})",
+        )
         bound = 1.0 / math.sqrt(in_channels * kh * kw)  # PyTorch's default: 1/sqrt(fan_in)
         self.weight = [
             [
@@ -196,7 +211,7 @@ def _convolve(
         xs = [
             [[v if type(v) is Value else Value(v) for v in row] for row in channel] for channel in x
         ]  # once
-    except TypeError as error:  # an entry that is not a number
+    except INPUT_ERRORS as error:  # an entry that is not a number, a NaN, an infinity
         raise in_module(module, error) from None
     out = [[[None] * W_out for _ in range(H_out)] for _ in range(module.out_channels)]  # (out, H_out, W_out)
     cropped: dict[tuple, list[list[Value]]] = {}  # the kernel rows cut to a border window, cut once per call

@@ -29,7 +29,15 @@ import math
 import random
 from collections.abc import Sequence
 
-from ..checks import INPUT_ERRORS, check_ids, check_sequence, check_size, describe, in_module
+from ..checks import (
+    INPUT_ERRORS,
+    check_ids,
+    check_parameter_count,
+    check_sequence,
+    check_size,
+    describe,
+    in_module,
+)
 from ..engine import Operand, Value
 from .module import Module
 
@@ -70,6 +78,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
         check_size(num_embeddings, "Embedding", "num_embeddings")
         check_size(embedding_dim, "Embedding", "embedding_dim")
+        check_parameter_count(num_embeddings * embedding_dim, f"Embedding({num_embeddings}, {embedding_dim})")
         self.weight = [
             [Value(random.gauss(0.0, 1.0)) for _ in range(embedding_dim)] for _ in range(num_embeddings)
         ]
@@ -97,6 +106,9 @@ class PositionalEmbedding(Module):
     def __init__(self, block_size: int, embedding_dim: int) -> None:
         check_size(block_size, "PositionalEmbedding", "block_size")
         check_size(embedding_dim, "PositionalEmbedding", "embedding_dim")
+        check_parameter_count(
+            block_size * embedding_dim, f"PositionalEmbedding({block_size}, {embedding_dim})"
+        )
         self.weight = [
             [Value(random.gauss(0.0, 1.0)) for _ in range(embedding_dim)] for _ in range(block_size)
         ]

@@ -23,8 +23,10 @@ from collections.abc import Sequence
 from ..checks import (
     ACTIVATIONS,
     INPUT_ERRORS,
+    as_lists,
     check_activation,
     check_flag,
+    check_parameter_count,
     check_sequence,
     check_size,
     check_vector,
@@ -65,6 +67,7 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str = "relu") -> None:
         check_size(nin, "Neuron", "nin")
         check_activation(activation, "Neuron")
+        check_parameter_count(nin + 1, f"Neuron({nin}, {activation})")
         # micrograd's init: uniform in [-1, 1], bias 0. (Linear below uses
         # PyTorch's +-1/sqrt(nin), which suits wide layers better.)
         self.weight = [Value(random.uniform(-1.0, 1.0)) for _ in range(nin)]
@@ -72,6 +75,7 @@ class Neuron(Module):
         self.activation = activation
 
     def __call__(self, x: Sequence[Operand]) -> Value:
+        x = as_lists(x)  # a NumPy vector too
         check_vector(x, len(self.weight), self)
         try:
             z = Value.dot(self.weight, x, self.bias)
@@ -88,9 +92,12 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "relu") -> None:
         check_size(nout, "Layer", "nout")
+        check_size(nin, "Layer", "nin")
+        check_parameter_count(nout * (nin + 1), f"Layer({nin} -> {nout}, {activation})")
         self.neurons = [Neuron(nin, activation) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Operand]) -> list[Value]:
+        x = as_lists(x)  # a NumPy vector too
         check_vector(x, len(self.neurons[0].weight), self)
         # The same as [neuron(x) for neuron in self.neurons], with x read and
         # checked once for the layer instead of once per neuron.
@@ -209,6 +216,10 @@ class Linear(Module):
         check_size(in_features, "Linear", "in_features")
         check_size(out_features, "Linear", "out_features")
         check_flag(bias, "Linear", "bias")
+        check_parameter_count(
+            out_features * (in_features + bias),
+            f"Linear(in_features={in_features}, out_features={out_features}, bias={bias})",
+        )
         bound = 1.0 / math.sqrt(in_features)
         self.weight = [
             [Value(random.uniform(-bound, bound)) for _ in range(in_features)] for _ in range(out_features)
@@ -221,7 +232,9 @@ class Linear(Module):
         """W x + b for one vector x (in_features,) -> (out_features,); or, as
         PyTorch's Linear takes a batch, for each vector of a sequence
         (T, in_features) -> (T, out_features), with each row of W read once
-        for all T (`Value.linear_batch`)."""
+        for all T (`Value.linear_batch`). NumPy vectors and 2-D arrays are
+        taken as lists (`as_lists`)."""
+        x = as_lists(x)
         if is_batch(x):
             check_sequence(x, self.in_features, self)
             try:

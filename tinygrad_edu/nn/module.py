@@ -345,12 +345,36 @@ def read_json(path: str | os.PathLike, where: str, limit: int | None = None, why
         ) from None
 
 
-def write_atomically(path: str, text: str, where: str) -> None:
-    """Write `text` to a new file beside `path`, then rename it over `path`:
-    a crash or Ctrl-C mid-write leaves the old file whole, or none.
+def write_atomically(path: str | os.PathLike, text: str | bytes, where: str) -> None:
+    """Write `text` (UTF-8) or bytes to a new file beside `path`, then
+    rename it over `path`: a crash or Ctrl-C mid-write leaves the old file
+    whole, or none. Every file the package writes (models, pages, pictures,
+    vocabularies, results) goes through here.
 
     Errors name the user's path (`where`), never the temporary file, and
-    keep their type (PermissionError, FileNotFoundError, ...)."""
+    keep their type (PermissionError, FileNotFoundError, ...). A text with
+    no UTF-8 (a lone surrogate, which `os.fsdecode` makes of a name that is
+    not UTF-8) is a ValueError naming the character, and nothing is written.
+
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+        >>> write_atomically(path, "kept", "demo")
+        >>> write_atomically(path, "caf" + os.fsdecode(b"\\xe9"), "demo")
+        Traceback (most recent call last):
+        ValueError: demo: the text has no UTF-8 for '\\udce9' (a lone surrogate, as os.fsdecode makes of a name that is not UTF-8) at character 3; nothing was written
+        >>> open(path).read()
+        'kept'
+    """
+    if isinstance(text, str):
+        try:
+            text = text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            bad = error.object[error.start]
+            raise ValueError(
+                f"{where}: the text has no UTF-8 for {bad!r} (a lone surrogate, as os.fsdecode makes of "
+                f"a name that is not UTF-8) at character {error.start}; nothing was written"
+            ) from None
+    path = os.fspath(path)
     target = os.path.realpath(path)  # through a symlink: rewrite its target, keep the link
     folder = os.path.dirname(target)
     if os.path.isdir(target):
@@ -374,7 +398,7 @@ def write_atomically(path: str, text: str, where: str) -> None:
     try:
         fd, temporary = _create_beside(target)
         doing = "writing the file failed"
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
+        with os.fdopen(fd, "wb") as file:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())

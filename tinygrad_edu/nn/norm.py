@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..checks import INPUT_ERRORS, check_flag, check_size, check_vector, in_module
+from ..checks import INPUT_ERRORS, check_flag, check_parameter_count, check_size, check_vector, in_module
 from ..engine import Operand, Value
 from .module import Module
 
@@ -51,6 +51,8 @@ class LayerNorm(Module):
         _check_eps(eps, "LayerNorm")
         check_flag(elementwise_affine, "LayerNorm", "elementwise_affine")
         check_flag(bias, "LayerNorm", "bias")
+        count = normalized_shape * (elementwise_affine + (elementwise_affine and bias))
+        check_parameter_count(count, f"LayerNorm({normalized_shape})")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.bias = [Value(0.0) for _ in range(normalized_shape)] if elementwise_affine and bias else None
         self.normalized_shape = normalized_shape
@@ -60,7 +62,7 @@ class LayerNorm(Module):
         check_vector(x, self.normalized_shape, self)
         inv_n = 1.0 / self.normalized_shape
         try:
-            x, scale = _rescaled(x)
+            x, scale = _rescaled(_centred_on_an_entry(x))
             mean = Value.sum(x) * inv_n
         except INPUT_ERRORS as error:  # an entry that is not a number: name the module
             raise in_module(self, error) from None
@@ -99,6 +101,7 @@ class RMSNorm(Module):
         check_size(normalized_shape, "RMSNorm", "normalized_shape")
         _check_eps(eps, "RMSNorm")
         check_flag(elementwise_affine, "RMSNorm", "elementwise_affine")
+        check_parameter_count(normalized_shape * elementwise_affine, f"RMSNorm({normalized_shape})")
         self.weight = [Value(1.0) for _ in range(normalized_shape)] if elementwise_affine else None
         self.normalized_shape = normalized_shape
         self.eps = eps
@@ -143,6 +146,28 @@ def _rescaled(x: Sequence[Operand]) -> tuple[Sequence[Operand], float]:
         return x, 1.0
     scale = 2.0 ** -math.frexp(biggest)[1]
     return [xi * scale for xi in x], scale
+
+
+def _centred_on_an_entry(x: Sequence[Operand]) -> Sequence[Operand]:
+    """x, or x - r for a vector whose spread is tiny next to its size, with
+    r its first entry (a plain number: LayerNorm does not change when every
+    entry moves by the same amount, as softmax does not).
+
+    The mean of [1e99, 1e99, 1e99] is rounded, so x - mean is not 0 but
+    about 1e83, and LayerNorm would give [1, 1, 1] where PyTorch gives the
+    zeros of exact arithmetic; 1e101 raised an error at '**-0.5'. Moved by
+    one of its own entries, a constant vector is exactly 0, whatever its
+    size. An ordinary vector (spread above 1/1024 of its largest entry)
+    never takes this path: its graph is unchanged.
+    """
+    numbers = [xi.data if isinstance(xi, Value) else xi for xi in x]
+    numbers = [n for n in numbers if isinstance(n, float | int) and math.isfinite(n)]
+    if not numbers:  # a wrong entry (a str, a list) is skipped; the engine names it next
+        return x
+    low, high = min(numbers), max(numbers)
+    if not high - low < max(abs(low), abs(high)) * 2.0**-10:
+        return x
+    return [xi - numbers[0] for xi in x]
 
 
 def make_norm(norm: str, size: int, bias: bool = True, where: str = "make_norm") -> LayerNorm | RMSNorm:

@@ -34,7 +34,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from ..checks import INPUT_ERRORS, check_flag, check_size, check_vector, in_module
+from ..checks import INPUT_ERRORS, check_flag, check_parameter_count, check_size, check_vector, in_module
 from ..engine import Operand, Value
 from .module import Module
 
@@ -58,6 +58,9 @@ class _RecurrentCell(Module):
         check_size(hidden_size, name, "hidden_size")
         check_flag(bias, name, "bias")
         rows = self.GATES * hidden_size
+        check_parameter_count(
+            rows * (input_size + hidden_size + 2 * bias), f"{name}({input_size}, {hidden_size}, bias={bias})"
+        )
         # PyTorch's init: every weight and bias uniform in +-1/sqrt(hidden_size).
         bound = 1.0 / math.sqrt(hidden_size)
 
