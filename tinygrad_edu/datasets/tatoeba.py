@@ -88,6 +88,8 @@ def group_by_french(pairs: Sequence[TatoebaPair]) -> list[tuple[str, list[str]]]
     """(tokenized French, every distinct tokenized English translation of
     it), in the order each French sentence first appears."""
     groups: dict[str, dict[str, None]] = {}
+    if isinstance(pairs, str) or not all(isinstance(pair, TatoebaPair) for pair in pairs):
+        raise TypeError("group_by_french: expected TatoebaPairs, as load_tatoeba gives")
     for pair in pairs:
         french, english = tokenize(pair.french), tokenize(pair.english)
         if french and english:

@@ -279,6 +279,10 @@ def english_vocabulary() -> list[str]:
 def noun_adjective_pairs(french: str) -> set[tuple[str, str]]:
     """The (noun, adjective) combinations of a French sentence of the grammar,
     each word in its dictionary form (masculine singular)."""
+    if not isinstance(french, str):
+        raise TypeError(
+            f"noun_adjective_pairs: expected a French sentence (a str), got {type(french).__name__}"
+        )
     nouns = {form: noun[0] for noun in NOUNS for form in noun[:2]}
     adjectives = {form: adj[0] for adj in ADJECTIVES for form in adj[:4]}
     words = french.split()
@@ -300,6 +304,8 @@ def validation_split(
     set asks (combinations never seen) without touching the test set."""
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction < 1.0:
         raise ValueError(f"validation_split: fraction must be a number in (0, 1), got {fraction!r}")
+    if isinstance(train, str) or not all(isinstance(pair, tuple) and len(pair) == 2 for pair in train):
+        raise TypeError("validation_split: expected a list of (french, english) pairs, as make_corpus gives")
     used = sorted(set().union(*(noun_adjective_pairs(f) for f, _ in train)))
     held_out = set(random.Random(seed).sample(used, max(1, round(fraction * len(used)))))
     kept = [pair for pair in train if not noun_adjective_pairs(pair[0]) & held_out]
