@@ -19,6 +19,9 @@ Workloads:
 * W6  the scalar GPT a learner writes by hand (microgpt's design, unfused),
       run on tinygrad_edu's Value and on a microgpt-style Value
       (benchmarks/w6_microgpt.py): one training step, ms per position.
+* W7  the demo GPT's training step on a batch of 8 names, ours against its
+      torch twin (tinygrad_edu.torch_bridge) in float64 and float32, one
+      thread (benchmarks/w7_torch_gpt.py; PyTorch skipped if absent).
 
 `--instructions` counts instructions per step instead of seconds, with
 valgrind's callgrind: on a shared machine whose speed swings from minute to
@@ -360,6 +363,13 @@ def run_w6(engine: str, quick: bool) -> dict:
     return {"seconds": statistics.median(times[warmup:]), "positions": positions, "losses": losses}
 
 
+# ============================== W7: the demo GPT against its torch twin
+def run_w7(engine: str, quick: bool) -> dict:
+    import w7_torch_gpt
+
+    return w7_torch_gpt.run(engine, quick)
+
+
 WORKLOADS = {
     "W1": (run_w1, (TE, TAPED, MG, PLAIN)),
     "W2": (run_w2, (TE, TAPED, MG)),
@@ -367,6 +377,7 @@ WORKLOADS = {
     "W4": (run_w4, (TE, TAPED)),
     "W5": (run_w5, (TE, "pytorch float32")),
     "W6": (run_w6, (TE, TAPED, MICRO)),
+    "W7": (run_w7, (TE, "pytorch float64", "pytorch float32")),
 }
 
 
@@ -592,6 +603,12 @@ def report(results: dict, quick: bool) -> list[str]:
         notes += w5_notes
     if "W6" in results:
         report_w6(results["W6"], rows, notes)
+    if "W7" in results:
+        import w7_torch_gpt
+
+        w7_rows, w7_notes = w7_torch_gpt.report(results["W7"], median_of, spread)
+        rows += w7_rows
+        notes += w7_notes
     return rows, notes
 
 
@@ -637,7 +654,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds' run, to check the script works")
     parser.add_argument("--repeats", type=int, default=None, help="processes per engine and workload")
-    parser.add_argument("--only", default="W1,W2,W3,W4,W5,W6", help="workloads to run (default: %(default)s)")
+    parser.add_argument(
+        "--only", default="W1,W2,W3,W4,W5,W6,W7", help="workloads to run (default: %(default)s)"
+    )
     parser.add_argument(
         "--instructions",
         action="store_true",

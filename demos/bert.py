@@ -23,16 +23,24 @@
    of the sentence) on a few labelled sentences per topic, from the pretrained
    encoder and from a fresh one, and compare their held-out accuracy.
 
+The model view: model.html (viz.model_view) shows the pretrained model
+reading ``--prompt`` (default: the first fill-mask example): embeddings,
+bidirectional attention, the residual stream, the feed-forward neurons with
+the training sentences where each fires most, the logit lens and the
+fill-in probabilities at [MASK], at the moments of pretraining kept as
+weight snapshots (after 0, 5%, 20% and 50% of the steps, and the end).
+
 Pictures: each ambiguous word's contextual vectors on their first two
 principal components, coloured by sense, beside word2vec's single vector
 for it (a quick word2vec on the same sentences, with the words of each
 sense around it); the bidirectional attention maps of one sentence.
 
 The pretrained model (before fine-tuning) is saved in the output folder as
-one file (model.json: weights, settings and the word tokenizer; a --quick
-run never replaces a full run's). ``--sentence`` fills the [MASK] of your
-sentence with that model, without retraining; if there is none, it
-pretrains a quick one first and says so.
+one file (model.json: weights, settings, the word tokenizer and the weight
+snapshots the model view replays; a --quick run never replaces a full
+run's). ``--sentence`` fills the [MASK] of your sentence with that model,
+without retraining; if there is none, it pretrains a quick one first and
+says so.
 """
 
 from __future__ import annotations
@@ -72,7 +80,9 @@ from .common import (
     save_figure,
     save_trained,
     setup,
+    snapshot_steps,
     train_loop,
+    write_model_page,
     write_results,
 )
 
@@ -137,6 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--finetune-steps", type=positive_int, default=150, help="fine-tuning steps (default: %(default)s)"
     )
     parser.add_argument(
+        "--prompt",
+        default=FILL_MASK_EXAMPLES[0],
+        help="the sentence model.html looks at, with a [MASK] (default: %(default)r)",
+    )
+    parser.add_argument(
         "--sentence", help='fill the one [MASK] with the saved model: "the otter swam to the [MASK]"'
     )
     args = parser.parse_args(argv)
@@ -174,7 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # ---------------------------------------------------------- pretraining
     cpu = time.process_time()
     wall = time.perf_counter()
-    history = pretrain(model, tokenizer, encoded, steps, args, rng)
+    snapshots: list[dict] = []  # for the model view: the weights at snapshot_steps(steps)
+    history = pretrain(model, tokenizer, encoded, steps, args, rng, snapshots)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     recent = history[-min(len(history), 100) :]
     print(
@@ -197,7 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Saved before fine-tuning, which changes the encoder's weights.
     paths = save_trained(
-        args, out, model, tokenizer, data="sense corpus", steps=steps, mlm_accuracy=mlm_accuracy
+        args,
+        out,
+        model,
+        tokenizer,
+        snapshots=snapshots,
+        data="sense corpus",
+        steps=steps,
+        mlm_accuracy=mlm_accuracy,
     )
 
     # ----------------------------------------------------------- the senses
@@ -238,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         plot_attention(model, tokenizer, out),
         plot_loss(history, out),
     ]
+    # The view before fine-tuning, which changes the encoder's weights too.
+    view, view_figures = write_model_page(args, out, model, tokenizer, args.prompt, encoded, snapshots)
+    paths.append(view)
 
     # --------------------------------------------------------- fine-tuning
     labelled = pick_labelled(train_set, args.labelled, args.seed)
@@ -270,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             finetune_accuracy_scratch=round(accuracy["scratch"], 4),
             cpu_seconds=round(cpu_seconds, 2),
             pretraining_cpu_seconds=round(cpu, 2),
+            **view_figures,
         )
     )
     report_outputs(paths)
@@ -277,9 +304,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def pretrain(
-    model: BERT, tokenizer: WordTokenizer, encoded, steps: int, args, rng: random.Random
+    model: BERT,
+    tokenizer: WordTokenizer,
+    encoded,
+    steps: int,
+    args,
+    rng: random.Random,
+    snapshots: list[dict] | None = None,
 ) -> list[float]:
-    """Masked-LM pretraining with Adam, `args.batch` sentences a step; the losses."""
+    """Masked-LM pretraining with Adam, `args.batch` sentences a step; the
+    losses. Given a `snapshots` list, appends {"step", "state_dict"} at
+    each of `snapshot_steps(steps)`."""
 
     def batch_loss(step: int) -> Value:
         losses = []
@@ -290,9 +325,14 @@ def pretrain(
 
     optimizer = Adam(model.parameters(), lr=args.lr)
     history = []
+    keep = snapshot_steps(steps) if snapshots is not None else []
+    if 0 in keep:
+        snapshots.append({"step": 0, "state_dict": model.state_dict()})
     bar = progress(train_loop(optimizer, batch_loss, steps), total=steps, desc="bert pretraining")
-    for _step, loss in bar:
+    for step, loss in bar:
         history.append(loss)
+        if step + 1 in keep:
+            snapshots.append({"step": step + 1, "state_dict": model.state_dict()})
         bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.3f}")
     return history
 

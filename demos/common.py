@@ -290,11 +290,14 @@ def report_outputs(paths: Sequence[Path]) -> None:
 
 
 # ------------------------------------------------------------ saved models
-def save_trained(args: argparse.Namespace, out: Path, model, vocab=None, **meta) -> list[Path]:
+def save_trained(
+    args: argparse.Namespace, out: Path, model, vocab=None, *, snapshots=(), **meta
+) -> list[Path]:
     """Save the run's system to out/model.json (one file, written atomically)
     and return [its path]; `meta` records how it was trained, beside the
-    demo, the seed and whether the run was --quick. A --quick model never
-    replaces one from a full run (it returns [] and says so)."""
+    demo, the seed and whether the run was --quick; `snapshots` are earlier
+    weights, {"step", "state_dict"} (the model view replays them). A --quick
+    model never replaces one from a full run (it returns [] and says so)."""
     from tinygrad_edu.models.saved import save_model
 
     path = out / MODEL_FILE
@@ -302,7 +305,11 @@ def save_trained(args: argparse.Namespace, out: Path, model, vocab=None, **meta)
         print(f"--quick: the fully trained model in {path} is kept; this run's model is not saved")
         return []
     save_model(
-        path, model, vocab, meta={"demo": args.demo, "quick": bool(args.quick), "seed": args.seed, **meta}
+        path,
+        model,
+        vocab,
+        meta={"demo": args.demo, "quick": bool(args.quick), "seed": args.seed, **meta},
+        snapshots=snapshots,
     )
     return [path]
 
@@ -336,3 +343,52 @@ def find_saved(args: argparse.Namespace, out: Path, kind: str):
     quick = " (from a --quick run: expect poor answers)" if saved.meta.get("quick") else ""
     print(f"using the model saved in {path}{quick}")
     return saved
+
+
+# ------------------------------------------------------------ model view
+# The moments of training a demo keeps for its model view (viz.model_view),
+# as fractions of its steps: the untrained model, three early and middle
+# points, and (added by the page) the trained model at the end.
+SNAPSHOT_FRACTIONS = (0.0, 0.05, 0.2, 0.5)
+
+
+def snapshot_steps(steps: int) -> list[int]:
+    """The steps (counted in updates done) at which to keep the weights.
+
+    >>> snapshot_steps(3000)
+    [0, 150, 600, 1500]
+    >>> snapshot_steps(10)
+    [0, 2, 5]
+    """
+    return sorted({int(steps * f) for f in SNAPSHOT_FRACTIONS} - {steps})
+
+
+def write_model_page(
+    args: argparse.Namespace, out: Path, model, tokenizer, prompt: str, corpus, snapshots
+) -> tuple[Path, dict]:
+    """Write out/model.html, the model view of `prompt`, and say what it
+    cost; returns (its path, {"view_cpu_seconds", "view_bytes"}). A --quick
+    run scans a quarter of the usual sample of the corpus for the neurons."""
+    import time
+
+    from viz.model_view import SCAN_TOKENS, write_model_view
+
+    cpu = time.process_time()
+    path, warnings = write_model_view(
+        model,
+        tokenizer,
+        prompt,
+        out / "model.html",
+        corpus=corpus,
+        snapshots=snapshots,
+        scan_tokens=SCAN_TOKENS // 4 if args.quick else SCAN_TOKENS,
+    )
+    cpu = time.process_time() - cpu
+    for warning in warnings:
+        print(f"model view: {warning}")
+    size = path.stat().st_size
+    print(
+        f"model view of {prompt!r} at {len(snapshots) + 1} moments of training: "
+        f"{cpu:.1f} s CPU, {size / 1e6:.2f} MB"
+    )
+    return path, {"view_cpu_seconds": round(cpu, 2), "view_bytes": size}

@@ -42,6 +42,7 @@ class Browser:
         self.chromium, self.timeout = chromium, timeout
         self._id = 0
         self._buffer = b""
+        self.events: list[dict] = []  # what the browser said on its own (after `watch`)
 
     def __enter__(self) -> Browser:
         self._profile = tempfile.TemporaryDirectory()
@@ -99,6 +100,34 @@ class Browser:
                 raise TimeoutError(f"chromium: {url} did not finish loading")
             time.sleep(0.05)
 
+    def watch(self) -> None:
+        """Start reporting console messages, uncaught errors and network
+        requests into `events` (call before `open`)."""
+        for domain in ("Runtime", "Log", "Network"):
+            self._call(f"{domain}.enable", {}, session=True)
+
+    def problems(self) -> list[str]:
+        """The console errors, uncaught exceptions and requests for anything
+        but the page itself (file:, data:, about:) seen so far."""
+        found = []
+        for event in self.events:
+            method, params = event["method"], event.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                found.append(f"uncaught: {params['exceptionDetails']}")
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in (
+                "error",
+                "warning",
+                "assert",
+            ):
+                found.append(f"console.{params['type']}: {params.get('args')}")
+            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+                found.append(f"log: {params['entry'].get('text')}")
+            elif method == "Network.requestWillBeSent":
+                url = params["request"]["url"]
+                if not url.startswith(("file:", "data:", "about:")):
+                    found.append(f"request: {url}")
+        return found
+
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page."""
         reply = self._call(
@@ -141,6 +170,8 @@ class Browser:
                 if "error" in reply:
                     raise RuntimeError(f"chromium: {method} failed: {reply['error']}")
                 return reply.get("result", {})
+            if "method" in reply:
+                self.events.append(reply)
 
     def _read(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:

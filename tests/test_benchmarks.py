@@ -64,6 +64,21 @@ def test_w5_pytorch_runs_the_same_cnn_from_the_same_weights():
         assert step() == pytest.approx(ours(), rel=1e-4)
 
 
+def test_w7_runs_the_same_gpt_step_on_our_engine_and_on_its_torch_twin():
+    """W7's ratio compares engines doing the same work: the same losses, step after step."""
+    pytest.importorskip("torch")
+    import w7_torch_gpt
+
+    ours, names = w7_torch_gpt.make_step("tinygrad_edu")
+    twin64, _ = w7_torch_gpt.make_step("pytorch float64")
+    twin32, _ = w7_torch_gpt.make_step("pytorch float32")
+    assert names == 8
+    for _ in range(2):
+        a, b, c = ours(), twin64(), twin32()
+        assert b == pytest.approx(a, abs=1e-10)
+        assert c == pytest.approx(a, rel=1e-5)
+
+
 def test_w6_runs_the_same_hand_written_gpt_on_both_engines():
     """W6 compares engines, so both must do the same arithmetic: the same losses, step after step."""
     import w6_microgpt

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 from block_checks import assert_close, data, finite_difference_check, grads
-from test_nn_transformer import block_to_torch_state, load_into_torch, randomize
+from test_nn_transformer import randomize
 
 from tinygrad_edu.datasets.senses import SENSES, SLOT, SLOTS, TEMPLATES, TOPICS, sense_corpus
 from tinygrad_edu.functional import cross_entropy, softmax
@@ -41,80 +41,34 @@ def tokenizer(n_words: int = 4) -> WordTokenizer:
 
 
 # ------------------------------------------------------------ vs PyTorch
-def torch_bert(torch, model: BERT):
-    """The same encoder from PyTorch's own layers, weights copied from `model`."""
-    d, V, L = model.d_model, model.vocab_size, len(model.blocks)
-    norm_first = model.blocks[0].norm_first
-
-    class TorchBERT(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.wte = torch.nn.Embedding(V, d)
-            self.wpe = torch.nn.Embedding(model.max_len, d)
-            if model.n_segments:
-                self.wse = torch.nn.Embedding(model.n_segments, d)
-            self.blocks = torch.nn.ModuleList(
-                torch.nn.TransformerEncoderLayer(
-                    d, model.n_head, 6, dropout=0.0, batch_first=True, norm_first=norm_first
-                )
-                for _ in range(L)
-            )
-            self.ln_f = torch.nn.LayerNorm(d)
-            self.mlm_head = torch.nn.Linear(d, V)
-            if model.tie_weights:
-                self.mlm_head.weight = self.wte.weight
-
-        def forward(self, ids, segments=None):
-            x = self.wte(ids) + self.wpe(torch.arange(ids.shape[1]))
-            if segments is not None:
-                x = x + self.wse(segments)
-            for block in self.blocks:
-                x = block(x)  # no mask: every position sees every position
-            return self.mlm_head(self.ln_f(x))
-
-    ref = TorchBERT().double()
-    state = {k: v for k, v in model.state_dict().items() if not k.startswith("blocks")}
-    for i, block in enumerate(model.blocks):
-        state.update({f"blocks.{i}.{k}": v for k, v in block_to_torch_state(block).items()})
-    load_into_torch(torch, ref, state)
-    return ref
-
-
 @pytest.mark.parametrize(
     "options",
     [{}, {"norm_first": False}, {"tie_weights": True}, {"n_segments": 2}],
     ids=["pre-norm", "post-norm", "tied", "segments"],
 )
 def test_encoder_matches_torch_encoder_layers(options):
+    """Ours against the bridge's twin (whose blocks are held to PyTorch's
+    TransformerEncoderLayer in test_torch_twins): logits, MLM loss, every gradient."""
     torch = pytest.importorskip("torch")
+    from tinygrad_edu.torch_bridge import compare, to_torch
+
     model = small_bert(**options)
     randomize(model, random.Random(3))
     segments = [0, 0, 0, 1, 1, 1] if model.n_segments else None
-    loss = model.mlm_loss(IDS, LABELS, segments)
-    loss.backward()
-
-    ref = torch_bert(torch, model)
-    ref_segments = torch.tensor([segments]) if segments else None
-    logits = ref(torch.tensor([IDS]), ref_segments)
+    twin = to_torch(model)
+    for inputs, loss in (((IDS, segments), None), ((IDS, LABELS, segments), "mlm_loss")):
+        table = compare(model, twin, inputs, loss, show=False)
+        assert max(table.values()) < 1e-10, table
+        assert {k for k in table if k.startswith("grad ")} == {
+            f"grad {k}" for k, _ in model.named_parameters()
+        }
+    # the loss is masked_lm_loss of the logits, and torch's cross_entropy with ignore_index
+    logits = twin(torch.tensor([IDS]), torch.tensor([segments]) if segments else None)
     ref_loss = torch.nn.functional.cross_entropy(logits[0], torch.tensor(LABELS), ignore_index=-100)
-    ref_loss.backward()
-
-    assert_close(data(model(IDS, segments)), logits[0].detach())
-    assert loss.data == pytest.approx(ref_loss.item(), abs=1e-9)
-    ref_grads = {k: v.grad for k, v in ref.named_parameters()}  # a tied weight once, as ours
-    ours = dict(model.named_parameters())
-    assert {k for k in ours if not k.startswith("blocks")} == {
-        k for k in ref_grads if not k.startswith("blocks")
-    }
-    for name, tensor in ours.items():
-        if not name.startswith("blocks"):
-            assert_close(grads(tensor), ref_grads[name])
-    for i, block in enumerate(model.blocks):
-        for name, values in block_to_torch_state(block, grads).items():
-            assert_close(values, ref_grads[f"blocks.{i}.{name}"])
+    assert model.mlm_loss(IDS, LABELS, segments).data == pytest.approx(ref_loss.item(), abs=1e-12)
     # PyTorch's names and shapes: torch's state_dict has the same keys, a tied weight under both names.
     assert {k: len(v) for k, v in model.state_dict().items() if not k.startswith("blocks")} == {
-        k: v.shape[0] for k, v in ref.state_dict().items() if not k.startswith("blocks")
+        k: v.shape[0] for k, v in twin.state_dict().items() if not k.startswith("blocks")
     }
 
 

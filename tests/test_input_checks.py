@@ -1577,6 +1577,38 @@ CASES = [
         TypeError,
         ["stepping_page", "quiz", "'yes'"],
     ),
+    (
+        "model_view_data",
+        lambda: viz.model_view_data("x", tok(), ".a"),
+        TypeError,
+        ["model view", "GPT or a BERT", "str"],
+    ),
+    (
+        "model_view_data",
+        lambda: viz.model_view_data(gpt(), tok(), ".a"),
+        ValueError,
+        ["model view", "4 tokens", "5"],
+    ),
+    (
+        "write_model_view",
+        lambda: viz.write_model_view(gpt(), CharTokenizer("abcd"), " ", "view.html"),
+        ValueError,
+        ["model view", "prompt is empty"],
+    ),
+    (
+        "model_view_data",
+        lambda: viz.model_view_data(
+            gpt(), CharTokenizer("abcd"), ".a", snapshots=[{"step": 0, "state_dict": {"wte.weight": [[1.0]]}}]
+        ),
+        ValueError,
+        ["model view", "snapshot 0", "state_dict names"],
+    ),
+    (
+        "write_model_view",
+        lambda: viz.write_model_view(gpt(), CharTokenizer("abcd"), 3, "view.html"),
+        TypeError,
+        ["model view", "prompt", "int"],
+    ),
     ("explain_grad", lambda: viz.explain_grad("x", x2()), TypeError, ["explain_grad", "node", "str"]),
     (
         "explain_grad",

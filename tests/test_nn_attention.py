@@ -172,19 +172,6 @@ def test_attention_head_gradcheck(rng, causal):
     finite_difference_check(forward, [v for row in xs for v in row] + head.parameters())
 
 
-def torch_attention(torch, x, wq, wk, wv, causal, bq=None, bk=None, bv=None):
-    """nanoGPT's Head in float64: softmax(q k^T / sqrt(d_head), masked) v."""
-    q, k, v = x @ wq.T, x @ wk.T, x @ wv.T
-    if bq is not None:
-        q, k, v = q + bq, k + bk, v + bv
-    scores = q @ k.T / math.sqrt(wq.shape[0])
-    if causal:
-        T = x.shape[0]
-        scores = scores.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1), float("-inf"))
-    weights = torch.softmax(scores, dim=-1)
-    return weights @ v, weights
-
-
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("bias", [False, True])
 def test_attention_head_matches_torch(rng, causal, bias):
@@ -195,21 +182,20 @@ def test_attention_head_matches_torch(rng, causal, bias):
     loss, coeffs = projection(out, rng)
     loss.backward()
 
-    def leaf(tensor):
-        return torch.tensor(data(tensor), dtype=torch.float64, requires_grad=True)
+    # nanoGPT's Head in float64: the bridge's twin (held to torch.nn.MultiheadAttention in test_torch_twins)
+    from tinygrad_edu.torch_bridge import to_torch
 
-    x = leaf(xs)
-    ws = [leaf(m.weight) for m in (head.query, head.key, head.value)]
-    bs = [leaf(m.bias) for m in (head.query, head.key, head.value)] if bias else []
-    ref_out, ref_weights = torch_attention(torch, x, *ws, causal, *bs)
+    twin = to_torch(head)
+    x = torch.tensor([data(xs)], dtype=torch.float64, requires_grad=True)
+    ref_out = twin(x)[0]
     (ref_out * torch.tensor(coeffs, dtype=torch.float64)).sum().backward()
     assert_close(data(out), ref_out.detach())
-    assert_close(head.last_attention, ref_weights.detach())
-    assert_close(grads(xs), x.grad)
-    for module, w in zip((head.query, head.key, head.value), ws):
-        assert_close(grads(module.weight), w.grad)
-    for module, b in zip((head.query, head.key, head.value), bs):
-        assert_close(grads(module.bias), b.grad)
+    assert_close(head.last_attention, twin.last_attention[0])
+    assert_close(grads(xs), x.grad[0])
+    for part in ("query", "key", "value"):
+        assert_close(grads(getattr(head, part).weight), getattr(twin, part).weight.grad)
+        if bias:
+            assert_close(grads(getattr(head, part).bias), getattr(twin, part).bias.grad)
     if bias:  # the softmax cancels a key bias exactly: its gradient is 0
         assert max(abs(g) for g in grads(head.key.bias)) < 1e-12
     # PyTorch names and shapes: Linear(d_model, d_head) weights are (d_head, d_model).

@@ -70,23 +70,6 @@ def test_cross_attention_gradcheck(rng, scoring):
     )
 
 
-def torch_cross_attention(torch, cross: CrossAttention, q, m):
-    """The same scores written with torch ops: (W q) . m, or v . tanh(W q + U m + b)."""
-    W = torch.tensor(data(cross.query.weight), dtype=torch.float64, requires_grad=True)
-    params = [W]
-    if cross.scoring == "dot":
-        scores = (q @ W.T) @ m.T  # (T_q, T_k)
-    else:
-        U = torch.tensor(data(cross.key.weight), dtype=torch.float64, requires_grad=True)
-        b = torch.tensor(data(cross.key.bias), dtype=torch.float64, requires_grad=True)
-        v = torch.tensor(data(cross.energy.weight), dtype=torch.float64, requires_grad=True)
-        params += [U, b, v]
-        hidden = torch.tanh((q @ W.T)[:, None, :] + (m @ U.T + b)[None, :, :])  # (T_q, T_k, d_attn)
-        scores = (hidden @ v.T)[..., 0]
-    weights = torch.softmax(scores, dim=-1)
-    return weights @ m, weights, params
-
-
 @pytest.mark.parametrize("scoring", ["dot", "additive"])
 def test_cross_attention_matches_torch(rng, scoring):
     torch = pytest.importorskip("torch")
@@ -96,20 +79,23 @@ def test_cross_attention_matches_torch(rng, scoring):
     outs = cross(queries, memory)
     project(outs, coeffs).backward()
 
-    q = torch.tensor(data(queries), dtype=torch.float64, requires_grad=True)
-    m = torch.tensor(data(memory), dtype=torch.float64, requires_grad=True)
-    ref_out, ref_weights, params = torch_cross_attention(torch, cross, q, m)
+    # The same scores in torch, (W q) . m or v . tanh(W q + U m + b): the bridge's twin
+    from tinygrad_edu.torch_bridge import to_torch
+
+    twin = to_torch(cross)
+    q = torch.tensor([data(queries)], dtype=torch.float64, requires_grad=True)
+    m = torch.tensor([data(memory)], dtype=torch.float64, requires_grad=True)
+    ref_out = twin(q, m)[0]
     (ref_out * torch.tensor(coeffs, dtype=torch.float64)).sum().backward()
 
     assert_close(data(outs), ref_out.detach(), tol=1e-12)
-    assert_close(cross.last_attention, ref_weights.detach(), tol=1e-12)
-    assert_close(grads(queries), q.grad, tol=1e-12)
-    assert_close(grads(memory), m.grad, tol=1e-12)
-    ours = [cross.query.weight] + (
-        [cross.key.weight, cross.key.bias, cross.energy.weight] if scoring == "additive" else []
-    )
-    for mine, theirs in zip(ours, params):
-        assert_close(grads(mine), theirs.grad, tol=1e-12)
+    assert_close(cross.last_attention, twin.last_attention[0], tol=1e-12)
+    assert_close(grads(queries), q.grad[0], tol=1e-12)
+    assert_close(grads(memory), m.grad[0], tol=1e-12)
+    theirs = dict(twin.named_parameters())
+    assert set(theirs) == {name for name, _ in cross.named_parameters()}
+    for name, mine in cross.named_parameters():
+        assert_close(grads(mine), theirs[name].grad, tol=1e-12)
 
 
 def test_cross_attention_keeps_its_weights_as_floats_and_state_dict_names(rng):

@@ -290,55 +290,22 @@ def test_gpt_loss_is_the_mean_cross_entropy():
 
 
 def test_gpt_matches_torch(rng):
-    torch = pytest.importorskip("torch")
+    """Ours against the bridge's twin (whose blocks are held to PyTorch's
+    TransformerEncoderLayer in test_torch_twins): logits, loss, every gradient."""
+    pytest.importorskip("torch")
+    from tinygrad_edu.torch_bridge import compare, to_torch
+
     model = small_gpt()
     randomize(model, rng)
-    loss = model.loss(IDS, TARGETS)
-    loss.backward()
-
-    class TorchGPT(torch.nn.Module):
-        """The same model from PyTorch's own layers (pre-norm encoder layers with a causal mask)."""
-
-        def __init__(self):
-            super().__init__()
-            self.wte = torch.nn.Embedding(5, 4)
-            self.wpe = torch.nn.Embedding(4, 4)
-            self.blocks = torch.nn.ModuleList(
-                torch.nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, batch_first=True, norm_first=True)
-                for _ in range(2)
-            )
-            self.ln_f = torch.nn.LayerNorm(4)
-            self.lm_head = torch.nn.Linear(4, 5)
-
-        def forward(self, ids):
-            T = ids.shape[1]
-            x = self.wte(ids) + self.wpe(torch.arange(T))
-            mask = torch.nn.Transformer.generate_square_subsequent_mask(T, dtype=torch.float64)
-            for block in self.blocks:
-                x = block(x, src_mask=mask, is_causal=True)
-            return self.lm_head(self.ln_f(x))
-
-    ref = TorchGPT().double()
-    ours = model.state_dict()
-    state = {k: v for k, v in ours.items() if not k.startswith("blocks")}
-    for i, block in enumerate(model.blocks):
-        state.update({f"blocks.{i}.{k}": v for k, v in block_to_torch_state(block).items()})
-    load_into_torch(torch, ref, state)
-    logits = ref(torch.tensor([IDS]))
-    ref_loss = torch.nn.functional.cross_entropy(logits[0], torch.tensor(TARGETS))
-    ref_loss.backward()
-
-    assert_close(data(model(IDS)), logits[0].detach())
-    assert loss.data == pytest.approx(ref_loss.item(), abs=1e-9)
-    ref_grads = {k: v.grad for k, v in ref.named_parameters()}
-    for name in ("wte.weight", "wpe.weight", "ln_f.weight", "ln_f.bias", "lm_head.weight", "lm_head.bias"):
-        assert_close(grads(dict(model.named_parameters())[name]), ref_grads[name])
-    for i, block in enumerate(model.blocks):
-        for name, values in block_to_torch_state(block, grads).items():
-            assert_close(values, ref_grads[f"blocks.{i}.{name}"])
-    # Outside the blocks the names and shapes are nanoGPT's, which are torch's.
+    twin = to_torch(model)
+    for inputs, loss in (((IDS,), None), ((IDS, TARGETS), "loss")):
+        table = compare(model, twin, inputs, loss, show=False)
+        assert max(table.values()) < 1e-10, table
+        assert len(table) == len(dict(model.named_parameters())) + (2 if loss is None else 1)  # output, loss
+    # Outside the blocks the names and shapes are nanoGPT's, which are torch's
+    # (the twin's wte is a torch.nn.Embedding, its lm_head a torch.nn.Linear).
     for name in ("wte.weight", "wpe.weight", "ln_f.weight", "lm_head.weight", "lm_head.bias"):
-        assert shape_of(dict(model.named_parameters())[name]) == tuple(ref.state_dict()[name].shape)
+        assert shape_of(dict(model.named_parameters())[name]) == tuple(twin.state_dict()[name].shape)
 
 
 def test_gpt_state_dict_round_trip():

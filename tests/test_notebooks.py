@@ -12,6 +12,7 @@ a CI that quietly skipped them would let the notebooks go stale.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -27,16 +28,46 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
-def _need_extra():
+def _need(modules: tuple[str, ...], message: str) -> None:
+    """Skip (fail, in CI) unless every module in `modules` imports; `message`
+    says what is missing and how to install it."""
     try:
-        import ipykernel  # noqa: F401
-        import nbclient  # noqa: F401
-        import nbformat  # noqa: F401
+        for name in modules:
+            importlib.import_module(name)
     except ImportError as error:
-        message = f"the notebooks extra is not installed ({error}): pip install '.[notebooks]'"
+        message = message.format(error=error)
         if in_ci():
             pytest.fail(f"CI=true: {message}")
         pytest.skip(message)
+
+
+def _need_extra():
+    _need(
+        ("ipykernel", "nbclient", "nbformat"),
+        "the notebooks extra is not installed ({error}): pip install '.[notebooks]'",
+    )
+
+
+# Notebooks that move a model to PyTorch (the torch extra) and back.
+NEEDS_TORCH = ("05_graduate_to_pytorch.ipynb",)
+
+
+def _need_torch():
+    _need(
+        ("torch",),
+        "this notebook needs PyTorch, which is not installed: "
+        "python -m pip install torch --index-url https://download.pytorch.org/whl/cpu",
+    )
+
+
+def test_a_missing_torch_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true: this notebook needs PyTorch"):
+        _need_torch()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="download.pytorch.org/whl/cpu"):
+        _need_torch()
 
 
 def test_a_missing_extra_fails_in_ci_and_skips_elsewhere(monkeypatch):
@@ -56,6 +87,7 @@ def test_there_are_the_notebooks_the_readme_links():
         "02_mlp_on_moons.ipynb",
         "03_attention_and_tiny_gpt.ipynb",
         "04_word_vectors_and_recurrent_nets.ipynb",
+        "05_graduate_to_pytorch.ipynb",
         "06_differentiable_programming.ipynb",
     ]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -92,6 +124,8 @@ def monkeypatch_module():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_the_notebook_runs_from_a_clean_kernel(path, kernel_name, tmp_path):
+    if path.name in NEEDS_TORCH:
+        _need_torch()
     import nbclient
     import nbformat
 
@@ -112,7 +146,7 @@ def test_the_notebook_runs_from_a_clean_kernel(path, kernel_name, tmp_path):
     assert executable == sys.executable
     assert Path(package).resolve().is_relative_to(ROOT)  # this checkout, not an installed copy
     kinds = {kind for cell in book.cells for out in cell.get("outputs", []) for kind in out.get("data", {})}
-    if not path.name.startswith("04"):
+    if not path.name.startswith(("04", "05")):
         assert "image/svg+xml" in kinds  # a graph drawn inline by viz's renderer
     if not path.name.startswith("01"):
         assert "image/png" in kinds  # a matplotlib figure inline

@@ -8,7 +8,7 @@ import json
 import random
 
 import pytest
-from block_checks import assert_close, finite_difference_check, grads
+from block_checks import finite_difference_check
 
 from tinygrad_edu import Value, functional
 from tinygrad_edu.datasets.treebank import (
@@ -340,28 +340,22 @@ def test_illegal_moves_are_left_out_of_the_softmax():
 
 
 def test_the_parser_matches_torch():
+    """Ours against the bridge's twin, whose illegal moves are masked to -inf
+    where ours leaves them out: the loss and every gradient."""
     torch = pytest.importorskip("torch")
+    from tinygrad_edu.torch_bridge import compare, to_torch
+
     model = tiny_parser("cube", seed=3)
     config = config_after(CAT, [str(m) for m in oracle(CAT)[:4]])
     features, legal = model.features(config), model.legal_moves(config)
     gold = model.moves.index(oracle(CAT)[4])
-    loss = model.loss(features, legal, gold)
-    model.zero_grad()
-    loss.backward()
-    state = {
-        k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in model.state_dict().items()
-    }
-    w = state["word_embedding.weight"][features[:10]].flatten()
-    t = state["tag_embedding.weight"][features[10:20]].flatten()
-    lab = state["label_embedding.weight"][features[20:]].flatten()
-    h = (state["hidden.weight"] @ torch.cat([w, t, lab]) + state["hidden.bias"]) ** 3
-    logits = (state["output.weight"] @ h + state["output.bias"])[legal]
-    theirs = torch.nn.functional.cross_entropy(logits[None], torch.tensor([legal.index(gold)]))
-    theirs.backward()
-    assert loss.data == pytest.approx(theirs.item(), rel=1e-9)
-    ours = dict(model.named_parameters())
-    for name, tensor in state.items():
-        assert_close(grads(ours[name]), tensor.grad, tol=1e-9)
+    mask = torch.tensor([[i in legal for i in range(len(model.moves))]])
+    their_inputs = (torch.tensor([features]), mask, torch.tensor([gold]))
+    table = compare(
+        model, to_torch(model), (features, legal, gold), "loss", their_inputs=their_inputs, show=False
+    )
+    assert max(table.values()) < 1e-10, table
+    assert len(table) == 1 + len(model.state_dict())  # the loss and every parameter's gradient
 
 
 def test_an_untrained_parser_still_builds_a_tree_for_every_sentence():

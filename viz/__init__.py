@@ -13,10 +13,12 @@
 in-process WebAssembly Graphviz), `stepping_page` makes one self-contained
 HTML file that plays the forward and the backward pass node by node,
 `explain_grad` says why a node's grad is what it is (the chain rule's sum),
-`TrainingRecorder` plays a whole training run in one HTML file, and
-`draw_tree` draws a dependency tree (tinygrad_edu.models.parser), and
-`draw_blocks` a composed model of `tinygrad_edu.lecture` as a block diagram. The
-command line has both: ``tinygrad-edu draw`` and ``tinygrad-edu step``.
+`TrainingRecorder` plays a whole training run in one HTML file,
+`draw_tree` draws a dependency tree (tinygrad_edu.models.parser),
+`draw_blocks` a composed model of `tinygrad_edu.lecture` as a block
+diagram, and `write_model_view` opens a trained GPT or BERT on a prompt
+(viz.model_view). The command line has them too: ``tinygrad-edu draw``,
+``tinygrad-edu step`` and ``tinygrad-edu view``.
 Nothing here imports graphviz until a graph is drawn.
 """
 
@@ -31,6 +33,7 @@ from .draw import (
     render_bytes,
 )
 from .explain import explain_grad
+from .model_view import model_view_data, write_model_view
 from .page import stepping_page, write_stepping_page
 from .rendering import DEFAULT_TIMEOUT, RendererUnavailable, RenderTimeout, choose_renderer
 from .training import TrainingRecorder, mlp_grid_scores
@@ -51,8 +54,10 @@ __all__ = [
     "format_number",
     "grad_color",
     "mlp_grid_scores",
+    "model_view_data",
     "render",
     "render_bytes",
     "stepping_page",
+    "write_model_view",
     "write_stepping_page",
 ]
