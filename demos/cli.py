@@ -105,7 +105,6 @@ def view_main(argv: Sequence[str]) -> int:
         return 2
 
     from tinygrad_edu.models.saved import load_model
-
     from viz.model_view import write_model_view
 
     try:
