@@ -684,7 +684,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             import micrograd  # noqa: F401
         except ImportError:
-            parser.error("micrograd is not installed: pip install micrograd==0.1.0 (or '.[bench]')")
+            parser.error(
+                "micrograd is not installed: pip install micrograd==0.1.0 (or, in your clone, pip install -e '.[bench]')"
+            )
     skip_w4 = "W4" in workloads and not W4_MODULE.exists()
     if skip_w4:
         workloads.remove("W4")

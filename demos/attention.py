@@ -240,8 +240,8 @@ def plot_attention(model: OneHead, task: Task, examples: Sequence[Sequence[int]]
             for t, row in enumerate(model.head.last_attention)
         ]
         image = ax.imshow(weights, cmap=cmap, vmin=0.0, vmax=1.0)
-        ax.set_xticks(range(T), [f"{s}\n{i}" for s, i in enumerate(ids)], fontsize=7)
-        ax.set_yticks(range(T), [f"{t}: {y}" for t, y in enumerate(task.target(ids))], fontsize=7)
+        ax.set_xticks(range(T), [f"{s}\n{i}" for s, i in enumerate(ids)], fontsize=8)
+        ax.set_yticks(range(T), [f"{t}: {y}" for t, y in enumerate(task.target(ids))], fontsize=8)
         ax.set_xlabel("key: position / token")
         if k == 0:
             ax.set_ylabel("query: position: answer")

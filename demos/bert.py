@@ -55,6 +55,7 @@ from pathlib import Path
 
 from tinygrad_edu import Value, no_grad
 from tinygrad_edu.datasets.senses import SENSES, TOPICS, LabelledSentence, sense_corpus
+from tinygrad_edu.datasets.text import normalise_sentence
 from tinygrad_edu.models import word2vec
 from tinygrad_edu.models.bert import (
     BERT,
@@ -71,6 +72,7 @@ from .common import (
     demo_parser,
     fail,
     find_saved,
+    label_points,
     positive_float,
     positive_int,
     progress,
@@ -158,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.d_model % args.heads:
         parser.error(f"--d-model {args.d_model} must be divisible by --heads {args.heads}")
     if args.sentence is not None:
-        if args.sentence.split().count("[MASK]") != 1:
+        if normalise_sentence(args.sentence).count("[MASK]") != 1:
             parser.error(f"--sentence needs exactly one [MASK] among its words, got {args.sentence!r}")
         return fill_user_sentence(args)
     out = setup(args)
@@ -366,7 +368,9 @@ def fill_user_sentence(args: argparse.Namespace) -> int:
         encoded = [tokenizer.encode(s.words) for s in corpus.train]
         pretrain(model, tokenizer, encoded, QUICK_MODEL_STEPS, args, random.Random(args.seed))
         print("(a quick model: expect rough guesses)")
-    words = [w if w == "[MASK]" else w.lower() for w in args.sentence.split()]  # the corpus is lowercase
+    words = normalise_sentence(
+        args.sentence
+    )  # as fill_mask reads it: the corpus is lowercase, no punctuation
     if len(words) + 2 > model.max_len:
         fail(args, f"--sentence has {len(words)} words; the model reads at most {model.max_len - 2}")
     try:
@@ -528,9 +532,9 @@ def plot_senses(senses_after: dict, w2v, out: Path) -> Path:
             for w in ws:
                 if w in points:
                     ax.scatter(*points[w], s=14, color=colour)
-                    ax.annotate(w, points[w], fontsize=7, xytext=(3, 2), textcoords="offset points")
         ax.scatter(*points[word], s=90, marker="*", color="black")
-        ax.annotate(word, points[word], fontsize=9, weight="bold", xytext=(4, -9), textcoords="offset points")
+        ax.margins(0.15)  # room for the labels inside the panel
+        label_points(ax, points, fontsize=7, bold=[word])  # apart, not piled up
         ax.set_title(f'word2vec: one vector for "{word}"', fontsize=9)
         for a in (axes[0][col], ax):
             a.set_xticks([])
@@ -556,12 +560,13 @@ def plot_attention(model, tokenizer, out: Path) -> Path:
     for b, h, weights in maps:
         ax = axes[b][h]
         ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=max(max(row) for row in weights))
-        ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=6)
-        ax.set_yticks(range(len(tokens)), tokens, fontsize=6)
-        ax.set_title(f"block {b}, head {h}", fontsize=8)
+        ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=9)
+        ax.set_yticks(range(len(tokens)), tokens, fontsize=9)
+        ax.set_title(f"block {b}, head {h}", fontsize=10)
     fig.suptitle(
-        "bidirectional attention: row = a word, columns = where it reads from (both sides; darkest = its largest weight)",
-        fontsize=8,
+        "bidirectional attention: row = a word, columns = where it reads from\n"
+        "(both sides; darkest = the head's largest weight)",
+        fontsize=10,
     )
     return save_figure(fig, out / "attention.png", dpi=110)[0]
 

@@ -244,16 +244,60 @@ def pyplot():
     return plt
 
 
+# Where a label may go from its point, in points: right, below, above, then left.
+_LABEL_PLACES = [(4, 2, "left"), (4, -10, "left"), (4, 12, "left"), (-4, 2, "right"), (-4, -10, "right"),
+                 (4, -20, "left"), (-4, 12, "right"), (4, 22, "left")]  # fmt: skip
+
+
+def label_points(
+    ax, points: dict[str, tuple[float, float]], fontsize: float = 8, bold: Sequence[str] = (), **style
+) -> None:
+    """Write each name beside its point, moving a label to another side of
+    its point when it would cover one already written: close words ("money",
+    "loan", "cash") stay readable. Greedy: the `bold` names first (larger),
+    then top to bottom; a label with no free place goes to the right."""
+    ax.autoscale_view()
+    to_pixels = ax.transData.transform
+    scale = ax.figure.dpi / 72  # points -> pixels
+    taken: list[tuple[float, float, float, float]] = []
+    for name, (x, y) in sorted(points.items(), key=lambda item: (item[0] not in bold, -item[1][1])):
+        size = fontsize * 1.25 if name in bold else fontsize
+        px, py = to_pixels((x, y))
+        width, height = 0.62 * size * len(name) * scale, 1.1 * size * scale
+        for dx, dy, side in _LABEL_PLACES:
+            left = px + dx * scale - (width if side == "right" else 0.0)
+            bottom = py + dy * scale
+            box = (left, bottom, left + width, bottom + height)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
+                break
+        else:
+            dx, dy, side = _LABEL_PLACES[0]
+            box = (px + dx * scale, py + dy * scale, px + dx * scale + width, py + dy * scale + height)
+        taken.append(box)
+        ax.annotate(name, (x, y), fontsize=size, xytext=(dx, dy), textcoords="offset points",
+                    ha="right" if side == "right" else "left", weight="bold" if name in bold else None,
+                    **style)  # fmt: skip
+
+
 def save_figure(fig, *paths: Path, dpi: int | None = None) -> list[Path]:
     """Lay the figure out (unless it was made with a layout engine), write it
-    to each path (the suffix picks the format), free it; return the paths."""
+    to each path (the suffix picks the format), free it; return the paths.
+
+    The file is cropped to what is drawn (``bbox_inches="tight"``), so an
+    axis label below a row of heat maps is never cut off at the figure's edge."""
     if fig.get_layout_engine() is None:
         fig.tight_layout()
     for path in paths:
         # Drawn in memory, then written atomically: an old picture stays
         # whole if the run is stopped mid-write.
         picture = io.BytesIO()
-        fig.savefig(picture, format=Path(path).suffix.lstrip(".") or None, dpi=dpi)
+        fig.savefig(
+            picture,
+            format=Path(path).suffix.lstrip(".") or None,
+            dpi=dpi,
+            bbox_inches="tight",
+            pad_inches=0.08,
+        )
         write_atomically(path, picture.getvalue(), f"save_figure({str(path)!r})")
     pyplot().close(fig)
     return list(paths)
@@ -264,7 +308,10 @@ def write_results(out: Path, args: argparse.Namespace, seconds: float, **figures
     crash leaves the old file or none, never half of one), and return the path.
 
     Every file has `demo`, `quick` (a --quick smoke run?), `seed` and
-    `seconds`; the rest are the demo's own (accuracies as fractions in 0..1).
+    `seconds`, the whole run's wall time from `setup` to here (the same
+    meaning in every demo: parts of it go in keys of their own, such as
+    `train_seconds`); the rest are the demo's own (accuracies as fractions
+    in 0..1).
 
         >>> import tempfile, argparse
         >>> args = argparse.Namespace(demo="moons", quick=True, seed=1)

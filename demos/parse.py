@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import string
 import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from tinygrad_edu.datasets.text import normalise_sentence
 from tinygrad_edu.datasets.treebank import (
     LABELS,
     Sentence,
@@ -226,9 +226,9 @@ def show_steps(model: Parser, sentence: Sentence) -> Sentence:
 
 
 def words_of(text: str) -> list[str]:
-    """Lowercased words; punctuation dropped (the treebank has none)."""
-    cleaned = "".join(" " if c in string.punctuation else c for c in text.lower())
-    return cleaned.split()
+    """The words of a typed sentence, read as every demo reads one
+    (`normalise_sentence`: lowercase, no punctuation; the treebank has none)."""
+    return normalise_sentence(text)
 
 
 def parse_user_sentence(args: argparse.Namespace, out: Path) -> int:

@@ -44,6 +44,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tinygrad_edu import Value, no_grad
+from tinygrad_edu.datasets.text import normalise_sentence
 from tinygrad_edu.datasets.translation import (
     ADJECTIVES,
     english_vocabulary,
@@ -538,7 +539,7 @@ def translate_sentence(args: argparse.Namespace) -> int:
     """--sentence: load the saved model (or train a quick one) and translate."""
     saved = find_saved(args, Path(args.out), "translate")
     src_vocab, tgt_vocab = vocabularies() if saved is None else saved.vocab
-    words = args.sentence.lower().split()
+    words = normalise_sentence(args.sentence)  # as every demo reads a typed sentence: "bleue." is "bleue"
     unknown = [w for w in dict.fromkeys(words) if w not in src_vocab.stoi or w.startswith("<")]
     if not words or unknown:
         what = (

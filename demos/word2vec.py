@@ -20,13 +20,14 @@ from importlib import resources
 from pathlib import Path
 
 from tinygrad_edu.datasets.corpus import CORPUS_FILE, read_sentences
-from tinygrad_edu.models.word2vec import Word2Vec, pca_2d, train
+from tinygrad_edu.models.word2vec import Word2Vec, cosine_similarity, pca_2d, train
 from tinygrad_edu.nn.module import write_atomically
 
 from .common import (
     demo_parser,
     existing_file,
     fail,
+    label_points,
     positive_float,
     positive_int,
     progress,
@@ -100,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out = setup(args)
+    run_start = time.perf_counter()
     epochs = 3 if args.quick else args.epochs
 
     sentences = read_sentences(args.corpus)
@@ -133,6 +135,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"trained in {seconds:.1f} s ({seconds / epochs:.2f} s/epoch); loss per pair {history[0]:.3f} -> {history[-1]:.3f}"
     )
 
+    baseline = mean_cosine_of_random_pairs(model, random.Random(args.seed))
+    print(
+        f"\nthe mean cosine of two words picked at random, the baseline for the scores below: {baseline:.2f}"
+    )
+    if baseline > 0.8:
+        print(
+            "  (the vectors still point nearly the same way, so every cosine below is near 1: after so short "
+            "a run they mean nothing yet)"
+        )
     print("\nnearest words (cosine similarity):")
     for word in PROBES:
         if word in model:
@@ -152,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = write_results(
         out,
         args,
-        time.perf_counter() - start,
+        time.perf_counter() - run_start,
         epochs=epochs,
         vocabulary=len(model.words),
         parameters=model.num_parameters(),
@@ -161,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         final_loss=round(history[-1], 4),
         analogies_right=right,
         analogies_total=len(asked),
+        random_pair_cosine=round(baseline, 4),
     )
 
     paths = [
@@ -174,6 +186,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def mean_cosine_of_random_pairs(model: Word2Vec, rng: random.Random, pairs: int = 500) -> float:
+    """The mean cosine similarity of `pairs` pairs of different words drawn at
+    random: what a neighbour's score must beat to mean anything."""
+    words = list(model.words)
+    if len(words) < 2:
+        return 0.0
+    total = 0.0
+    for _ in range(pairs):
+        a, b = rng.sample(words, 2)
+        total += cosine_similarity(model.vector(a), model.vector(b))
+    return total / pairs
+
+
 def plot_map(model: Word2Vec, out: Path) -> list[Path]:
     """The word vectors projected on their two principal components: all the
     map's words in the first panel, then one relation per panel (projected on
@@ -183,22 +208,38 @@ def plot_map(model: Word2Vec, out: Path) -> list[Path]:
     plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(11, 9))
     colours = dict(zip(groups, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
-    for ax, (title, names) in zip(axes.flat, panels):
+    for k, (ax, (title, names)) in enumerate(zip(axes.flat, panels)):
+        overview = k == 0  # each group a tight cluster: its words' labels would pile up
         words = [w for name in names for w in groups[name]]
         points = dict(zip(words, pca_2d([model.vector(w) for w in words])))
         # A faint line for each pair: parallel lines are a shared relation.
         for a, b in MAP_PAIRS:
-            if a in points and b in points:
+            if a in points and b in points and not overview:
                 (xa, ya), (xb, yb) = points[a], points[b]
                 ax.plot([xa, xb], [ya, yb], color="0.8", linewidth=0.8, zorder=1)
         for name in names:
             ws = groups[name]
             xs, ys = [points[w][0] for w in ws], [points[w][1] for w in ws]
             ax.scatter(xs, ys, s=18, color=colours[name], label=name, zorder=2)
-            for w in ws:
-                ax.annotate(w, points[w], fontsize=8, xytext=(3, 3), textcoords="offset points")
-        ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=7, loc="best")
+            if overview:  # the group's name beside its cluster; the words are in the panels that follow
+                centre = (max(xs), sum(ys) / len(ys))
+                ax.annotate(
+                    name,
+                    centre,
+                    fontsize=9,
+                    color=colours[name],
+                    weight="bold",
+                    xytext=(8, -3),
+                    textcoords="offset points",
+                )
+        ax.margins(x=0.18 if overview else 0.08)  # room for the names at the right
+        if not overview:
+            label_points(ax, points, fontsize=8)
+        ax.set_title(
+            title + (", one colour each (the other panels name the words)" if overview else ""), fontsize=10
+        )
+        if not overview:
+            ax.legend(fontsize=7, loc="best")
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle("word2vec: word vectors on their first two principal components")

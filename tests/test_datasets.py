@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tinygrad_edu.datasets import CharTokenizer, load_digits, load_names, split_digits
+from tinygrad_edu.datasets import CharTokenizer, load_digits, load_names, load_word2vec_corpus, split_digits
+from tinygrad_edu.datasets.text import normalise_sentence
 
 
 def test_names_are_a_few_thousand_lowercase_words():
@@ -58,3 +59,43 @@ def test_the_digit_split_is_fixed_by_the_seed_and_disjoint():
     ids = {id(d) for d in train} | {id(d) for d in test}
     assert len(ids) == 1797  # every digit once: none in both
     assert len({label for _, label in test}) == 10
+
+
+# ------------------------------------------------------------ typed text
+@pytest.mark.parametrize(
+    "typed, words",
+    [
+        ("The cat sat on the mat.", ["the", "cat", "sat", "on", "the", "mat"]),
+        ("la maison bleue.", ["la", "maison", "bleue"]),  # translate refused 'bleue.'
+        ("le chat, la souris", ["le", "chat", "la", "souris"]),  # and 'chat,'
+        ("« Bonjour » ?", ["bonjour"]),  # a word of punctuation only is dropped
+        ("l'homme well-known", ["l'homme", "well-known"]),  # inner apostrophes and hyphens stay
+        ("The [MASK] sat.", ["the", "[MASK]", "sat"]),  # a special token keeps its capitals
+        ("([MASK]).", ["[MASK]"]),
+        ("[mask]", ["[mask]"]),  # kept as written: fill_mask says to write it in capitals
+        ("\uff23\uff41\uff34", ["cat"]),  # fullwidth, NFKC-normalised
+        ("", []),
+    ],
+)
+def test_normalise_sentence(typed, words):
+    assert normalise_sentence(typed) == words
+
+
+def test_normalise_sentence_refuses_a_non_string():
+    with pytest.raises(TypeError, match="normalise_sentence: expected a str, got list"):
+        normalise_sentence(["the", "cat"])
+
+
+def test_every_data_sets_words_are_already_normal():
+    """What the normaliser returns must match the data: no word of the shipped
+    sets changes under it (else a typed sentence could never match them)."""
+    from tinygrad_edu.datasets.senses import sense_corpus
+    from tinygrad_edu.datasets.translation import make_corpus
+
+    corpus = sense_corpus(seed=0)
+    words = {w for s in corpus.train + corpus.held_out for w in s.words}
+    translation = make_corpus(seed=0)
+    words |= {w for pair in translation.train for side in pair for w in side.split()}
+    words |= {w for s in load_word2vec_corpus() for w in s}
+    changed = {w for w in words if normalise_sentence(w) != [w]}
+    assert not changed

@@ -117,7 +117,8 @@ def test_sentence_uses_the_saved_model_and_its_vocabularies(tmp_path, capsys):
     src, tgt = translate.vocabularies()
     model = Seq2Seq(src.size, tgt.size, **translate.SIZES, attention="dot")
     save_model(tmp_path / "model.json", model, (src, tgt), meta={"quick": False})
-    assert main(["demo", "translate", "--out", str(tmp_path), "--sentence", "La maison bleue"]) == 0
+    # Typed as a person types it: the capital and the full stop are read away (issue 24).
+    assert main(["demo", "translate", "--out", str(tmp_path), "--sentence", "La maison bleue."]) == 0
     stdout = capsys.readouterr().out
     assert f"using the model saved in {tmp_path / 'model.json'}\n" in stdout
     assert "greedy:" in stdout and "beam (4):" in stdout

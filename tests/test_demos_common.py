@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -112,6 +113,11 @@ def test_every_demo_says_quick_once_and_writes_results_json(name, tmp_path, caps
     assert COMMON_KEYS <= results.keys()
     assert results["demo"] == name and results["quick"] is True and results["seed"] == 7
     assert results["seconds"] >= 0
+    # `seconds` is the whole run in every demo (moons once wrote its training
+    # time there): each part of the wall time timed on its own fits inside it.
+    for key, value in results.items():
+        if key.endswith("seconds") and "cpu" not in key:
+            assert value <= results["seconds"], f"{key} {value} > the whole run's {results['seconds']}"
     assert len(results) > len(COMMON_KEYS), "a demo writes its own figures too"
     assert str(out / "results.json") in stdout, "the demo says where it wrote it"
     for key, value in results.items():
@@ -239,3 +245,33 @@ def test_train_loop_pauses_the_cyclic_collector_during_a_step_only():
         assert not gc.isenabled(), "a collector the caller switched off stays off"
     finally:
         gc.enable()
+
+
+def test_save_figure_keeps_what_hangs_below_the_figure(tmp_path):
+    """Issue 24: the attention heat maps lost the bottom of "key: position /
+    token", which their layout left partly below the figure's edge. The file
+    is cropped to what is drawn, wherever it is."""
+    plt = common.pyplot()
+    fig, ax = plt.subplots(figsize=(4.0, 3.0), layout="constrained")
+    ax.plot([0, 1], [0, 1])
+    fig.text(0.5, -0.15, "a label under the bottom edge", ha="center")
+    path = common.save_figure(fig, tmp_path / "below.svg")[0]
+    height = float(re.search(r'<svg[^>]* height="([\d.]+)pt"', path.read_text(encoding="utf-8")).group(1))
+    assert height > 3.0 * 72 + 0.15 * 3.0 * 72 * 0.8, height  # the file reaches down to the label
+
+
+def test_label_points_keeps_close_words_apart():
+    """Issue 24: BERT's word2vec panels wrote "money", "loan" and "cash" on
+    top of each other."""
+    plt = common.pyplot()
+    fig, ax = plt.subplots(figsize=(3, 3))
+    points = {"money": (0.50, 0.50), "loan": (0.505, 0.505), "cash": (0.51, 0.495), "river": (0.1, 0.9)}
+    ax.scatter(*zip(*points.values()))
+    common.label_points(ax, points, fontsize=8, bold=["money"])
+    fig.canvas.draw()
+    boxes = {t.get_text(): t.get_window_extent() for t in ax.texts}
+    assert set(boxes) == set(points)
+    for a, b in [("money", "loan"), ("money", "cash"), ("loan", "cash")]:
+        assert not boxes[a].overlaps(boxes[b]), (a, b)
+    assert [t.get_weight() for t in ax.texts if t.get_text() == "money"] == ["bold"]
+    plt.close(fig)

@@ -44,6 +44,7 @@ from tinygrad_edu.datasets import CharTokenizer, tatoeba, treebank
 from tinygrad_edu.datasets import senses as corpus_module
 from tinygrad_edu.datasets import translation as data_translation
 from tinygrad_edu.datasets.senses import sense_corpus
+from tinygrad_edu.datasets.text import normalise_sentence
 from tinygrad_edu.datasets.treebank import (
     Sentence,
     format_conllu,
@@ -1518,6 +1519,13 @@ CASES = [
     ("draw_dot", lambda: viz.draw_dot(x2(), params=[1.0]), TypeError, ["draw_dot", "params=", "1.0"]),
     ("draw_dot", lambda: viz.draw_dot("x"), TypeError, ["draw_dot", "Value", "str"]),
     ("format_number", lambda: viz.format_number("a"), TypeError, ["format_number", "'a'", "str"]),
+    ("format_exact", lambda: viz.format_exact(True), TypeError, ["format_exact", "True", "bool"]),
+    (
+        "normalise_sentence",
+        lambda: normalise_sentence(["the", "cat"]),
+        TypeError,
+        ["normalise_sentence", "expected a str", "list"],
+    ),
     ("grad_color", lambda: viz.grad_color(1.0, None), TypeError, ["grad_color", "scale", "None"]),
     ("assign_modules", lambda: viz.assign_modules("x", Linear(1, 1)), TypeError, ["assign_modules", "str"]),
     ("assign_modules", lambda: viz.assign_modules(x2(), "x"), TypeError, ["assign_modules", "model", "str"]),

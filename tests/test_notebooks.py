@@ -5,7 +5,7 @@ so a stray "python3" spec elsewhere cannot swap the interpreter), with this
 checkout first on the path, and with the in-process WebAssembly Graphviz
 forced, so a graph that shows here shows on a machine without ``dot``.
 
-Needs the ``notebooks`` extra (``pip install ".[notebooks]"``). Without it
+Needs the ``notebooks`` extra (``pip install -e ".[notebooks]"``). Without it
 the tests are skipped on a developer's machine, but FAIL in CI (``CI=true``):
 a CI that quietly skipped them would let the notebooks go stale.
 """
@@ -44,7 +44,7 @@ def _need(modules: tuple[str, ...], message: str) -> None:
 def _need_extra():
     _need(
         ("ipykernel", "nbclient", "nbformat"),
-        "the notebooks extra is not installed ({error}): pip install '.[notebooks]'",
+        "the notebooks extra is not installed ({error}): pip install -e '.[notebooks]'",
     )
 
 

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
 
 import pytest
 
+import viz
 from tinygrad_edu import Value
 from tinygrad_edu.engine import DERIVATIVE_RULES
 from tinygrad_edu.nn import MLP
-from tinygrad_edu.stepping import BackwardStep, expression, forward_steps, operand_names, rule_text
+from tinygrad_edu.recording import tape
+from tinygrad_edu.stepping import (
+    BackwardStep,
+    backward_steps,
+    expression,
+    forward_steps,
+    operand_names,
+    rule_text,
+)
 
 
 # ------------------------------------------------------------------ graphs
@@ -140,7 +150,7 @@ def test_step_texts_name_the_rule_the_numbers_and_the_grads():
     L, _ = karpathy_small()
     steps = list(L.backward_steps())
     assert str(steps[0]).splitlines() == [
-        "node L is the output: its grad starts at 1.0 (dL/dL = 1); "
+        "node L is the output: the output's grad starts at 1 (dL/dL = 1); "
         "leaf grads add up, so zero them before comparing with backward()",
         "node L (d*f = -8.0) passes grad 1.0 to d: d(d*f)/dd = f = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)",
         "node L (d*f = -8.0) passes grad 1.0 to f: d(d*f)/df = d = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)",
@@ -322,3 +332,75 @@ def test_anomaly_mode_still_checks_the_edges_of_a_node_with_grad_zero():
         with pytest.raises(FloatingPointError, match="backward through '\\*'"), detect_anomaly():
             run()
         x.grad = 0.0
+
+
+# ------------------------------------------------ one topological order
+def _made_on_a_tape():
+    """A graph whose tape order (c first) is not its depth-first order (d first)."""
+    a, b, x, y = (Value(v, label=n) for v, n in [(2.0, "a"), (-3.0, "b"), (0.5, "x"), (4.0, "y")])
+    c = a * b
+    d = x + y
+    L = d * c
+    L.label = "L"
+    return L
+
+
+def test_steps_inside_a_tape_number_nodes_by_the_topological_order():
+    """The stepping page numbers nodes by the topological order; backward_steps
+    numbered them by the tape's order when the output was made inside a
+    running tape(), so the page lit 4 of 7 backward steps on the wrong box."""
+    with tape():
+        L = _made_on_a_tape()
+        order = L.topological_order()
+        steps = list(L.backward_steps())  # fresh leaves: from zero, as the page
+        page = viz.stepping_page(L)
+        assert [v.label or v.op for v in order] == ["x", "y", "+", "a", "b", "*", "L"]
+        assert [s.node.label or s.node.op for s in steps] == [
+            "L",
+            "+",
+            "*",
+            "b",
+            "a",
+            "y",
+            "x",
+        ]  # the tape's walk
+    for s in steps:
+        assert s.node_index == order.index(s.node)
+        assert all(u.parent_index == order.index(u.parent) for u in s.updates)
+    frames = json.loads(re.search(r'id="frames">(.*?)</script>', page, re.S).group(1))["frames"]
+    n = len(order)
+    assert [f["node"] for f in frames[n:]] == [order.index(s.node) for s in steps]
+    assert [f["text"] for f in frames[n:]] == [str(s) for s in steps]  # '#i' names as the drawing's
+    assert [v.grad for v in order[:2]] == [-6.0, -6.0]  # x and y: d(d*c)/dx = c = a*b
+
+
+def test_order_is_checked_and_spares_a_walk(monkeypatch):
+    L = _made_on_a_tape()
+    order = L.topological_order()
+    given = [str(s) for s in forward_steps(L, order=order)]
+    assert given == [str(s) for s in forward_steps(L)]
+    walks = []
+    real = Value.topological_order
+    monkeypatch.setattr(
+        Value, "topological_order", lambda self, *a, **k: walks.append(self) or real(self, *a, **k)
+    )
+    assert [str(s) for s in backward_steps(L, order=order, zero_grad=True)] == [
+        str(s) for s in backward_steps(L, order=list(order), zero_grad=True)
+    ]
+    assert walks == []  # given the order, neither walks the graph
+    viz.stepping_page(L)
+    assert walks == [L]  # the page: one walk, shared by the steps and the drawing
+    bad = [
+        (order[::-1], "comes before its parent"),
+        (order[:-1], "does not hold the output"),
+        ([*order[:3], order[2], *order[3:]], "holds a Value twice"),
+        ([Value(9.0), *order], "1 Value\\(s\\) the output does not depend on"),
+        ([*order[:-1], 3.0, order[-1]], "must be a list of Values, got 3.0 at position 6"),
+    ]
+    for wrong, message in bad:
+        with pytest.raises((ValueError, TypeError), match=message):
+            backward_steps(L, order=wrong)
+        with pytest.raises((ValueError, TypeError), match=message):
+            list(forward_steps(L, order=wrong))
+    with pytest.raises(TypeError, match="backward_steps: order= must be a list of Values, got Value"):
+        backward_steps(L, order=L)

@@ -63,7 +63,7 @@ def test_every_allowed_form(text, op, data):
 def test_intermediate_nodes_are_labelled_with_their_source():
     out = build_expression("(a*b + c).tanh()", {"a": 2, "b": -3, "c": 10})
     labels = [v.label for v in out.topological_order()]
-    assert labels == ["a", "b", "a*b", "c", "a*b + c", "(a*b + c).tanh()"]
+    assert labels == ["a", "b", "a*b", "c", "a*b + c", "L"]  # the output is L
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,8 @@ def test_anything_else_is_refused_by_name(text, refused):
     "text, message",
     [
         ("import os", "not a single Python expression"),
-        ("a = 1", "not a single Python expression"),
+        ("a = 1", "names the output .a., which --set already gives an input"),
+        ("L = a = 1", "not a single Python expression"),
         ("a +", "not a single Python expression"),
         ("a / 0", "cannot compute the expression: '/': division by zero"),
         ("log(-a)", "cannot compute the expression: 'log'"),
@@ -162,7 +163,7 @@ def test_draw_writes_dot_source_without_grads(tmp_path):
     out = tmp_path / "graph.dot"
     assert main(["draw", "a*b", "--set", "a=2", "b=3", "--out", str(out), "--no-grad", "--no-legend"]) == 0
     source = out.read_text(encoding="utf-8")
-    assert source.startswith("// computation graph of a*b") and "grad" not in source
+    assert source.startswith("// computation graph of L") and "grad" not in source
 
 
 def test_draw_refuses_unsafe_expressions_with_exit_code_2(tmp_path, capsys):
@@ -186,11 +187,28 @@ def test_step_prints_forward_and_every_backward_step(tmp_path, capsys):
     assert code == 0
     stdout = capsys.readouterr().out
     assert "'a*b' = a * b = 2.0 * (-3.0) = -6.0" in stdout
-    assert "[1/6] node '(a*b + c).tanh()' is the output: its grad starts at 1.0" in stdout
+    assert "[1/6] node L is the output: the output's grad starts at 1 (dL/dL = 1)" in stdout
     assert "d(a*b)/da = b = -3.0; a.grad 0.0 -> -0.00402285" in stdout
-    top = "d((a*b + c).tanh())"
-    assert f"{top}/da = -0.00402285, {top}/db = 0.0026819, {top}/dc = 0.00134095" in stdout
+    assert "grads: dL/da = -0.00402285, dL/db = 0.0026819, dL/dc = 0.00134095" in stdout
     assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert "<title>Backprop through L, step by step</title>" in page.read_text(encoding="utf-8")
+
+
+def test_step_names_a_long_expressions_output_L_or_as_told(tmp_path, capsys):
+    """Issue 24: the output of a longer expression was '#8' ('Backprop
+    through #8', 'grads: d#8/dp')."""
+    text = "(p*q).sigmoid() + log(p**2) - relu(q)"
+    page = tmp_path / "s.html"
+    assert main(["step", text, "--set", "p=3", "q=0.5", "--html", str(page)]) == 0
+    stdout = capsys.readouterr().out
+    assert "#8" not in stdout and "grads: dL/dp = 0.74124, dL/dq = -0.552561" in stdout
+    assert "<title>Backprop through L, step by step</title>" in page.read_text(encoding="utf-8")
+    assert main(["step", f"loss = {text}", "--set", "p=3", "q=0.5"]) == 0
+    assert "grads: dloss/dp = 0.74124" in capsys.readouterr().out
+    assert main(["step", "p = q*2", "--set", "p=3", "q=0.5"]) == 2  # p is an input already
+    assert "names the output 'p', which --set already gives an input" in capsys.readouterr().err
+    assert build_expression("L*2", {"L": 1.0}).label == "out"  # L is taken
+    assert build_expression("a", {"a": 1.0}).label == "a"  # an input keeps its name
 
 
 def test_step_refuses_an_unset_name(capsys):

@@ -83,8 +83,10 @@ def test_a_topological_order_given_to_draw_dot_is_used_not_found_again(monkeypat
 
     monkeypatch.setattr(Value, "topological_order", no_walk)
     assert viz.draw_dot(L, order=order).source == expected
-    with pytest.raises(ValueError, match="order= must be the topological order"):
+    with pytest.raises(ValueError, match="draw_dot: order= does not hold the output"):
         viz.draw_dot(L, order=order[:-1])
+    with pytest.raises(ValueError, match="draw_dot: order= is not a topological order"):
+        viz.draw_dot(L, order=order[::-1])
 
 
 def test_parameters_inputs_intermediates_and_the_output_look_different():
@@ -238,7 +240,7 @@ def test_group_draws_clusters_and_collapse_draws_one_box_per_module():
     order = loss.topological_order()
     assert all(f"n{order.index(v)} -> m" in boxes for v in x)
     assert len(re.findall(r"m\d+ -> m\d+", boxes)) == 3
-    assert "{y|data" in boxes and "{loss|data" in boxes
+    assert "{y|{data" in boxes and "{loss|{data" in boxes
 
     layers = viz.draw_dot(loss, group=model, collapse=(Layer,)).source
     assert layers.count("shape=box3d") == 2
@@ -301,3 +303,17 @@ def test_importing_tinygrad_edu_or_viz_does_not_import_graphviz():
     code = "import sys, tinygrad_edu, viz; print('graphviz' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_key_gives_each_swatch_its_own_sign():
+    """Issue 24: "largest |grad| 0.0040" sat on the positive swatch when the
+    largest grad was -0.0040."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    L = (a * b + 10.0).tanh()
+    L.backward()
+    assert max((a, b), key=lambda v: abs(v.grad)) is a and a.grad < 0  # the largest |grad| is negative
+    source = viz.draw_dot(L, legend=True).source
+    scale = viz.format_number(abs(a.grad))
+    assert re.search(rf'key_pos \[label="grad > 0, deepest at {scale}"', source), source
+    assert re.search(rf'key_neg \[label="grad < 0, deepest at -{scale}"', source), source
+    assert "largest |grad|" not in source

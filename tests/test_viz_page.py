@@ -190,15 +190,31 @@ def test_stepping_in_chromium_shows_the_grads_of_each_step(neuron_page):
 
 
 @needs_chromium
-def test_the_whole_neuron_graph_is_in_view_and_unknown_values_are_not_shown(neuron_page):
-    """A learner saw a third of the graph in a 330 px pane; and every number
-    before the forward pass had computed it."""
+def test_the_neuron_graph_opens_readable_and_unknown_values_are_not_shown(neuron_page):
+    """A learner saw a third of the graph in a 330 px pane, then the whole of
+    it with 7 px text; and every number before the forward pass had computed it."""
     path, o = neuron_page
     order = o.topological_order()
     page = parse(dump_dom(path, "", size="1200,900")[0])
     graph = page.attrs["graph"]
-    assert graph["data-fits"] == "yes", graph  # fitted to the width, nothing scrolled out of view
-    assert 0.3 < float(graph["data-zoom"]) <= 1.0  # fitted, not enlarged
+    # Fitted to 1200 px the neuron's text was 7 px (issue 24); with boxes of
+    # two fields, not three, it fits at a zoom that keeps its text 11 px.
+    assert graph["data-fits"] == "yes" and text_px(path, graph) >= 10.9, graph
+    # A graph too wide for that opens at the zoom that makes its text 11 px, and scrolls.
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(8):
+        y = y.tanh() * 2.0
+    wide = viz.write_stepping_page(y, path.parent / "wide.html")
+    page = parse(dump_dom(wide, "", size="1200,900")[0])
+    graph = page.attrs["graph"]
+    assert 10.9 < text_px(wide, graph) < 11.1, graph
+    assert graph["data-fits"] == "no" and "scroll for the rest" in page.text["zoom-level"]
+    # A graph that fits at its natural size opens at 100%, as before.
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    small = viz.write_stepping_page(a * b, path.parent / "small.html")
+    graph = parse(dump_dom(small, "", size="1200,900")[0]).attrs["graph"]
+    assert graph["data-fits"] == "yes" and float(graph["data-zoom"]) == 1.0, graph
     assert {"fit", "zoom-in", "zoom-out", "zoom-reset"} <= set(page.attrs)
     for i in range(len(order)):  # before the first step nothing is computed
         assert page.text[f"data-n{i}"] == "?"
@@ -207,6 +223,15 @@ def test_the_whole_neuron_graph_is_in_view_and_unknown_values_are_not_shown(neur
     page = parse(dump_dom(path, "#step=3")[0])  # three values computed, in order
     assert [page.text[f"data-n{i}"] for i in range(4)] == ["2.0000", "-3.0000", "-6.0000", "?"]
     assert "data -6.0000" in page.text["n2"] and "data ?" in page.text["n3"]
+
+
+def text_px(page: Path, graph: dict) -> float:
+    """How tall the boxes' text is on screen, in px, at the zoom the page chose."""
+    svg = page.read_text(encoding="utf-8")
+    font = max(float(f) for f in re.findall(r'<text[^>]*font-size="([\d.]+)"', svg))
+    pt = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))
+    view = float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg).group(1))
+    return font * (pt * 4 / 3) / view * float(graph["data-zoom"])
 
 
 @needs_chromium

@@ -184,3 +184,38 @@ def test_hostile_labels_run_no_script_in_the_quiz(tmp_path):
         browser.evaluate("document.getElementById('row-n0').click()")
         assert browser.text("why").startswith(repr(PWN_LABELS[0]) + ".grad")
         assert browser.evaluate("document.documentElement.getAttribute('data-pwned')") is None
+
+
+@needs_chromium
+def test_an_answer_worked_out_from_the_shown_numbers_is_right(tmp_path):
+    """Issue 24: the data column showed a = 0.0012 for 0.00123, and 1/0.0012
+    (833) was marked wrong against 1/0.00123 (813)."""
+    path = tmp_path / "q.html"
+    assert step_main(["a.log() * b", "--set", "a=0.00123", "b=2", "--quiz", "--html", str(path)]) == 0
+    names = [node["name"] for node in embedded(path.read_text(encoding="utf-8"))["nodes"]]
+    assert names[0] == "a" and names[2] == "b"  # a, log(a), b, the product
+    with Browser(CHROMIUM) as browser:
+        browser.open(path.as_uri() + "#step=8")  # held at the first question, after the forward pass
+        shown = [float(browser.text(f"data-n{i}")) for i in range(4)]
+        assert browser.text("data-n0") == "0.00123"
+        browser.type(repr(shown[2]))  # d(log(a)*b)/d log(a) = b
+        browser.press("Enter")
+        browser.type(repr(shown[1]))  # d(log(a)*b)/db = log(a)
+        browser.press("Enter")
+        browser.press("ArrowRight")  # b: a leaf, nothing to ask
+        browser.press("ArrowRight")  # log: d(log(a))/da = 1/a
+        browser.type(repr(1 / shown[0]))
+        browser.press("Enter")
+        debug = [browser.text(x) for x in ("counter", "score", "quiz-question", "quiz-result")]
+        assert browser.text("quiz-result").startswith("right: d(log(a))/da"), debug
+        assert browser.text("score").startswith("score: 3 of 3 right")
+
+
+def test_the_quiz_question_and_column_carry_six_significant_digits():
+    a, b = Value(0.00123, label="a"), Value(2.0, label="b")
+    L = a.log() * b
+    data = embedded(viz.stepping_page(L, quiz=True))
+    assert data["nodes"][0]["exact"] == "0.00123"
+    assert data["nodes"][0]["data"] == "0.0012"  # the box keeps draw_dot's 4 decimals
+    assert f"= {viz.format_exact(L.data)} is about" in data["quiz"][0]["head"]
+    assert viz.format_exact(L.data) == "-13.4015"

@@ -167,6 +167,23 @@ def test_a_step_opened_through_the_fragment_shows_its_numbers(moons_run, tmp_pat
 
 
 @needs_chromium
+def test_a_step_that_was_not_recorded_opens_the_nearest_and_says_so(tmp_path):
+    """Issue 24: the digits player at #step=300 opened step 294 without a word."""
+    w = Value(1.0, label="w")
+    recorder = viz.TrainingRecorder([w], title="every 10th step")
+    for step in range(0, 50, 10):
+        w.grad = 0.5
+        recorder.record(step, 1.0 / (step + 1))
+    path = recorder.write(tmp_path / "sparse.html")
+    counter = parse(dump_dom(path, "#step=34")[0]).text["counter"]
+    assert (
+        counter
+        == "step 30 (4 of 5 recorded): step 34 was not recorded; this is the last recorded step before it"
+    )
+    assert parse(dump_dom(path, "#step=30")[0]).text["counter"] == "step 30 (4 of 5 recorded)"
+
+
+@needs_chromium
 def test_hostile_names_run_no_script_in_the_player(tmp_path):
     a, b = Value(1.0, label=PWN_LABELS[0]), Value(2.0, label=PWN_LABELS[1])
     recorder = viz.TrainingRecorder([a, b], title=PWN_LABELS[1])

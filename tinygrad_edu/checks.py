@@ -48,6 +48,7 @@ __all__ = [
     "check_positive",
     "check_sequence",
     "check_size",
+    "check_topological_order",
     "check_vector",
     "describe",
     "in_module",
@@ -398,3 +399,52 @@ def is_finite_number(x: numbers.Real) -> bool:
         return math.isfinite(x)
     except OverflowError:  # an int too large for a float: JSON ints have no limit
         return False
+
+
+def check_topological_order(order: Sequence[Value], roots: Sequence[Value], where: str) -> list[Value]:
+    """`order` as a list, after checking that it is a topological order of
+    the graph of `roots`, as `Value.topological_order` gives one: Values,
+    each once, every parent before the values made from it, the roots in it
+    and nothing they do not depend on. A caller that has the order already
+    hands it on (``order=``) instead of each function walking the graph again.
+
+        >>> a = Value(2.0); b = a * a; c = b + 1.0
+        >>> check_topological_order(c.topological_order(), [c], "f") == c.topological_order()
+        True
+        >>> check_topological_order([b, a, c], [c], "f")
+        Traceback (most recent call last):
+        ...
+        ValueError: f: order= is not a topological order of the graph: #0 (op '*') comes before its parent #1
+
+    One pass over the order and its edges, no search.
+    """
+    if isinstance(order, (str, bytes)) or not isinstance(order, Sequence):
+        raise TypeError(f"{where}: order= must be a list of Values, got {type(order).__name__}")
+    order = list(order)
+    seen: set[Value] = set()
+    for i, v in enumerate(order):
+        if not isinstance(v, Value):
+            raise TypeError(f"{where}: order= must be a list of Values, got {v!r:.40} at position {i}")
+        if v in seen:
+            raise ValueError(f"{where}: order= holds a Value twice (at position {i})")
+        for parent in v.parents:
+            if parent not in seen:
+                where_parent = f"#{order.index(parent)}" if parent in order else "nowhere in it"
+                raise ValueError(
+                    f"{where}: order= is not a topological order of the graph: #{i} (op {v.op!r}) comes "
+                    f"before its parent {where_parent}"
+                )
+        seen.add(v)
+    needed = {r for r in roots}
+    missing = [r for r in needed if r not in seen]
+    if missing:
+        raise ValueError(f"{where}: order= does not hold the output (the graph's root)")
+    for v in reversed(order):  # whatever a root depends on, marked from the roots down
+        if v in needed:
+            needed.update(v.parents)
+    if len(needed) != len(order):
+        raise ValueError(
+            f"{where}: order= holds {len(order) - len(needed)} Value(s) the output does not depend on; "
+            "give the output's own topological order"
+        )
+    return order

@@ -13,7 +13,7 @@ to its parents:
     >>> L = d * f; L.label = "L"
     >>> steps = list(L.backward_steps())
     >>> print(steps[0])
-    node L is the output: its grad starts at 1.0 (dL/dL = 1); leaf grads add up, so zero them before comparing with backward()
+    node L is the output: the output's grad starts at 1 (dL/dL = 1); leaf grads add up, so zero them before comparing with backward()
     node L (d*f = -8.0) passes grad 1.0 to d: d(d*f)/dd = f = -2.0; d.grad 0.0 -> -2.0 (+= -2.0 * 1.0)
     node L (d*f = -8.0) passes grad 1.0 to f: d(d*f)/df = d = 4.0; f.grad 0.0 -> 4.0 (+= 4.0 * 1.0)
     >>> print(steps[4])
@@ -54,6 +54,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from .checks import check_topological_order
 from .engine import DERIVATIVE_RULES, Value, short_float
 from .recording import current_anomaly_checker, tape_holding
 
@@ -122,9 +123,9 @@ class BackwardStep:
                 if self.zeroed
                 else "leaf grads add up, so zero them before comparing with backward()"
             )
-            lines.append(
-                f"node {self.name} is the output: its grad starts at {short_float(self.grad)} (d{d}/d{d} = 1); {accumulate}"
-            )
+            # d(L)/d(L) reads well; d((a*b + c).tanh())/d((a*b + c).tanh()) does not.
+            why = f" (d{d}/d{d} = 1)" if d.isidentifier() else ""
+            lines.append(f"node {self.name} is the output: the output's grad starts at 1{why}; {accumulate}")
         if not self.updates:
             kind = "an input or a parameter" if not self.node.op else "made without a graph"
             lines.append(
@@ -182,7 +183,9 @@ def _parent_name(update: GradUpdate) -> str:
 
 
 # ------------------------------------------------------------------ backward
-def backward_steps(root: Value, *, zero_grad: bool = False) -> Iterator[BackwardStep]:
+def backward_steps(
+    root: Value, *, zero_grad: bool = False, order: Sequence[Value] | None = None
+) -> Iterator[BackwardStep]:
     """Run `root.backward()` one node at a time, yielding a `BackwardStep` each.
 
     The same order, seeding and arithmetic as `Value.backward`, so that after
@@ -191,17 +194,24 @@ def backward_steps(root: Value, *, zero_grad: bool = False) -> Iterator[Backward
     calling `backward()` doubles them. ``zero_grad=True`` sets every leaf's
     grad in the graph to 0 first, so the result can be compared with one
     `backward()` from zero grads.
+
+    Nodes are numbered (``#i``, `node_index`, `parent_index`) by their place
+    in the topological order, as `forward_steps` and the drawings number
+    them, even when `backward()` walks a tape's order. `order` is that
+    topological order, when the caller has it already (the stepping page
+    does): it is checked, and the graph is not walked again.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps: expected a Value, got {type(root).__name__}")
     if type(zero_grad) is not bool:
         raise TypeError(f"backward_steps: zero_grad must be True or False, got {zero_grad!r}")
-    return _backward_steps(root, zero_grad)  # checked now; the steps themselves run lazily
+    order = _order(root, order, "backward_steps")
+    return _backward_steps(root, zero_grad, order)  # checked now; the steps themselves run lazily
 
 
-def _backward_steps(root: Value, zero_grad: bool) -> Iterator[BackwardStep]:
-    order = _backward_order(root)
-    index = {node: i for i, node in enumerate(order)}
+def _backward_steps(root: Value, zero_grad: bool, topological: list[Value]) -> Iterator[BackwardStep]:
+    index = {node: i for i, node in enumerate(topological)}  # the numbers the texts and pages use
+    order = _backward_order(root, topological)  # the order backward() adds in
     for node in order:
         if node._edges or zero_grad:  # intermediate grads are recomputed from zero, as in backward()
             node.grad = 0.0
@@ -246,11 +256,11 @@ def _backward_steps(root: Value, zero_grad: bool) -> Iterator[BackwardStep]:
         )
 
 
-def _backward_order(root: Value) -> list[Value]:
-    """The graph in the order `backward()` uses: depth-first, or, for a Value
-    made inside a running `tape()`, the leaves and then the tape's order (the
-    order the ops ran). The order of the sums decides the last bits."""
-    order = root.topological_order()
+def _backward_order(root: Value, order: list[Value]) -> list[Value]:
+    """The graph (`order`: its topological order) in the order `backward()`
+    uses: depth-first, or, for a Value made inside a running `tape()`, the
+    leaves and then the tape's order (the order the ops ran). The order of
+    the sums decides the last bits."""
     tape = tape_holding(root)
     if tape is None:
         return order
@@ -258,11 +268,22 @@ def _backward_order(root: Value) -> list[Value]:
     return [v for v in order if not v._edges] + [v for v in tape.nodes if v in reachable]
 
 
+def _order(root: Value, order: Sequence[Value] | None, where: str) -> list[Value]:
+    """`root`'s topological order: found here, or the caller's, checked."""
+    if order is None:
+        return root.topological_order()
+    return check_topological_order(order, [root], where)
+
+
 # ------------------------------------------------------------------- forward
-def forward_steps(root: Value, params: Sequence[Value] = ()) -> Iterator[ForwardStep]:
+def forward_steps(
+    root: Value, params: Sequence[Value] = (), *, order: Sequence[Value] | None = None
+) -> Iterator[ForwardStep]:
     """The forward pass replayed in topological order, one text line per node.
 
     Nothing is recomputed: the numbers are the ones each node already holds.
+    `order` is the topological order when the caller has it (checked; the
+    graph is then not walked again), as in `backward_steps`.
 
         >>> from tinygrad_edu import Value
         >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -280,7 +301,7 @@ def forward_steps(root: Value, params: Sequence[Value] = ()) -> Iterator[Forward
     for p in param_set:
         if not isinstance(p, Value):
             raise TypeError(f"forward_steps: params must be a list of Values, got an entry {p!r:.40}")
-    order = root.topological_order()
+    order = _order(root, order, "forward_steps")
     index = {node: i for i, node in enumerate(order)}
     for i, node in enumerate(order):
         name = reference(node, i)

@@ -61,11 +61,13 @@ Values do not record which module made them, so `assign_modules` infers it:
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tinygrad_edu.checks import check_topological_order
 from tinygrad_edu.engine import Value
 
 from .params import parse_params
@@ -80,6 +82,7 @@ __all__ = [
     "DEFAULT_MAX_NODES",
     "assign_modules",
     "draw_dot",
+    "format_exact",
     "format_number",
     "grad_color",
     "grad_scale",
@@ -140,7 +143,7 @@ def draw_dot(
     if collapse is not None and group is None:
         raise ValueError("draw_dot: collapse=... needs group=<your model> to know the modules")
     _check_collapse(collapse)
-    order = _topological(roots) if order is None else _checked_order(order, roots)
+    order = _topological(roots) if order is None else check_topological_order(order, roots, "draw_dot")
     param_set = _param_set(params, group)
     layout = _Layout(order, roots, group, collapse)
     count = len(layout.visible) + len(layout.boxes)
@@ -294,11 +297,14 @@ def _value_box(
         name = tree.local_name[v]  # an unlabelled parameter: its name in its module
     else:
         name = f"#{i}"
-    fields = [record_text(name)]
+    numbers = []
     if show_data:
-        fields.append(f"data {format_number(v.data)}")
+        numbers.append(f"data {format_number(v.data)}")
     if show_grad:
-        fields.append(f"grad {format_number(v.grad)}")
+        numbers.append(f"grad {format_number(v.grad)}")
+    # The name, then data over grad: a box two fields wide, not three (a
+    # neuron's drawing was 2,050 px wide with the three in a row).
+    fields = [record_text(name), "{" + "|".join(numbers) + "}"] if numbers else [record_text(name)]
     box = {"label": nohtml("{" + "|".join(fields) + "}"), "id": f"n{i}", "fillcolor": fill or "#ffffff"}
     nodes = [(f"n{i}", {**box, **_KIND_STYLE[kind]})]
     if v.parents:
@@ -625,6 +631,29 @@ def format_number(x: float) -> str:
     return f"{x:.3e}"
 
 
+def format_exact(x: float) -> str:
+    """`format_number`'s look with at least 6 significant digits, so that a
+    local derivative worked out from the shown numbers is within the quiz's 1%
+    (a box's 0.0012 would make 1/a 833 where the answer is 813).
+
+    >>> format_exact(0.00123), format_exact(2.0), format_exact(0.7615941559557649)
+    ('0.00123', '2.0000', '0.761594')
+    >>> format_exact(123.456789), format_exact(-1234567.0), format_exact(1e-7)
+    ('123.4568', '-1.23457e+06', '1.00000e-07')
+    """
+    if type(x) is not float and (isinstance(x, bool) or not isinstance(x, (int, float))):
+        raise TypeError(f"format_exact: expected a number, got {x!r} of type {type(x).__name__}")
+    if x == 0.0:
+        return "0.0000"
+    if not 1e-3 <= abs(x) < 1e5:
+        return f"{x:.5e}"
+    decimals = max(4, 6 - (math.floor(math.log10(abs(x))) + 1))
+    text = f"{x:.{decimals}f}"
+    while decimals > 4 and text.endswith("0"):  # 0.00123000 -> 0.00123, never below 4 decimals
+        text, decimals = text[:-1], decimals - 1
+    return text
+
+
 def grad_scale(order: Sequence[Value], roots: Sequence[Value]) -> float:
     """The |grad| that gets the deepest colour: the largest one, leaving out
     the output's own grad (always 1 after backward, it would wash out the rest)."""
@@ -716,14 +745,6 @@ def _as_roots(root: Value | Sequence[Value], where: str = "draw_dot") -> list[Va
     return roots
 
 
-def _checked_order(order: Sequence[Value], roots: Sequence[Value]) -> list[Value]:
-    """A topological order given to draw_dot: a list of Values holding the roots."""
-    order = list(order)
-    if not all(isinstance(v, Value) for v in order) or not set(roots) <= set(order):
-        raise ValueError("draw_dot: order= must be the topological order of the graph of the roots")
-    return order
-
-
 def _topological(roots: Sequence[Value]) -> list[Value]:
     """All the values the roots depend on, parents first, each once."""
     if len(roots) == 1:
@@ -791,11 +812,14 @@ def _add_legend(dot, scale: float, show_grad: bool) -> None:
         names.append(f"key_{kind}")
         key.node(names[-1], label=nohtml(text), fillcolor="#ffffff", fontsize="9", **_KIND_STYLE[kind])
     if show_grad and scale > 0.0:
+        # Each swatch shows its deepest colour, and says which grad gets it:
+        # the largest |grad| drawn, with that swatch's sign (the largest grad
+        # itself may have either sign).
         for name, sign, text in [("key_pos", 1.0, "grad > 0"), ("key_neg", -1.0, "grad < 0")]:
             names.append(name)
             key.node(
                 name,
-                label=nohtml(f"{text} (largest |grad| {format_number(scale)})" if sign > 0 else text),
+                label=nohtml(f"{text}, deepest at {format_number(sign * scale)}"),
                 shape="box",
                 style="filled",
                 fillcolor=grad_color(sign * scale, scale),

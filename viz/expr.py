@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import unicodedata
 from collections.abc import Mapping
 
@@ -86,7 +87,14 @@ def build_expression(text: str, values: Mapping[str, float], *, label_nodes: boo
     """The Value that `text` computes, with each name a leaf Value from
     `values`. With `label_nodes`, each op's result is labelled with its own
     source text when that is short (``a*b``), so drawings read like the
-    expression."""
+    expression, and the output is named ``L`` (``out`` if L is an input), or
+    as the text says with ``NAME = EXPR``:
+
+    >>> build_expression("(a*b + c).tanh()", {"a": 2, "b": -3, "c": 10}).label
+    'L'
+    >>> build_expression("loss = (a - 1)**2", {"a": 3}).label
+    'loss'
+    """
     if not isinstance(text, str):
         raise TypeError(f"build_expression: expected the expression as a str, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -101,6 +109,7 @@ def build_expression(text: str, values: Mapping[str, float], *, label_nodes: boo
             f"refused: two of the names {sorted(values)} are the same name to Python (NFKC)"
         )
     values = normalised
+    output, text = _output_name(text, values)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
@@ -119,7 +128,29 @@ def build_expression(text: str, values: Mapping[str, float], *, label_nodes: boo
         raise ExpressionError(f"cannot compute the expression: {error}") from None
     if not isinstance(result, Value):  # pragma: no cover - numbers become Values
         raise ExpressionError("the expression has nothing to differentiate")
+    if label_nodes and result.op:  # an input keeps its own name
+        result.label = output
     return result
+
+
+_NAMED = re.compile(r"\s*([^\W\d]\w*)\s*=(?!=)(.*)", re.S)  # 'L = a*b', not 'a == b'
+
+
+def _output_name(text: str, values: Mapping[str, float]) -> tuple[str, str]:
+    """The output's name and the expression: ``"L = a*b"`` -> ("L", " a*b");
+    without a name, L (out if L is an input, output if both are)."""
+    match = _NAMED.match(text)
+    if match is None:
+        name = next((n for n in ("L", "out", "output") if n not in values), "")
+        return name, text
+    name = unicodedata.normalize("NFKC", match.group(1))
+    _check_name(name)
+    if name in values:
+        raise ExpressionError(
+            f"refused: {text.strip()!r} names the output {name!r}, which --set already gives an input; "
+            "pick another name for the output"
+        )
+    return name, match.group(2)
 
 
 def parse_assignments(items: list[str]) -> dict[str, float]:

@@ -19,7 +19,9 @@ chain-rule sentence of the current step beside the graph.
 The URL fragment ``#step=K`` opens the page K presses of Next from the start
 (it presses the same button), so a link can point at one step.
 
-The graph opens fitted to the width of its pane (never enlarged); Fit, -, +
+The graph opens fitted to the width of its pane (never enlarged), unless
+that would make its text smaller than 11 px: then it opens at the zoom that
+keeps it 11 px and scrolls, the current step scrolled into view. Fit, -, +
 and 100% (keys f, -, +, 0) zoom it, and the pane can be dragged taller. A
 value shows its number only once the forward pass has computed it: before
 that its box and its table row say ``?``.
@@ -29,7 +31,9 @@ shows its grad as the sum of the terms the values it feeds hand back
 (`viz.explain_grad`), as far as the current step has got. With
 ``quiz=True`` the page asks, before each backward step, for the local
 derivative of every edge; an answer within 1% (or 0.0001) is right; the
-step is shown once answered, and the score is kept to the end.
+step is shown once answered, and the score is kept to the end. The boxes
+show 4 decimals, the data column at least 6 significant digits
+(`format_exact`), so every answer can be worked out from what is shown.
 
 A graph of more than ``max_nodes`` values is refused before any work is done
 (the steps of a million-node chain would take minutes to write down).
@@ -56,7 +60,15 @@ from tinygrad_edu.engine import Value
 from tinygrad_edu.nn.module import write_atomically
 from tinygrad_edu.stepping import backward_steps, formula_name, forward_steps, named_expression, reference
 
-from .draw import DEFAULT_MAX_NODES, check_options, draw_dot, format_number, grad_color, grad_scale
+from .draw import (
+    DEFAULT_MAX_NODES,
+    check_options,
+    draw_dot,
+    format_exact,
+    format_number,
+    grad_color,
+    grad_scale,
+)
 from .explain import contributions_by_node
 from .params import parse_params
 from .rendering import DEFAULT_TIMEOUT, render_dot_bytes, svg_element
@@ -104,8 +116,8 @@ def stepping_page(
     try:
         for v in order:
             v.grad = 0.0
-        forward = list(forward_steps(root, param_list))
-        backward = list(backward_steps(root))
+        forward = list(forward_steps(root, param_list, order=order))  # one walk of the graph, shared
+        backward = list(backward_steps(root, order=order))
         why = _why_data(order, index)  # while the grads are backward()'s
         scale = grad_scale(order, [root])
         # Drawn with the final grads, so the boxes are wide enough for them;
@@ -117,7 +129,13 @@ def stepping_page(
             v.grad = grad
 
     nodes = [
-        {"id": f"n{i}", "name": reference(v, i), "data": format_number(v.data), "edges": _edges(v, i)}
+        {
+            "id": f"n{i}",
+            "name": reference(v, i),
+            "data": format_number(v.data),  # in the box: as draw_dot writes it
+            "exact": format_exact(v.data),  # in the data column: enough digits to work from
+            "edges": _edges(v, i),
+        }
         for i, v in enumerate(order)
     ]
     frames: list[dict[str, Any]] = []
@@ -139,7 +157,7 @@ def stepping_page(
     data["why"] = why
     data["quiz"] = _quiz_data(backward, len(order)) if quiz else None
 
-    name = reference(root, index[root])
+    name = reference(root, index[root]) if root.label else "the output"  # not 'Backprop through #8'
     rows = "\n".join(
         f'<tr id="row-n{i}"><td>{html.escape(node["name"])}</td><td class="num" id="data-n{i}">?</td>'
         f'<td class="num" id="grad-n{i}">{data["zero"]}</td></tr>'
@@ -227,9 +245,9 @@ def _quiz_data(backward: list, n: int) -> list[dict[str, Any]]:
         quiz.append(
             {
                 "frame": n + step.index,
-                "head": f"{step.name} = {expr} = {format_number(step.node.data)} is about to hand its grad "
+                "head": f"{step.name} = {expr} = {format_exact(step.node.data)} is about to hand its grad "
                 f"{format_number(step.grad)} to its parents. Type each local derivative "
-                "(the data column has every number you need):",
+                "(the data column has every number you need, to 6 significant digits):",
                 "ask": ask,
             }
         )

@@ -17,6 +17,10 @@ module                 what                                             raw file
 `corpus`               the word2vec corpus                              word2vec-corpus.txt (ours)
 =====================  ===============================================  ==========================
 
+`text.normalise_sentence` reads a sentence a person typed the way these
+sets are written (lowercase, punctuation off the ends of words), for every
+demo and model that takes one.
+
 The most used names are here at the top, so ``from tinygrad_edu.datasets
 import load_names`` works:
 
@@ -32,6 +36,7 @@ from .corpus import load_word2vec_corpus, read_sentences
 from .digits import Digit, as_image, as_vector, load_digits, split_digits
 from .moons import make_moons
 from .names import CharTokenizer, load_names
+from .text import normalise_sentence
 
 __all__ = [
     "CharTokenizer",
@@ -42,6 +47,7 @@ __all__ = [
     "load_names",
     "load_word2vec_corpus",
     "make_moons",
+    "normalise_sentence",
     "read_sentences",
     "split_digits",
 ]

@@ -69,9 +69,9 @@
       });
       // A value is known once the forward pass has computed it, not before.
       var known = frame !== null && (frame.phase === "backward" || i <= frame.node);
-      var number = known ? nodes[i].data : "?";
-      if (dataTexts[i]) { dataTexts[i].textContent = "data " + number; }
-      if (dataCells[i]) { dataCells[i].textContent = number; }
+      // The box keeps the drawing's 4 decimals; the column has the digits to work from.
+      if (dataTexts[i]) { dataTexts[i].textContent = "data " + (known ? nodes[i].data : "?"); }
+      if (dataCells[i]) { dataCells[i].textContent = known ? nodes[i].exact : "?"; }
       if (gradTexts[i]) { gradTexts[i].textContent = "grad " + grads[i]; }
       if (fills[i]) { fills[i].setAttribute("fill", colors[i]); }
       if (cells[i]) { cells[i].textContent = grads[i]; }
@@ -136,6 +136,19 @@
       svg.getBoundingClientRect().height <= pane.clientHeight + 1;
     pane.setAttribute("data-zoom", zoom.toFixed(3));
     pane.setAttribute("data-fits", fits ? "yes" : "no");  // the whole graph is in view
+    if (!fits) { level.textContent += " (scroll for the rest; Fit width shows it all)"; }
+  }
+  // The zoom at which the boxes' text is READABLE_PX tall on screen: below
+  // it a wide graph fitted to the pane has 5-7 px text, so the page opens at
+  // this zoom at least and scrolls (the current step is scrolled into view).
+  var READABLE_PX = 11;
+  function readableZoom() {
+    var box = svg.viewBox && svg.viewBox.baseVal, size = 0;
+    Array.prototype.forEach.call(svg.querySelectorAll("g.node text"), function (t) {
+      size = Math.max(size, parseFloat(t.getAttribute("font-size")) || 0);
+    });
+    if (!box || !box.width || !size) { return 0; }
+    return READABLE_PX / (size * natural.width / box.width);
   }
   function fitWidth() {
     var style = getComputedStyle(pane);
@@ -146,7 +159,7 @@
   byId("zoom-in").addEventListener("click", function () { setZoom(zoom * 1.25); });
   byId("zoom-out").addEventListener("click", function () { setZoom(zoom / 1.25); });
   byId("zoom-reset").addEventListener("click", function () { setZoom(1); });
-  setZoom(Math.min(1, fitWidth()));  // open fitted, but never enlarged
+  setZoom(Math.min(1, Math.max(fitWidth(), readableZoom())));  // fitted if readable, never enlarged
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) { return; }  // leave the browser's own zoom alone
     if (event.key === "f") { byId("fit").click(); }

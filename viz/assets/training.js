@@ -141,7 +141,8 @@
     else if (event.key === " ") { event.preventDefault(); play.click(); }
   });
 
-  // #step=K: the recorded step at or before training step K.
+  // #step=K: the recorded step at or before training step K, saying so
+  // when step K itself was not recorded.
   function fromHash() {
     var match = /step=(\d+)/.exec(location.hash);
     if (!match) { return false; }
@@ -149,6 +150,10 @@
     while (k + 1 < frames.length && frames[k + 1].step <= want) { k++; }
     stop();
     show(k);
+    if (frames[k].step !== want) {
+      counter.textContent += ": step " + want + " was not recorded; this is " +
+        (frames[k].step < want ? "the last recorded step before it" : "the first recorded step, after it");
+    }
     return true;
   }
   window.addEventListener("hashchange", fromHash);
