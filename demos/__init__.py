@@ -17,7 +17,7 @@ DEMOS: dict[str, tuple[str, str]] = {
     "gpt": ("demos.gpt", "a character-level GPT (microgpt-sized) makes up first names"),
     "translate": (
         "demos.translate",
-        "a toy French -> English translator: a GRU encoder-decoder with attention vs without",
+        "French -> English: GRU with and without attention and a Transformer; --data tatoeba: real sentences",
     ),
     "digits": ("demos.digits", "a small CNN reads handwritten 8x8 digits; its kernels and feature maps"),
     "parse": (

@@ -1,27 +1,37 @@
-"""A toy translator learns French -> English, with attention and without.
+"""A translator learns French -> English: a toy grammar, and real sentences.
 
     tinygrad-edu demo translate [--quick] [--out DIR] [--steps N] [--beam K]
-    tinygrad-edu demo translate --sentence "la maison bleue"
+    tinygrad-edu demo translate --seeds 1337,1,2,3,4 [--validation]
+    tinygrad-edu demo translate --data tatoeba [--quick]
+    tinygrad-edu demo translate [--data tatoeba] --sentence "la maison bleue"
 
-The corpus comes from a tiny grammar (tinygrad_edu/data_translation.py):
-"la maison bleue" -> "the blue house", "le petit chat noir mange la souris
-grise" -> "the little black cat eats the grey mouse". French adjectives
-mostly follow the noun, English ones precede it, so the translation has to
-*cross* the word order: the place where attention shows what it does.
+`--data toy` (the default): the corpus comes from a tiny grammar
+(tinygrad_edu/datasets/translation.py): "la maison bleue" -> "the blue
+house", "le petit chat noir mange la souris grise" -> "the little black cat
+eats the grey mouse". French adjectives mostly follow the noun, English ones
+precede it, so the translation has to *cross* the word order: the place
+where attention shows what it does.
 
-Two models, trained with teacher forcing and Adam: a GRU encoder-decoder
-with Luong (dot) cross-attention, and the original Seq2Seq, whose decoder
-sees the source only through the encoder's last state. Both translate the
-held-out sentences (each with a noun-adjective combination never seen in
-training), greedily and with beam search, and the longer held-out sentences
-(longer than any training sentence). Prints exact-match accuracy and corpus
-BLEU, some translations (wrong ones included), draws three attention maps and
-the accuracy against sentence length, and saves the attention model in the
-output folder as one file (model.json: weights, sizes and both
-vocabularies; a --quick run never replaces a full run's).
+Three models, trained with teacher forcing and Adam: a GRU encoder-decoder
+with Luong (dot) cross-attention, the original Seq2Seq (whose decoder sees
+the source only through the encoder's last state), and an encoder-decoder
+Transformer of about the same size. All translate the held-out sentences
+(each with a noun-adjective combination never seen in training) and the
+longer held-out sentences (longer than any training sentence). Prints exact
+match and corpus BLEU, some translations (wrong ones included), draws
+attention maps of both attention models and the accuracy against sentence
+length, and saves the GRU with attention in the output folder as one file
+(model.json: weights, sizes and both vocabularies; a --quick run never
+replaces a full run's).
+
+`--seeds` trains the GRU with attention at each seed and reports the spread;
+`--validation` scores on a validation split of the training sentences
+instead of the held-out ones (where the settings were chosen).
+
+`--data tatoeba`: real sentences (demos/translate_tatoeba.py).
 
 `--sentence` translates your own sentence with the model saved in the output
-folder (or, if there is none, a quickly trained one).
+folder of that `--data` (or, if there is none, a quickly trained one).
 """
 
 from __future__ import annotations
@@ -35,8 +45,16 @@ from pathlib import Path
 
 from tinygrad_edu import Value, no_grad
 from tinygrad_edu.datasets.text import normalise_sentence
-from tinygrad_edu.datasets.translation import ADJECTIVES, english_vocabulary, french_vocabulary, make_corpus
-from tinygrad_edu.models.translate import Seq2Seq, Vocab, corpus_bleu
+from tinygrad_edu.datasets.translation import (
+    ADJECTIVES,
+    english_vocabulary,
+    english_word_class,
+    french_vocabulary,
+    make_corpus,
+    validation_split,
+)
+from tinygrad_edu.models.transformer_translate import TransformerTranslator
+from tinygrad_edu.models.translate import Seq2Seq, Translator, Vocab, corpus_bleu
 from tinygrad_edu.optim import Adam
 
 from .common import (
@@ -54,10 +72,29 @@ from .common import (
     write_results,
 )
 
-SIZES = {"embedding_dim": 16, "hidden_size": 16}
-FULL = {"n_train": 3000, "n_test": 200, "n_long": 100, "steps": 1200, "baseline_steps": 600, "batch": 4}
-QUICK = {"n_train": 200, "n_test": 20, "n_long": 10, "steps": 12, "baseline_steps": 6, "batch": 4}
+SIZES = {"embedding_dim": 16, "hidden_size": 16}  # the GRUs; a saved model is rebuilt with these
+TRANSFORMER_SIZES = {"d_model": 16, "n_head": 2, "d_ff": 48}  # about the GRU's parameter count
+FULL = {
+    "n_train": 3000,
+    "n_test": 200,
+    "n_long": 100,
+    "steps": 2000,
+    "baseline_steps": 300,
+    "transformer_steps": 1200,
+    "batch": 4,
+}
+QUICK = {
+    "n_train": 200,
+    "n_test": 20,
+    "n_long": 10,
+    "steps": 12,
+    "baseline_steps": 6,
+    "transformer_steps": 12,
+    "batch": 4,
+}
 LR = 0.01
+TRANSFORMER_LR = 0.01
+DEFAULT_SEEDS = "1337,1,2,3,4"
 # --sentence refuses more words than this: translating takes time in the
 # square of the length (900 words took 86 s), and the toy model was trained
 # on sentences of at most make_corpus's max_train_words (7) words.
@@ -70,10 +107,16 @@ def vocabularies() -> tuple[Vocab, Vocab]:
 
 
 def train(
-    model: Seq2Seq, pairs: Sequence[tuple[list[int], list[int]]], steps: int, batch: int, rng, desc: str
-):
+    model: Translator,
+    pairs: Sequence[tuple[list[int], list[int]]],
+    steps: int,
+    batch: int,
+    rng,
+    desc: str,
+    lr: float = LR,
+) -> list[float]:
     """Teacher forcing, Adam, the shared loop; returns the losses."""
-    optimizer = Adam(model.parameters(), lr=LR)
+    optimizer = Adam(model.parameters(), lr=lr)
 
     def batch_loss(step: int) -> Value:
         chosen = rng.sample(pairs, batch)
@@ -87,7 +130,25 @@ def train(
     return history
 
 
-def translate_all(model: Seq2Seq, pairs, tgt: Vocab, beam: int) -> list[str]:
+def train_models(
+    plan: Sequence[tuple[str, Translator, int, float]], pairs, batch: int, rng
+) -> tuple[dict[str, Translator], dict[str, float]]:
+    """Train each (name, model, steps, learning rate) of `plan` in turn, one
+    rng for all, saying how long each took; returns the models and their CPU seconds."""
+    models, cpus = {}, {}
+    for name, model, steps, lr in plan:
+        cpu = time.process_time()
+        history = train(model, pairs, steps, batch, rng, desc=name, lr=lr)
+        cpus[name] = time.process_time() - cpu
+        print(
+            f"{name}: {model!r}\n  {steps} steps of {batch} sentences in {cpus[name]:.0f} s CPU "
+            f"({1000 * cpus[name] / steps:.0f} ms a step); final loss {sum(history[-50:]) / len(history[-50:]):.3f}"
+        )
+        models[name] = model
+    return models, cpus
+
+
+def translate_all(model: Translator, pairs, tgt: Vocab, beam: int) -> list[str]:
     return [tgt.decode(model.translate(src, beam_size=beam, max_len=len(src) + 4)) for src, _ in pairs]
 
 
@@ -95,141 +156,322 @@ def exact(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     return sum(h == r for h, r in zip(hypotheses, references)) / len(references)
 
 
+def miss_kind(reference: str, hypothesis: str) -> str:
+    """What went wrong in a toy translation, in a few words: 'dropped
+    adjective' (one word missing), 'wrong noun' (one word replaced), 'word
+    order' (the right words, moved), or 'other'.
+
+        >>> miss_kind("the pretty blue girls", "the pretty girls"), miss_kind("the pretty mice", "the pretty doors")
+        ('dropped adjective', 'wrong noun')
+    """
+    ref, hyp = reference.split(), hypothesis.split()
+    if len(hyp) == len(ref) - 1:
+        for i, word in enumerate(ref):
+            if ref[:i] + ref[i + 1 :] == hyp:
+                return f"dropped {english_word_class(word)}"
+    if len(hyp) == len(ref):
+        wrong = [r for r, h in zip(ref, hyp) if r != h]
+        if len(wrong) == 1:
+            return f"wrong {english_word_class(wrong[0])}"
+        if sorted(ref) == sorted(hyp):
+            return "word order"
+    return "other"
+
+
+def count_misses(references: Sequence[str], hypotheses: Sequence[str]) -> str:
+    """The kinds of miss, most common first: '5 dropped adjective, 2 other'."""
+    kinds: dict[str, int] = {}
+    for reference, hypothesis in zip(references, hypotheses):
+        if reference != hypothesis:
+            kind = miss_kind(reference, hypothesis)
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])) or "none"
+
+
+def seed_list(text: str) -> list[int]:
+    """An argparse type: comma-separated whole numbers (seeds), like 1337,1,2."""
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers separated by commas, got {text!r}"
+        ) from None
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"each seed once, got {text!r}")
+    return seeds
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = demo_parser("translate", __doc__.splitlines()[0])
+    parser.set_defaults(out=None)  # each data set has its own folder (below)
+    parser.add_argument(
+        "--data",
+        choices=("toy", "tatoeba"),
+        default="toy",
+        help="the toy grammar, or real French sentences from Tatoeba (default: %(default)s)",
+    )
     parser.add_argument(
         "--steps",
         type=positive_int,
         default=None,
-        help=f"training steps of the attention model (default: {FULL['steps']})",
+        help=f"training steps of the attention model (default: {FULL['steps']} on the toy data)",
     )
     parser.add_argument(
         "--beam", type=positive_int, default=4, help="beam size for beam search (default: %(default)s)"
     )
     parser.add_argument(
+        "--seeds",
+        type=seed_list,
+        nargs="?",
+        const=seed_list(DEFAULT_SEEDS),
+        default=None,
+        help=f"toy data: train the attention model at each of these seeds and report the spread "
+        f"(default when given alone: {DEFAULT_SEEDS})",
+    )
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="toy data: score on a validation split of the training sentences, not the held-out ones",
+    )
+    parser.add_argument(
         "--sentence", default=None, help='translate this French sentence, e.g. "la maison bleue"'
     )
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = default_output(args.data)
+    if args.data == "tatoeba":
+        if args.seeds is not None or args.validation:
+            parser.error("--seeds and --validation are for the toy data (--data toy)")
+        from .translate_tatoeba import run_tatoeba, translate_tatoeba_sentence
+
+        return translate_tatoeba_sentence(args) if args.sentence is not None else run_tatoeba(args)
     if args.sentence is not None:
         return translate_sentence(args)
     out = setup(args)
     config = dict(QUICK if args.quick else FULL)
     if args.steps is not None:
         config["steps"] = args.steps
-        config["baseline_steps"] = max(1, args.steps // 2)
-    start_cpu, start_wall = time.process_time(), time.perf_counter()
+        for other in ("baseline_steps", "transformer_steps"):  # in the same proportion as the defaults
+            config[other] = max(1, round(args.steps * FULL[other] / FULL["steps"]))
+    if args.seeds is not None:
+        return run_seeds(args, out, config)
+    return run_toy(args, out, config)
+
+
+def default_output(data: str) -> str:
+    from .common import DEFAULT_OUTPUT_ROOT
+
+    return str(Path(DEFAULT_OUTPUT_ROOT) / ("translate" if data == "toy" else f"translate-{data}"))
+
+
+def toy_data(args: argparse.Namespace, config: dict, seed: int):
+    """(corpus, training pairs, scored pairs, long pairs), the pairs as ids;
+    with --validation the scored ones come from the training sentences."""
     src_vocab, tgt_vocab = vocabularies()
     corpus = make_corpus(
-        seed=args.seed, n_train=config["n_train"], n_test=config["n_test"], n_long=config["n_long"]
+        seed=seed, n_train=config["n_train"], n_test=config["n_test"], n_long=config["n_long"]
     )
+    train_text, scored_text = corpus.train, corpus.test
+    if args.validation:
+        train_text, valid = validation_split(corpus.train, seed=seed)
+        scored_text = valid[: config["n_test"]]
     encode = lambda pairs: [(src_vocab.encode(f), tgt_vocab.encode(e)) for f, e in pairs]  # noqa: E731
-    train_pairs, test_pairs, long_pairs = encode(corpus.train), encode(corpus.test), encode(corpus.test_long)
+    return corpus, train_text, scored_text, encode(train_text), encode(scored_text), encode(corpus.test_long)
+
+
+def run_seeds(args: argparse.Namespace, out: Path, config: dict) -> int:
+    """--seeds: the GRU with attention at each seed; greedy exact match each time."""
+    start_cpu, start_wall = time.process_time(), time.perf_counter()
+    _, tgt_vocab = vocabularies()
+    where = "validation sentences (from the training set)" if args.validation else "held-out sentences"
+    scores = []
+    for seed in args.seeds:
+        random.seed(seed)
+        _, _, scored_text, train_pairs, scored_pairs, _ = toy_data(args, config, seed)
+        model = Seq2Seq(*(v.size for v in vocabularies()), **SIZES, attention="dot")
+        train(model, train_pairs, config["steps"], config["batch"], random.Random(seed), desc=f"seed {seed}")
+        with no_grad():
+            greedy = translate_all(model, scored_pairs, tgt_vocab, 1)
+        refs = [e for _, e in scored_text]
+        scores.append(exact(greedy, refs))
+        print(
+            f"seed {seed:>5}: {scores[-1]:.1%} greedy exact match on {len(scored_pairs)} {where}; "
+            f"misses: {count_misses(refs, greedy)}"
+        )
+    mean = sum(scores) / len(scores)
+    print(f"over {len(scores)} seeds: mean {mean:.1%}, min {min(scores):.1%}, max {max(scores):.1%}")
+    cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
+    print(f"took {cpu:.0f} s of CPU time ({wall:.0f} s by the wall clock)")
+    path = write_results(
+        out,
+        args,
+        wall,
+        data="toy",
+        scored_on="validation" if args.validation else "test",
+        seeds=args.seeds,
+        exact_match_by_seed=[round(x, 4) for x in scores],
+        exact_match_mean=round(mean, 4),
+        exact_match_min=round(min(scores), 4),
+        steps=config["steps"],
+        cpu_seconds=round(cpu, 1),
+    )
+    report_outputs([path])
+    return 0
+
+
+def run_toy(args: argparse.Namespace, out: Path, config: dict) -> int:
+    start_cpu, start_wall = time.process_time(), time.perf_counter()
+    src_vocab, tgt_vocab = vocabularies()
+    corpus, _, scored_text, train_pairs, test_pairs, long_pairs = toy_data(args, config, args.seed)
     print(
         f"corpus: {len(train_pairs)} training pairs (up to {corpus.max_train_words} words), "
-        f"{len(test_pairs)} held-out pairs in that range, each with a noun-adjective pair never seen in training "
-        f"({len(corpus.held_out_pairs)} such pairs held out), {len(long_pairs)} longer held-out pairs; "
-        f"vocabularies {src_vocab.size} French, {tgt_vocab.size} English tokens"
+        f"{len(test_pairs)} {'validation' if args.validation else 'held-out'} pairs in that range, each with a "
+        f"noun-adjective pair never seen in training ({len(corpus.held_out_pairs)} such pairs held out), "
+        f"{len(long_pairs)} longer held-out pairs; vocabularies {src_vocab.size} French, {tgt_vocab.size} English tokens"
     )
-    rng = random.Random(args.seed)
-    models = {}
-    for name, attention, steps in (
-        ("attention", "dot", config["steps"]),
-        ("baseline", None, config["baseline_steps"]),
-    ):
-        model = Seq2Seq(src_vocab.size, tgt_vocab.size, **SIZES, attention=attention)
-        cpu = time.process_time()
-        history = train(model, train_pairs, steps, config["batch"], rng, desc=name)
-        cpu = time.process_time() - cpu
-        print(
-            f"{name}: {model!r}\n  {steps} steps of {config['batch']} sentences in {cpu:.0f} s CPU "
-            f"({1000 * cpu / steps:.0f} ms a step); final loss {sum(history[-50:]) / len(history[-50:]):.3f}"
-        )
-        models[name] = model
+    sizes = (src_vocab.size, tgt_vocab.size)
+    models, cpus = train_models(
+        [
+            ("attention", Seq2Seq(*sizes, **SIZES, attention="dot"), config["steps"], LR),
+            ("baseline", Seq2Seq(*sizes, **SIZES, attention=None), config["baseline_steps"], LR),
+            (
+                "transformer",
+                TransformerTranslator(*sizes, **TRANSFORMER_SIZES),
+                config["transformer_steps"],
+                TRANSFORMER_LR,
+            ),
+        ],
+        train_pairs,
+        config["batch"],
+        random.Random(args.seed),
+    )
 
-    refs = [e for _, e in corpus.test]
+    refs = [e for _, e in scored_text]
     long_refs = [e for _, e in corpus.test_long]
+    greedy, long = {}, {}
     with no_grad():
-        attn, base = models["attention"], models["baseline"]
-        greedy = translate_all(attn, test_pairs, tgt_vocab, 1)
-        beam = translate_all(attn, test_pairs, tgt_vocab, args.beam)
-        greedy_long = translate_all(attn, long_pairs, tgt_vocab, 1)
-        baseline = translate_all(base, test_pairs, tgt_vocab, 1)
-        baseline_long = translate_all(base, long_pairs, tgt_vocab, 1)
+        for name, model in models.items():
+            greedy[name] = translate_all(model, test_pairs, tgt_vocab, 1)
+            long[name] = translate_all(model, long_pairs, tgt_vocab, 1)
+        beam = translate_all(models["attention"], test_pairs, tgt_vocab, args.beam)
     figures = {
-        "exact_match": exact(greedy, refs),
+        "exact_match": exact(greedy["attention"], refs),
         "beam_exact_match": exact(beam, refs),
-        "exact_match_long": exact(greedy_long, long_refs),
-        "baseline_exact_match": exact(baseline, refs),
-        "bleu": corpus_bleu(refs, greedy),
+        "exact_match_long": exact(long["attention"], long_refs),
+        "baseline_exact_match": exact(greedy["baseline"], refs),
+        "bleu": corpus_bleu(refs, greedy["attention"]),
+        "transformer_exact_match": exact(greedy["transformer"], refs),
+        "transformer_bleu": corpus_bleu(refs, greedy["transformer"]),
+        "transformer_exact_match_long": exact(long["transformer"], long_refs),
     }
-    printed = figures | {
-        "beam_bleu": corpus_bleu(refs, beam),
-        "baseline_bleu": corpus_bleu(refs, baseline),
-        "baseline_exact_match_long": exact(baseline_long, long_refs),
-    }
-    print_results(printed, args.beam, len(refs), len(long_refs))
-    print_examples(corpus.test, greedy, baseline)
+    table = [
+        ("GRU + attention, greedy", "attention", greedy["attention"]),
+        (f"GRU + attention, beam {args.beam}", "attention", beam),
+        ("GRU, no attention", "baseline", greedy["baseline"]),
+        ("Transformer, greedy", "transformer", greedy["transformer"]),
+    ]
+    print_results(table, models, cpus, refs, long, long_refs, args.validation)
+    print_examples(scored_text, greedy)
 
-    paths = [plot_alignments(attn, corpus.test, greedy, src_vocab, tgt_vocab, out)]
+    paths = [
+        plot_alignments(
+            models["attention"],
+            scored_text,
+            greedy["attention"],
+            src_vocab,
+            tgt_vocab,
+            out / "attention_alignment.svg",
+            "GRU",
+        ),
+        plot_alignments(
+            models["transformer"],
+            scored_text,
+            greedy["transformer"],
+            src_vocab,
+            tgt_vocab,
+            out / "transformer_alignment.svg",
+            "Transformer",
+        ),
+    ]
     paths.append(
         plot_by_length(
-            corpus.test + corpus.test_long,
-            greedy + greedy_long,
-            baseline + baseline_long,
+            scored_text + corpus.test_long,
+            {LABELS[name]: greedy[name] + long[name] for name in models},
             corpus.max_train_words,
             out,
         )
     )
-    paths += save_trained(
-        args,
-        out,
-        attn,
-        (src_vocab, tgt_vocab),
-        data="toy grammar",
-        steps=config["steps"],
-        max_train_words=corpus.max_train_words,
-        **figures,
-    )
+    if not args.validation:  # a model trained on less data never replaces the run's own
+        paths += save_trained(
+            args,
+            out,
+            models["attention"],
+            (src_vocab, tgt_vocab),
+            data="toy grammar",
+            steps=config["steps"],
+            max_train_words=corpus.max_train_words,
+            **figures,
+        )
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
     print(f"took {cpu:.0f} s of CPU time ({wall:.0f} s by the wall clock, on a machine shared with others)")
     model_name = (
         f"GRU encoder-decoder (bidirectional encoder) with dot (Luong) attention, "
         f"embedding {SIZES['embedding_dim']}, hidden {SIZES['hidden_size']}"
     )
-    rounded = {k: round(v, 2) if k == "bleu" else round(v, 4) for k, v in figures.items()}
-    paths.append(write_results(out, args, wall, **rounded, model=model_name, cpu_seconds=round(cpu, 1)))
+    rounded = {k: round(v, 2) if k.endswith("bleu") else round(v, 4) for k, v in figures.items()}
+    paths.append(
+        write_results(
+            out,
+            args,
+            wall,
+            data="toy",
+            scored_on="validation" if args.validation else "test",
+            **rounded,
+            transformer_parameters=models["transformer"].num_parameters(),
+            parameters=models["attention"].num_parameters(),
+            transformer_cpu_seconds=round(cpus["transformer"], 1),
+            model=model_name,
+            cpu_seconds=round(cpu, 1),
+        )
+    )
     report_outputs(paths)
     return 0
 
 
-def print_results(figures: dict, beam: int, n: int, n_long: int) -> None:
+LABELS = {"attention": "GRU + attention", "baseline": "GRU, no attention", "transformer": "Transformer"}
+
+
+def print_results(table, models, cpus, refs, long, long_refs, validation: bool) -> None:
+    where = "validation sentences (from the training set)" if validation else "held-out sentences"
+    print(f"\n{len(refs)} {where} in the training length range, each with an unseen noun-adjective pair:")
+    print(f"  {'':26} {'parameters':>10} {'CPU s':>6} {'exact match':>12} {'BLEU':>6}")
+    for label, name, hyps in table:
+        print(
+            f"  {label:26} {models[name].num_parameters():>10,} {cpus[name]:>6.0f} "
+            f"{exact(hyps, refs):>12.1%} {corpus_bleu(refs, hyps):>6.1f}"
+        )
+    for label, name, hyps in table:
+        if name != "baseline":
+            print(f"  misses of {label}: {count_misses(refs, hyps)}")
     print(
-        f"\nheld-out sentences in the training length range ({n}, each with an unseen noun-adjective pair):"
-    )
-    print(f"  {'':24} {'exact match':>12} {'BLEU':>7}")
-    print(f"  {'attention, greedy':24} {figures['exact_match']:12.1%} {figures['bleu']:7.1f}")
-    print(f"  {f'attention, beam {beam}':24} {figures['beam_exact_match']:12.1%} {figures['beam_bleu']:7.1f}")
-    print(
-        f"  {'no attention, greedy':24} {figures['baseline_exact_match']:12.1%} {figures['baseline_bleu']:7.1f}"
-    )
-    print(
-        f"longer held-out sentences ({n_long}, longer than any training sentence; no target, shown honestly): "
-        f"attention {figures['exact_match_long']:.1%}, no attention {figures['baseline_exact_match_long']:.1%}"
+        f"{len(long_refs)} longer held-out sentences (longer than any training sentence), greedy exact match: "
+        + ", ".join(f"{LABELS[name]} {exact(hyps, long_refs):.1%}" for name, hyps in long.items())
     )
 
 
-def print_examples(pairs, greedy: Sequence[str], baseline: Sequence[str], k: int = 4) -> None:
-    right = [i for i, (h, (_, e)) in enumerate(zip(greedy, pairs)) if h == e]
-    wrong = [i for i, (h, (_, e)) in enumerate(zip(greedy, pairs)) if h != e]
+def print_examples(pairs, greedy: dict[str, Sequence[str]], k: int = 4) -> None:
+    attention = greedy["attention"]
+    right = [i for i, (h, (_, e)) in enumerate(zip(attention, pairs)) if h == e]
+    wrong = [i for i, (h, (_, e)) in enumerate(zip(attention, pairs)) if h != e]
     for title, chosen in (("translated right", right[:k]), ("translated wrong", wrong[:k])):
         if not chosen:
             continue
-        print(f"\nexamples {title} by the attention model:")
+        print(f"\nexamples {title} by the GRU with attention:")
         for i in chosen:
             french, english = pairs[i]
-            print(
-                f"  {french}\n    reference:    {english}\n    attention:    {greedy[i]}\n    no attention: {baseline[i]}"
-            )
+            print(f"  {french}\n    {'reference:':20} {english}")
+            for name, hyps in greedy.items():
+                print(f"    {LABELS[name] + ':':20} {hyps[i]}")
 
 
 def pick_crossings(pairs, greedy: Sequence[str], n: int = 3) -> list[int]:
@@ -243,7 +485,9 @@ def pick_crossings(pairs, greedy: Sequence[str], n: int = 3) -> list[int]:
     return list(dict.fromkeys(chosen + others))[:n]  # (an empty translation has no map to draw)
 
 
-def plot_alignments(model: Seq2Seq, pairs, greedy, src_vocab: Vocab, tgt_vocab: Vocab, out: Path) -> Path:
+def plot_alignments(
+    model: Translator, pairs, greedy, src_vocab: Vocab, tgt_vocab: Vocab, path: Path, who: str
+) -> Path:
     """Heat maps: row = English word written, column = French word read."""
     plt = pyplot()
     chosen = pick_crossings(pairs, greedy)
@@ -265,18 +509,18 @@ def plot_alignments(model: Seq2Seq, pairs, greedy, src_vocab: Vocab, tgt_vocab: 
         ax.set_yticks(range(len(english) + 1), english + ["<eos>"], fontsize=8)
     fig.colorbar(image, ax=list(axes), shrink=0.8, label="attention weight")
     fig.suptitle(
-        "where the decoder looks: English word written (rows) vs French word read (columns)", fontsize=9
+        f"where the {who} decoder looks: English word written (rows) vs French word read (columns)",
+        fontsize=9,
     )
-    return save_figure(fig, out / "attention_alignment.svg")[0]
+    return save_figure(fig, path)[0]
 
 
-def plot_by_length(
-    pairs, attention: Sequence[str], baseline: Sequence[str], max_train_words: int, out: Path
-) -> Path:
+def plot_by_length(pairs, hypotheses: dict[str, Sequence[str]], max_train_words: int, out: Path) -> Path:
+    """Greedy exact match of each model against the French sentence's length."""
     plt = pyplot()
     lengths = sorted({len(f.split()) for f, _ in pairs})
     fig, ax = plt.subplots(figsize=(6.0, 3.6))
-    for label, hyps, style in (("with attention", attention, "o-"), ("no attention", baseline, "s--")):
+    for (label, hyps), style in zip(hypotheses.items(), ("o-", "s--", "^-.")):
         accuracy = []
         for n in lengths:
             idx = [i for i, (f, _) in enumerate(pairs) if len(f.split()) == n]

@@ -78,3 +78,19 @@ def assert_close(ours, theirs, tol: float = 1e-6) -> None:
     assert len(a) == len(b)
     for x, y in zip(a, b):
         assert x == pytest.approx(y, abs=tol, rel=tol)
+
+
+def check_teacher_forcing_is_word_by_word(model, src_ids: list[int], tgt_ids: list[int]) -> None:
+    """A translator's teacher-forced loss (every target position at once)
+    equals the mean cross-entropy of feeding it <bos> + target one word at a
+    time through `next_log_probs`, the path the searches take."""
+    from tinygrad_edu.models.translate import BOS, EOS
+
+    with no_grad():
+        state = model.start(src_ids)
+        losses = []
+        for fed, wanted in zip([BOS, *tgt_ids], [*tgt_ids, EOS]):
+            log_probs, state = model.next_log_probs(state, fed)
+            losses.append(-log_probs[wanted])
+        loss = model.loss(src_ids, tgt_ids).data
+    assert loss == pytest.approx(sum(losses) / len(losses), rel=1e-12)

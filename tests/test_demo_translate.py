@@ -26,6 +26,33 @@ KEYS = {
     "bleu",
     "model",
     "cpu_seconds",
+    "data",
+    "scored_on",
+    "parameters",
+    "transformer_exact_match",
+    "transformer_bleu",
+    "transformer_exact_match_long",
+    "transformer_parameters",
+    "transformer_cpu_seconds",
+}
+TATOEBA_KEYS = {
+    "demo",
+    "quick",
+    "seed",
+    "seconds",
+    "data",
+    "bleu",
+    "exact_match",
+    "baseline_bleu",
+    "baseline_exact_match",
+    "nearest_neighbour_bleu",
+    "nearest_neighbour_exact_match",
+    "test_sentences",
+    "seen_target_fraction",
+    "parameters",
+    "steps",
+    "model",
+    "cpu_seconds",
 }
 
 
@@ -33,8 +60,9 @@ def test_quick_run_writes_pictures_and_results(tmp_path, capsys):
     out = tmp_path / "translate"
     assert main(["demo", "translate", "--quick", "--out", str(out)]) == 0
     stdout = capsys.readouterr().out
-    assert "--quick" in stdout and "no attention, greedy" in stdout and "exact match" in stdout
-    for name in ("attention_alignment.svg", "accuracy_by_length.svg"):
+    assert "--quick" in stdout and "GRU, no attention" in stdout and "exact match" in stdout
+    assert "Transformer, greedy" in stdout
+    for name in ("attention_alignment.svg", "transformer_alignment.svg", "accuracy_by_length.svg"):
         assert "<svg" in (out / name).read_text(encoding="utf-8")[:2000]
     results = json.loads((out / "results.json").read_text())
     assert set(results) == KEYS
@@ -42,6 +70,38 @@ def test_quick_run_writes_pictures_and_results(tmp_path, capsys):
         results["quick"] is True and 0.0 <= results["exact_match"] <= 1.0 and 0.0 <= results["bleu"] <= 100.0
     )
     assert load_model(out / "model.json", kind="translate").meta["quick"] is True
+    assert results["data"] == "toy" and results["transformer_parameters"] > 0
+
+
+def test_seeds_report_the_spread_on_the_validation_split(tmp_path, capsys):
+    out = tmp_path / "seeds"
+    assert main(["demo", "translate", "--quick", "--seeds", "3,4", "--validation", "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert "seed     3:" in stdout and "validation sentences" in stdout and "over 2 seeds: mean" in stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["seeds"] == [3, 4] and results["scored_on"] == "validation"
+    assert (
+        len(results["exact_match_by_seed"]) == 2 and results["exact_match_min"] <= results["exact_match_mean"]
+    )
+
+
+def test_tatoeba_quick_run_scores_against_every_reference(tmp_path, capsys):
+    out = tmp_path / "real"
+    assert main(["demo", "translate", "--data", "tatoeba", "--quick", "--out", str(out)]) == 0
+    stdout = capsys.readouterr().out
+    assert "nearest neighbour" in stdout and "held-out French sentences" in stdout
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) == TATOEBA_KEYS and results["data"] == "tatoeba" and results["quick"] is True
+    assert results["test_sentences"] == 40 and 0.0 < results["seen_target_fraction"] <= 1.0
+
+
+def test_options_of_the_other_data_set_are_usage_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "translate", "--data", "tatoeba", "--seeds", "1,2", "--out", str(tmp_path)])
+    assert info.value.code == 2 and "--seeds and --validation are for the toy data" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "translate", "--seeds", "1,x", "--out", str(tmp_path)])
+    assert info.value.code == 2 and "expected whole numbers separated by commas" in capsys.readouterr().err
 
 
 def test_sentence_with_unknown_words_is_a_usage_error(tmp_path, capsys):
@@ -81,3 +141,25 @@ def test_sentence_refuses_a_damaged_saved_model(tmp_path, capsys):
     assert (
         info.value.code == 2 and "not a complete JSON file (truncated?)" in error and "Traceback" not in error
     )
+
+
+def test_tatoeba_sentence_uses_the_saved_real_model_and_names_unknown_words(tmp_path, capsys):
+    from demos import translate_tatoeba
+
+    with pytest.raises(SystemExit) as info:  # no model yet: a message, not a quick retrain
+        main(["demo", "translate", "--data", "tatoeba", "--out", str(tmp_path), "--sentence", "je suis là ."])
+    assert (
+        info.value.code == 2
+        and "run `tinygrad-edu demo translate --data tatoeba` first" in capsys.readouterr().err.lower()
+    )
+    random.seed(0)
+    data = translate_tatoeba.tatoeba_data(1337, translate_tatoeba.FULL["min_count"])
+    model = Seq2Seq(data.src.size, data.tgt.size, **translate_tatoeba.SIZES, attention="dot")
+    save_model(tmp_path / "model.json", model, (data.src, data.tgt), meta={"quick": False, "data": "tatoeba"})
+    sentence = "Je suis fatigué, xylophone !"
+    assert (
+        main(["demo", "translate", "--data", "tatoeba", "--out", str(tmp_path), "--sentence", sentence]) == 0
+    )
+    stdout = capsys.readouterr().out
+    assert "je suis fatigué , xylophone !" in stdout and "greedy:" in stdout
+    assert "unknown to the model (read as <unk>): xylophone;" in stdout

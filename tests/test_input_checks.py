@@ -40,7 +40,7 @@ from tinygrad_edu import (
     optim,
     stepping,
 )
-from tinygrad_edu.datasets import CharTokenizer, treebank
+from tinygrad_edu.datasets import CharTokenizer, tatoeba, treebank
 from tinygrad_edu.datasets import senses as corpus_module
 from tinygrad_edu.datasets import translation as data_translation
 from tinygrad_edu.datasets.senses import sense_corpus
@@ -53,7 +53,7 @@ from tinygrad_edu.datasets.treebank import (
     split_treebank,
     write_conllu,
 )
-from tinygrad_edu.models import bert, parser, translate, word2vec
+from tinygrad_edu.models import bert, parser, transformer_translate, translate, word2vec
 from tinygrad_edu.models import digits as digits_model
 from tinygrad_edu.models import gpt as gpt_model
 from tinygrad_edu.models.bert import (
@@ -81,6 +81,7 @@ from tinygrad_edu.models.parser import (
     tag_words,
     training_examples,
 )
+from tinygrad_edu.models.transformer_translate import TransformerTranslator
 from tinygrad_edu.models.translate import (
     Seq2Seq,
     Vocab,
@@ -1339,9 +1340,76 @@ CASES = [
     ("corpus_bleu", lambda: corpus_bleu(["a b"], "a b"), TypeError, ["corpus_bleu", "hypotheses", "str"]),
     (
         "corpus_bleu",
-        lambda: corpus_bleu([["a", "b"]], ["a b"]),
+        lambda: corpus_bleu([["a", 1]], ["a b"]),
         TypeError,
-        ["corpus_bleu", "references", "['a', 'b']"],
+        ["corpus_bleu", "reference 0", "['a', 1]"],
+    ),
+    (
+        "corpus_bleu",
+        lambda: corpus_bleu([[]], ["a b"]),
+        TypeError,
+        ["corpus_bleu", "reference 0", "non-empty"],
+    ),
+    (
+        "TransformerTranslator",
+        lambda: TransformerTranslator(5, 5, d_model=6, n_head=4),
+        ValueError,
+        ["TransformerTranslator", "d_model=6", "n_head=4"],
+    ),
+    (
+        "TransformerTranslator",
+        lambda: TransformerTranslator(5, 2),
+        ValueError,
+        ["TransformerTranslator", "tgt_vocab_size", "at least 3", "2"],
+    ),
+    (
+        "TransformerTranslator",
+        lambda: TransformerTranslator(5, 5, n_layer=0),
+        ValueError,
+        ["TransformerTranslator", "n_layer", "0"],
+    ),
+    (
+        "noun_adjective_pairs",
+        lambda: data_translation.noun_adjective_pairs(["la", "maison"]),
+        TypeError,
+        ["noun_adjective_pairs", "str", "list"],
+    ),
+    (
+        "validation_split",
+        lambda: data_translation.validation_split([("la maison", "the house")], fraction=1.5),
+        ValueError,
+        ["validation_split", "fraction", "1.5"],
+    ),
+    (
+        "validation_split",
+        lambda: data_translation.validation_split(["la maison"]),
+        TypeError,
+        ["validation_split", "(french, english) pairs"],
+    ),
+    ("tokenize", lambda: tatoeba.tokenize(3), TypeError, ["tokenize", "str", "int"]),
+    (
+        "group_by_french",
+        lambda: tatoeba.group_by_french([("Go.", "Va !")]),
+        TypeError,
+        ["group_by_french", "TatoebaPair"],
+    ),
+    (
+        "split_by_french",
+        lambda: tatoeba.split_by_french([("va !", ["go ."])] * 5, test_fraction=0.0),
+        ValueError,
+        ["split_by_french", "test_fraction", "0.0"],
+    ),
+    (
+        "split_by_french",
+        lambda: tatoeba.split_by_french([("va !", ["go ."])] * 3, test_fraction=0.1),
+        ValueError,
+        ["split_by_french", "3 sentences", "at least one on each side"],
+    ),
+    (
+        "split_by_french",
+        lambda: tatoeba.split_by_french([("va !", ["go ."])] * 30, seed=1.5),
+        TypeError,
+        ["split_by_french", "seed", "1.5"],
     ),
     (
         "corpus_bleu",
@@ -1751,6 +1819,12 @@ CHECKED_ELSEWHERE = {
     "load_handwritten": "takes no arguments",
     "read_conllu": "takes a path: open() raises FileNotFoundError naming it; bad lines: test_parser.py",
     "BOS": "a constant (the id of <bos>)",
+    "UNK": "a constant (the id of <unk> in a Vocab(unknown=True))",
+    "Translator": "the base class: its translate() checks run in the Seq2Seq rows",
+    "english_word_class": "a lookup: any word gives a class ('unknown' for a word not in the grammar)",
+    "load_tatoeba": "takes no arguments",
+    "TatoebaPair": "a type: (english, french, attribution), read, not called",
+    "TATOEBA_FILE": "a constant: the file's name in the package",
     "EOS": "a constant (the id of <eos>)",
     "Hypothesis": "what beam_search returns: not called by a learner",
     "TranslationCorpus": "what make_corpus returns: not called by a learner",
@@ -1781,6 +1855,8 @@ def public_names() -> set[str]:
         bert,
         corpus_module,
         translate,
+        transformer_translate,
+        tatoeba,
         parser,
         datasets,
         data_translation,

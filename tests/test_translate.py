@@ -8,16 +8,18 @@ import math
 import random
 
 import pytest
-from block_checks import finite_difference_check
+from block_checks import check_teacher_forcing_is_word_by_word, finite_difference_check
 
-from tinygrad_edu import no_grad
 from tinygrad_edu.datasets.translation import (
     ADJECTIVES,
     NOUNS,
     english_vocabulary,
     french_vocabulary,
     make_corpus,
+    noun_adjective_pairs,
+    validation_split,
 )
+from tinygrad_edu.models.transformer_translate import TransformerTranslator
 from tinygrad_edu.models.translate import (
     BOS,
     EOS,
@@ -35,20 +37,6 @@ from tinygrad_edu.models.translate import (
 @pytest.fixture(scope="module")
 def corpus():
     return make_corpus(seed=3, n_train=600, n_test=80, n_long=40)
-
-
-def noun_adjective_pairs(french: str) -> set[tuple[str, str]]:
-    """Read the (noun, adjective) pairs back out of a French sentence."""
-    forms = {form: noun[0] for noun in NOUNS for form in noun[:2]}
-    adjectives = {form: adj[0] for adj in ADJECTIVES for form in adj[:4]}
-    words = french.split()
-    pairs = set()
-    for i, word in enumerate(words):
-        if word in forms:
-            for j in (i - 1, i + 1):  # a pre-nominal adjective sits before, the rest after
-                if 0 <= j < len(words) and words[j] in adjectives:
-                    pairs.add((forms[word], adjectives[words[j]]))
-    return pairs
 
 
 def test_corpus_is_deterministic_for_a_seed(corpus):
@@ -96,6 +84,18 @@ def test_the_grammar_agrees_and_moves_the_adjective(corpus):
     assert any(f.startswith("les ") and e.split()[0] == "the" for f, e in pairs.items())
 
 
+def test_validation_split_holds_out_combinations_seen_in_training(corpus):
+    train, valid = validation_split(corpus.train, seed=1)
+    assert (train, valid) == validation_split(corpus.train, seed=1)
+    assert sorted(train + valid) == sorted(corpus.train) and valid
+    seen = set().union(*(noun_adjective_pairs(f) for f, _ in train))
+    for french, _ in valid:  # each validation sentence has a combination training no longer has
+        assert noun_adjective_pairs(french) - seen, french
+    assert not set().union(*(noun_adjective_pairs(f) for f, _ in valid)) & corpus.held_out_pairs
+    with pytest.raises(ValueError, match="validation_split: fraction must be"):
+        validation_split(corpus.train, fraction=0)
+
+
 def test_make_corpus_errors():
     with pytest.raises(
         ValueError, match="make_corpus: max_words must be an int above max_train_words=7, got 7"
@@ -116,6 +116,25 @@ def test_vocab_round_trip_and_unknown_words():
         vocab.encode("la maisson bleu! maisson")
     with pytest.raises(ValueError, match="Vocab.encode: unknown word '<eos>'"):
         vocab.encode("la <eos>")
+
+
+def test_vocab_with_an_unknown_token_reads_any_sentence():
+    vocab = Vocab(["chat", "le", "noir"], unknown=True)
+    assert vocab.itos[:3] == ["<bos>", "<eos>", "<unk>"] and vocab.unk == 2
+    assert vocab.encode("le chien noir <eos>") == [4, 2, 5, 2]
+    assert vocab.unknown_words("le chien noir <eos> chien") == ["chien", "<eos>"]
+    assert vocab.decode(vocab.encode("le chien")) == "le <unk>"
+    assert vocab.words == ["chat", "le", "noir"] and Vocab(vocab.words, unknown=True).itos == vocab.itos
+    again = Vocab.from_dict(vocab.to_dict())  # what a saved model file holds
+    assert again.itos == vocab.itos and again.unk == 2 and "unknown" not in Vocab(["a"]).to_dict()
+    with pytest.raises(ValueError, match="Vocab.from_dict: unknown must be true or false"):
+        Vocab.from_dict({"words": ["a"], "unknown": "yes"})
+    plain = Vocab(["chat", "le"])  # without one, id 2 is a word, and unknown words are refused
+    assert plain.unk is None and plain.unknown_words("le chat") == [] and plain.words == ["chat", "le"]
+    with pytest.raises(ValueError, match="not special, got '<unk>'"):
+        Vocab(["<unk>"], unknown=True)
+    with pytest.raises(TypeError, match="Vocab: unknown must be"):
+        Vocab(["a"], unknown="yes")
 
 
 # ------------------------------------------------------------------ models
@@ -140,14 +159,7 @@ def test_seq2seq_loss_is_teacher_forced_cross_entropy(tiny):
     src, tgt = tiny
     model = Seq2Seq(src.size, tgt.size, embedding_dim=3, hidden_size=4)
     s, t = src.encode("la maison bleue"), tgt.encode("the blue house")
-    with no_grad():
-        state = model.start(s)
-        losses = []
-        for fed, wanted in zip([BOS, *t], [*t, EOS]):
-            log_probs, state = model.next_log_probs(state, fed)
-            losses.append(-log_probs[wanted])
-        loss = model.loss(s, t).data
-    assert loss == pytest.approx(sum(losses) / len(losses), rel=1e-12)
+    check_teacher_forcing_is_word_by_word(model, s, t)
     rows = model.alignment(s, t)
     assert len(rows) == 4 and all(len(r) == 3 and sum(r) == pytest.approx(1.0) for r in rows)
 
@@ -160,7 +172,9 @@ def test_the_baseline_sees_the_source_only_through_the_final_state(tiny):
         model.alignment([2], [2])
 
 
-def test_seq2seq_learns_to_translate_a_few_pairs():
+@pytest.mark.parametrize("kind", ["gru", "transformer"])
+def test_both_translators_learn_to_translate_a_few_pairs(kind):
+    """The GRU and the Transformer, trained the same way, through the same search."""
     random.seed(0)
     from tinygrad_edu.optim import Adam
 
@@ -170,9 +184,12 @@ def test_seq2seq_learns_to_translate_a_few_pairs():
         ("la fleur bleue", "the blue flower"),
     ]
     src, tgt = Vocab(w for f, _ in pairs for w in f.split()), Vocab(w for _, e in pairs for w in e.split())
-    model = Seq2Seq(src.size, tgt.size, embedding_dim=6, hidden_size=8)
+    if kind == "gru":
+        model, lr = Seq2Seq(src.size, tgt.size, embedding_dim=6, hidden_size=8), 0.05
+    else:
+        model, lr = TransformerTranslator(src.size, tgt.size, d_model=8, n_head=2, d_ff=16), 0.03
     data = [(src.encode(f), tgt.encode(e)) for f, e in pairs]
-    opt = Adam(model.parameters(), lr=0.05)
+    opt = Adam(model.parameters(), lr=lr)
     for step in range(60):
         loss = model.loss(*data[step % 3])
         opt.zero_grad()

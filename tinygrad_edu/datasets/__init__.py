@@ -11,6 +11,7 @@ module                 what                                             raw file
 `digits`               1,797 handwritten digits, 8x8                    digits-8x8.csv.gz, CC BY 4.0
 `moons`                two interleaving half circles (generated)        -
 `translation`          a toy French -> English grammar (generated)      -
+`tatoeba`              5,000 real French -> English sentence pairs      tatoeba-fr-en/, CC-BY 2.0 FR
 `senses`               sentences where "bank" means two things          sense-sentences.tsv (ours)
 `treebank`             CoNLL-U reader, writer, a toy grammar's trees    handwritten.conllu (ours)
 `ewt`                  real English trees (UD English-EWT dev, test);   ud-english-ewt/, CC BY-SA 4.0

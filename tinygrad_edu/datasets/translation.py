@@ -44,6 +44,10 @@ The held-out sets (`make_corpus`):
 Neither test set shares a sentence with the training set (the first by its
 unseen combination, the second by its length), nor with each other.
 
+Settings are chosen on neither: `validation_split` holds out, the same way,
+another tenth of the combinations from the *training* sentences, and the
+sentences that use them become a validation set.
+
     >>> corpus = make_corpus(seed=0, n_train=50, n_test=5, n_long=5)
     >>> corpus
     TranslationCorpus(train=50, test=5, test_long=5, held_out_pairs=16, max_train_words=7)
@@ -53,6 +57,9 @@ unseen combination, the second by its length), nor with each other.
     True
     >>> "maison" in french_vocabulary() and "houses" in english_vocabulary()
     True
+    >>> train, valid = validation_split(corpus.train, seed=0)
+    >>> len(train), len(valid), sorted(noun_adjective_pairs("les petites souris grises"))
+    (44, 6, [('souris', 'gris'), ('souris', 'petit')])
 """
 
 from __future__ import annotations
@@ -69,6 +76,9 @@ __all__ = [
     "english_vocabulary",
     "french_vocabulary",
     "make_corpus",
+    "english_word_class",
+    "noun_adjective_pairs",
+    "validation_split",
 ]
 
 # (French singular, French plural, gender, English singular, English plural)
@@ -264,3 +274,57 @@ def english_vocabulary() -> list[str]:
     words |= {form for verb in VERBS for form in verb[2:]}
     words |= {prep[1] for prep in PREPOSITIONS}
     return sorted(words)
+
+
+def noun_adjective_pairs(french: str) -> set[tuple[str, str]]:
+    """The (noun, adjective) combinations of a French sentence of the grammar,
+    each word in its dictionary form (masculine singular)."""
+    if not isinstance(french, str):
+        raise TypeError(
+            f"noun_adjective_pairs: expected a French sentence (a str), got {type(french).__name__}"
+        )
+    nouns = {form: noun[0] for noun in NOUNS for form in noun[:2]}
+    adjectives = {form: adj[0] for adj in ADJECTIVES for form in adj[:4]}
+    words = french.split()
+    pairs = set()
+    for i, word in enumerate(words):
+        if word in nouns:
+            for j in (i - 1, i + 1):  # an adjective sits just before its noun (petit) or just after (bleu)
+                if 0 <= j < len(words) and words[j] in adjectives:
+                    pairs.add((nouns[word], adjectives[words[j]]))
+    return pairs
+
+
+def validation_split(
+    train: list[tuple[str, str]], seed: int = 0, fraction: float = 0.1
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(train, validation): a seeded `fraction` of the noun-adjective
+    combinations used in `train` is held out, and every training sentence
+    using one moves to the validation set, so validation asks what the test
+    set asks (combinations never seen) without touching the test set."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_split: fraction must be a number in (0, 1), got {fraction!r}")
+    if isinstance(train, str) or not all(isinstance(pair, tuple) and len(pair) == 2 for pair in train):
+        raise TypeError("validation_split: expected a list of (french, english) pairs, as make_corpus gives")
+    used = sorted(set().union(*(noun_adjective_pairs(f) for f, _ in train)))
+    held_out = set(random.Random(seed).sample(used, max(1, round(fraction * len(used)))))
+    kept = [pair for pair in train if not noun_adjective_pairs(pair[0]) & held_out]
+    valid = [pair for pair in train if noun_adjective_pairs(pair[0]) & held_out]
+    return kept, valid
+
+
+def english_word_class(word: str) -> str:
+    """What an English word of the grammar is: 'noun', 'adjective', 'verb',
+    'preposition' or 'determiner' ('unknown' for any other word).
+
+        >>> english_word_class("mice"), english_word_class("grey"), english_word_class("the")
+        ('noun', 'adjective', 'determiner')
+    """
+    classes = {
+        "noun": {form for noun in NOUNS for form in noun[3:]},
+        "adjective": {adj[4] for adj in ADJECTIVES},
+        "verb": {form for verb in VERBS for form in verb[2:]},
+        "preposition": {prep[1] for prep in PREPOSITIONS},
+        "determiner": {"the", "a"},
+    }
+    return next((name for name, words in classes.items() if word in words), "unknown")

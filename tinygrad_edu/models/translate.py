@@ -60,8 +60,10 @@ from ..recording import no_grad
 __all__ = [
     "BOS",
     "EOS",
+    "UNK",
     "Hypothesis",
     "Seq2Seq",
+    "Translator",
     "Vocab",
     "beam_search",
     "beam_search_steps",
@@ -72,6 +74,7 @@ __all__ = [
 
 BOS, EOS = 0, 1  # every Vocab's first two ids: start the decoder, end a sentence
 SPECIALS = ("<bos>", "<eos>")
+UNK, UNK_TOKEN = 2, "<unk>"  # a Vocab(unknown=True)'s third id: any word it does not have
 
 
 # ------------------------------------------------------------------ words
@@ -87,23 +90,50 @@ class Vocab:
     Traceback (most recent call last):
     ...
     ValueError: Vocab.encode: unknown words 'chien', 'noir'; the vocabulary has 2 words (and <bos>, <eos>)
+
+    A real corpus has words seen once or never: with ``unknown=True`` a third
+    special, <unk> (id 2), stands for every word outside the list, so any
+    sentence can be read (and `unknown_words` says which ones were not).
+
+    >>> vocab = Vocab(["chat", "le"], unknown=True)
+    >>> vocab.encode("le chien noir"), vocab.unknown_words("le chien noir")
+    ([4, 2, 2], ['chien', 'noir'])
     """
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], unknown: bool = False) -> None:
         if isinstance(words, str) or not isinstance(words, Iterable):
             raise TypeError(f"Vocab: expected a list of words, got {type(words).__name__}")
+        check_flag(unknown, "Vocab", "unknown")
+        specials = (*SPECIALS, UNK_TOKEN) if unknown else SPECIALS
         words = list(words)
         for word in words:
-            if not isinstance(word, str) or not word or word.split() != [word] or word in SPECIALS:
+            if not isinstance(word, str) or not word or word.split() != [word] or word in specials:
                 raise ValueError(
                     f"Vocab: a word must be a non-empty str without spaces, not special, got {word!r}"
                 )
-        self.itos = [*SPECIALS, *sorted(set(words))]
+        self.itos = [*specials, *sorted(set(words))]
         self.stoi = {w: i for i, w in enumerate(self.itos)}
+        self.unk = UNK if unknown else None  # the id of <unk>, or None: unknown words are refused
+        self._n_specials = len(specials)
 
     @property
     def size(self) -> int:
         return len(self.itos)
+
+    @property
+    def words(self) -> list[str]:
+        """The words, without the specials (what rebuilds this Vocab)."""
+        return self.itos[self._n_specials :]
+
+    def unknown_words(self, sentence: str) -> list[str]:
+        """The distinct words of `sentence` this vocabulary does not have, in order."""
+        if not isinstance(sentence, str):
+            raise TypeError(f"Vocab: expected a sentence (a str), got {type(sentence).__name__}")
+        return [
+            w
+            for w in dict.fromkeys(sentence.split())
+            if w not in self.stoi or self.stoi[w] < self._n_specials
+        ]
 
     def encode(self, sentence: str) -> list[int]:
         """A sentence (words separated by spaces) -> ids, no specials."""
@@ -112,7 +142,9 @@ class Vocab:
         words = sentence.split()
         if not words:
             raise ValueError("Vocab.encode: the sentence has no words")
-        unknown = [w for w in dict.fromkeys(words) if w not in self.stoi or w in SPECIALS]
+        unknown = self.unknown_words(sentence)
+        if self.unk is not None:
+            return [self.unk if w in unknown else self.stoi[w] for w in words]
         if unknown:
             raise ValueError(
                 f"Vocab.encode: unknown word{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
@@ -133,8 +165,12 @@ class Vocab:
         return " ".join(words)
 
     def to_dict(self) -> dict:
-        """The words, in id order, for a saved model (see `from_dict`)."""
-        return {"words": self.itos[len(SPECIALS) :]}
+        """The words, in id order, for a saved model (see `from_dict`); a
+        Vocab with <unk> says so (``"unknown": true``)."""
+        d: dict = {"words": self.words}
+        if self.unk is not None:
+            d["unknown"] = True
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Vocab:
@@ -142,8 +178,11 @@ class Vocab:
         words = check_words(check_fields(d, where, ("words",))["words"], where)
         if words != sorted(words):  # Vocab sorts its words: another order would move every id
             raise ValueError(f"{where}: words must be in sorted order, as to_dict writes them")
+        unknown = d.get("unknown", False)
+        if not isinstance(unknown, bool):
+            raise ValueError(f"{where}: unknown must be true or false, got {unknown!r:.40}")
         try:
-            return cls(words)
+            return cls(words, unknown=unknown)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{where}: {error}") from None
 
@@ -153,7 +192,33 @@ class Vocab:
 
 
 # ------------------------------------------------------------------ model
-class Seq2Seq(Module):
+class Translator(Module):
+    """What every translator here shares: translating by a search over its
+    decoder. A subclass gives ``start(src_ids)`` (the decoder's first state)
+    and ``next_log_probs(state, token)`` (feed one word: the next word's
+    log-probabilities as floats, and the new state), and `translate` runs
+    `greedy_decode` or `beam_search` over them: the one search code for the
+    GRU and the Transformer."""
+
+    def start(self, src_ids: Sequence[int]) -> Any:
+        raise NotImplementedError
+
+    def next_log_probs(self, state: Any, token: int) -> tuple[list[float], Any]:
+        raise NotImplementedError
+
+    def translate(self, src_ids: Sequence[int], beam_size: int = 1, max_len: int = 20) -> list[int]:
+        """The translation's ids (no <eos>): greedy for beam_size 1, else the best beam."""
+        for name, n in (("beam_size", beam_size), ("max_len", max_len)):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"{describe(self)}.translate: {name} must be a positive int, got {n!r}")
+        state = self.start(src_ids)
+        if beam_size == 1:
+            return greedy_decode(self.next_log_probs, state, max_len=max_len)
+        best = beam_search(self.next_log_probs, state, beam_size=beam_size, max_len=max_len)[0]
+        return list(best.tokens[:-1] if best.finished else best.tokens)
+
+
+class Seq2Seq(Translator):
     """GRU encoder -> GRU decoder, with `CrossAttention` or without.
 
     ``attention`` is 'dot' (Luong), 'additive' (Bahdanau) or None: the
@@ -281,17 +346,6 @@ class Seq2Seq(Module):
             h = self.decoder(self.tgt_embedding([token])[0], h)
             logits = self._logits([h], memory)[0]
             return [v.data for v in log_softmax(logits)], (memory, h)
-
-    def translate(self, src_ids: Sequence[int], beam_size: int = 1, max_len: int = 20) -> list[int]:
-        """The translation's ids (no <eos>): greedy for beam_size 1, else the best beam."""
-        for name, n in (("beam_size", beam_size), ("max_len", max_len)):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ValueError(f"{describe(self)}.translate: {name} must be a positive int, got {n!r}")
-        state = self.start(src_ids)
-        if beam_size == 1:
-            return greedy_decode(self.next_log_probs, state, max_len=max_len)
-        best = beam_search(self.next_log_probs, state, beam_size=beam_size, max_len=max_len)[0]
-        return list(best.tokens[:-1] if best.finished else best.tokens)
 
     def extra_repr(self) -> str:
         return (
@@ -460,26 +514,35 @@ def ngram_counts(words: Sequence[str], n: int) -> dict[tuple[str, ...], int]:
     return counts
 
 
-def corpus_bleu(references: Sequence[str], hypotheses: Sequence[str], max_n: int = 4) -> float:
-    """BLEU (Papineni et al. 2002) of a whole corpus, one reference each, 0 to 100.
+def corpus_bleu(
+    references: Sequence[str | Sequence[str]], hypotheses: Sequence[str], max_n: int = 4
+) -> float:
+    """BLEU (Papineni et al. 2002) of a whole corpus, 0 to 100.
 
-    For n = 1..max_n, p_n = (n-grams of the hypotheses that also occur in
-    their reference, each counted at most as often as it occurs there) /
-    (all n-grams of the hypotheses), summed over the corpus before dividing.
-    BLEU = BP * exp(mean of log p_n), where the brevity penalty
-    BP = exp(1 - r/c) if the hypotheses' total length c is below the
-    references' r, else 1 (a short output cannot win by precision alone).
-    Any p_n = 0 makes BLEU 0 (no smoothing, as sacrebleu's default corpus score).
+    Each hypothesis has one reference (a str) or several (a list of str: a
+    sentence can be translated more than one way). For n = 1..max_n,
+    p_n = (n-grams of the hypotheses that also occur in a reference, each
+    counted at most as often as it occurs in the reference that has it most)
+    / (all n-grams of the hypotheses), summed over the corpus before
+    dividing. BLEU = BP * exp(mean of log p_n), where the brevity penalty
+    BP = exp(1 - r/c) if the hypotheses' total length c is below r, the
+    summed length of each hypothesis's closest reference (the shorter on a
+    tie), else 1 (a short output cannot win by precision alone). Any p_n = 0
+    makes BLEU 0 (no smoothing). On text split into words beforehand this is
+    sacreBLEU's corpus BLEU with ``tokenize="none"`` (the tests check it).
 
         >>> round(corpus_bleu(["the cat is on the mat"], ["the cat is on a mat"]), 2)  # (5/6 * 3/5 * 2/4 * 1/3) ** (1/4)
         53.73
+        >>> # a second reference has "on a" and "a mat": (6/6 * 5/5 * 3/4 * 1/3) ** (1/4)
+        >>> round(corpus_bleu([["the cat is on the mat", "there is a cat on a mat"]], ["the cat is on a mat"]), 2)
+        70.71
     """
     for what, xs in (("references", references), ("hypotheses", hypotheses)):
         if isinstance(xs, str) or not isinstance(xs, Sequence):
             raise TypeError(f"corpus_bleu: {what} must be a list of sentences (str), got {type(xs).__name__}")
-        for x in xs:
-            if not isinstance(x, str):
-                raise TypeError(f"corpus_bleu: {what} must hold sentences (str), got {x!r:.40}")
+    for x in hypotheses:
+        if not isinstance(x, str):
+            raise TypeError(f"corpus_bleu: hypotheses must hold sentences (str), got {x!r:.40}")
     if len(references) != len(hypotheses):
         raise ValueError(
             f"corpus_bleu: got {len(references)} references but {len(hypotheses)} hypotheses; need one each"
@@ -490,17 +553,33 @@ def corpus_bleu(references: Sequence[str], hypotheses: Sequence[str], max_n: int
         raise ValueError(f"corpus_bleu: max_n must be a positive int, got {max_n!r}")
     matches, totals = [0] * max_n, [0] * max_n
     ref_len = hyp_len = 0
-    for reference, hypothesis in zip(references, hypotheses):
-        ref, hyp = reference.split(), hypothesis.split()
-        ref_len += len(ref)
+    for k, (reference, hypothesis) in enumerate(zip(references, hypotheses)):
+        refs = [ref.split() for ref in _reference_list(reference, k)]
+        hyp = hypothesis.split()
         hyp_len += len(hyp)
+        closest = min((abs(len(ref) - len(hyp)), len(ref)) for ref in refs)  # shorter on a tie
+        ref_len += closest[1]
         for n in range(1, max_n + 1):
-            ref_counts = ngram_counts(ref, n)
+            most: dict[tuple[str, ...], int] = {}  # each n-gram's largest count in any one reference
+            for ref in refs:
+                for gram, count in ngram_counts(ref, n).items():
+                    most[gram] = max(most.get(gram, 0), count)
             for gram, count in ngram_counts(hyp, n).items():
-                matches[n - 1] += min(count, ref_counts.get(gram, 0))  # clipped
+                matches[n - 1] += min(count, most.get(gram, 0))  # clipped
                 totals[n - 1] += count
     if hyp_len == 0 or 0 in matches:
         return 0.0
     log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
     brevity = 1.0 if hyp_len >= ref_len else math.exp(1.0 - ref_len / hyp_len)
     return 100.0 * brevity * math.exp(log_precision)
+
+
+def _reference_list(reference: str | Sequence[str], k: int) -> list[str]:
+    """One hypothesis's references as a list: a str is one reference."""
+    if isinstance(reference, str):
+        return [reference]
+    if not isinstance(reference, Sequence) or not reference or not all(isinstance(r, str) for r in reference):
+        raise TypeError(
+            f"corpus_bleu: reference {k} must be a sentence (str) or a non-empty list of them, got {reference!r:.60}"
+        )
+    return list(reference)
