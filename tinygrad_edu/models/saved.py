@@ -258,7 +258,7 @@ def _rebuild(kind: str, document: dict) -> SavedModel:
         check_fields(snapshot, f"snapshot {i}", ("step", "state_dict"))
         if type(snapshot["step"]) is not int:
             raise ValueError(f"snapshot {i}: step must be an int, got {snapshot['step']!r:.40}")
-        model.load_state_dict(snapshot["state_dict"])  # checks keys, shapes and numbers
+        model.check_state_dict(snapshot["state_dict"])  # keys, shapes and numbers, as loading would
     model.load_state_dict(document["state_dict"])  # last: the weights the model keeps
     kept_vocab = None if kind in ("word2vec", "digits") else vocab
     return SavedModel(kind, model, kept_vocab, meta, tuple(snapshots))

@@ -164,7 +164,17 @@ class Module:
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy numbers into the parameters. Every key, shape and number is
-        checked first; on any error nothing is changed."""
+        checked first (`check_state_dict`); on any error nothing is changed."""
+        own = self.check_state_dict(state)
+        for name, tensor in own.items():
+            for param, x in zip(flatten(tensor), flatten(state[name])):
+                param.data = float(x)
+
+    def check_state_dict(self, state: Mapping[str, Any]) -> dict[str, Tensor]:
+        """Raise what `load_state_dict` would raise for `state`, changing
+        nothing: its keys must be this module's, each entry of the right shape,
+        finite numbers, and tied parameters must agree. Returns the module's
+        own tensors by name (what `load_state_dict` then fills in)."""
         where = type(self).__name__
         if not isinstance(state, Mapping):
             raise TypeError(f"{where}.load_state_dict: expected a dict, got {type(state).__name__}")
@@ -193,9 +203,7 @@ class Module:
                         f"{where}.load_state_dict: '{name}' holds {x!r:.40}; expected finite numbers"
                     )
         _check_tied_agree(f"{where}.load_state_dict", own, state)
-        for name, tensor in own.items():
-            for param, x in zip(flatten(tensor), flatten(state[name])):
-                param.data = float(x)
+        return own
 
     # ------------------------------------------------------------ save/load
     def save(self, path: str | os.PathLike) -> None:
