@@ -206,6 +206,14 @@ def test_prompt_warnings_and_errors():
         "'The' is not in the vocabulary: read as 'the'",
         "'flew' is not in the vocabulary: read as [UNK]",
     ]
+    # Read as fill_mask reads it: "home." is the word "home", not [UNK]; a lone "!" is left out.
+    ids, warnings = mv.encode_prompt(words, "the [MASK] ran home. !", 16)
+    assert ids == [words.cls, words.stoi["the"], words.mask, words.stoi["ran"], words.stoi["home"], words.sep]
+    assert ids == words.encode("the [MASK] ran home. !")  # fill_mask's reading, [CLS] and [SEP] included
+    assert warnings == [
+        "'home.' is not in the vocabulary: read as 'home'",
+        "'!' is not in the vocabulary: left out",
+    ]
 
 
 # ------------------------------------------------------------------- page

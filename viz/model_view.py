@@ -70,6 +70,7 @@ from typing import Any
 
 from tinygrad_edu import Value
 from tinygrad_edu.datasets import CharTokenizer
+from tinygrad_edu.datasets.text import normalise_sentence
 from tinygrad_edu.functional import softmax as value_softmax
 from tinygrad_edu.models.bert import BERT, WordTokenizer
 from tinygrad_edu.models.gpt import GPT
@@ -459,9 +460,11 @@ def encode_prompt(
 
     A character model reads it character by character (its BOS character,
     '.', is the start of a name); a BERT reads words (``[MASK]`` hides one)
-    between [CLS] and [SEP]. A character or word outside the vocabulary is
-    mapped to its lowercase if that is in it, else left out (characters) or
-    read as [UNK] (words), with a warning; a prompt longer than the context
+    between [CLS] and [SEP], each as `fill_mask` reads it
+    (`normalise_sentence`: lower case, punctuation at its ends off). A
+    character outside the vocabulary is mapped to its lowercase if that is
+    in it, else left out; a word is read in its normalised form if that is
+    in the vocabulary, else as [UNK]; each with a warning; a prompt longer than the context
     keeps its last `context` tokens, with a warning. An empty prompt is a
     ValueError.
 
@@ -475,15 +478,19 @@ def encode_prompt(
     warnings: list[str] = []
     if isinstance(tokenizer, WordTokenizer):
         ids = [tokenizer.cls]
-        for word in prompt.split():
-            if word in tokenizer.stoi:
-                ids.append(tokenizer.stoi[word])
-            elif word.lower() in tokenizer.stoi:
-                ids.append(tokenizer.stoi[word.lower()])
-                warnings.append(f"{word!r} is not in the vocabulary: read as {word.lower()!r}")
-            else:
-                ids.append(tokenizer.unk)
-                warnings.append(f"{word!r} is not in the vocabulary: read as [UNK]")
+        for typed in prompt.split():
+            # Each word as `fill_mask` reads it (normalise_sentence: lower
+            # case, punctuation at its ends off), so both see the same ids.
+            for word in normalise_sentence(typed) or [None]:
+                if word is None:
+                    warnings.append(f"{typed!r} is not in the vocabulary: left out")
+                elif word in tokenizer.stoi:
+                    ids.append(tokenizer.stoi[word])
+                    if word != typed:
+                        warnings.append(f"{typed!r} is not in the vocabulary: read as {word!r}")
+                else:
+                    ids.append(tokenizer.unk)
+                    warnings.append(f"{typed!r} is not in the vocabulary: read as [UNK]")
         ids.append(tokenizer.sep)
     elif isinstance(tokenizer, CharTokenizer):
         ids = []
