@@ -2,7 +2,7 @@
 
     tinygrad-edu demo translate [--quick] [--out DIR] [--steps N] [--beam K]
     tinygrad-edu demo translate --seeds 1337,1,2,3,4 [--validation]
-    tinygrad-edu demo translate --data tatoeba [--quick]
+    tinygrad-edu demo translate --data tatoeba [--quick] [--trainer engine|torch]
     tinygrad-edu demo translate [--data tatoeba] --sentence "la maison bleue"
 
 `--data toy` (the default): the corpus comes from a tiny grammar
@@ -28,7 +28,9 @@ replaces a full run's).
 `--validation` scores on a validation split of the training sentences
 instead of the held-out ones (where the settings were chosen).
 
-`--data tatoeba`: real sentences (demos/translate_tatoeba.py).
+`--data tatoeba`: real sentences (demos/translate_tatoeba.py); `--trainer
+torch` has the models' PyTorch twins train them, longer than the scalar
+engine can, and brings the weights back.
 
 `--sentence` translates your own sentence with the model saved in the output
 folder of that `--data` (or, if there is none, a quickly trained one).
@@ -78,10 +80,11 @@ FULL = {
     "n_train": 3000,
     "n_test": 200,
     "n_long": 100,
-    "steps": 2000,
-    "baseline_steps": 300,
+    "steps": 1000,
+    "baseline_steps": 100,
     "transformer_steps": 1200,
-    "batch": 4,
+    "batch": 8,
+    "transformer_batch": 4,
 }
 QUICK = {
     "n_train": 200,
@@ -91,6 +94,7 @@ QUICK = {
     "baseline_steps": 6,
     "transformer_steps": 12,
     "batch": 4,
+    "transformer_batch": 4,
 }
 LR = 0.01
 TRANSFORMER_LR = 0.01
@@ -131,14 +135,16 @@ def train(
 
 
 def train_models(
-    plan: Sequence[tuple[str, Translator, int, float]], pairs, batch: int, rng
+    plan: Sequence[tuple[str, Translator, int, int, float]], pairs, rng, trainer=train
 ) -> tuple[dict[str, Translator], dict[str, float]]:
-    """Train each (name, model, steps, learning rate) of `plan` in turn, one
-    rng for all, saying how long each took; returns the models and their CPU seconds."""
+    """Train each (name, model, steps, batch, learning rate) of `plan` in
+    turn, one rng for all, saying how long each took; returns the models and
+    their CPU seconds. `trainer` is `train` (the default) or another loop
+    with its arguments."""
     models, cpus = {}, {}
-    for name, model, steps, lr in plan:
+    for name, model, steps, batch, lr in plan:
         cpu = time.process_time()
-        history = train(model, pairs, steps, batch, rng, desc=name, lr=lr)
+        history = trainer(model, pairs, steps, batch, rng, desc=name, lr=lr)
         cpus[name] = time.process_time() - cpu
         print(
             f"{name}: {model!r}\n  {steps} steps of {batch} sentences in {cpus[name]:.0f} s CPU "
@@ -234,11 +240,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="toy data: score on a validation split of the training sentences, not the held-out ones",
     )
     parser.add_argument(
+        "--trainer",
+        choices=("engine", "torch"),
+        default="engine",
+        help="tatoeba data: who trains the models, this library's scalar engine or their PyTorch twins "
+        "(wider, 20 passes over the data; needs torch) (default: %(default)s)",
+    )
+    parser.add_argument(
         "--sentence", default=None, help='translate this French sentence, e.g. "la maison bleue"'
     )
     args = parser.parse_args(argv)
     if args.out is None:
         args.out = default_output(args.data)
+    if args.data != "tatoeba" and args.trainer != "engine":
+        parser.error("--trainer is for the real data (--data tatoeba)")
     if args.data == "tatoeba":
         if args.seeds is not None or args.validation:
             parser.error("--seeds and --validation are for the toy data (--data toy)")
@@ -332,17 +347,23 @@ def run_toy(args: argparse.Namespace, out: Path, config: dict) -> int:
     sizes = (src_vocab.size, tgt_vocab.size)
     models, cpus = train_models(
         [
-            ("attention", Seq2Seq(*sizes, **SIZES, attention="dot"), config["steps"], LR),
-            ("baseline", Seq2Seq(*sizes, **SIZES, attention=None), config["baseline_steps"], LR),
+            ("attention", Seq2Seq(*sizes, **SIZES, attention="dot"), config["steps"], config["batch"], LR),
+            (
+                "baseline",
+                Seq2Seq(*sizes, **SIZES, attention=None),
+                config["baseline_steps"],
+                config["batch"],
+                LR,
+            ),
             (
                 "transformer",
                 TransformerTranslator(*sizes, **TRANSFORMER_SIZES),
                 config["transformer_steps"],
+                config["transformer_batch"],
                 TRANSFORMER_LR,
             ),
         ],
         train_pairs,
-        config["batch"],
         random.Random(args.seed),
     )
 

@@ -51,6 +51,8 @@ TATOEBA_KEYS = {
     "seen_target_fraction",
     "parameters",
     "steps",
+    "epochs",
+    "trainer",
     "model",
     "cpu_seconds",
 }
@@ -93,6 +95,47 @@ def test_tatoeba_quick_run_scores_against_every_reference(tmp_path, capsys):
     results = json.loads((out / "results.json").read_text())
     assert set(results) == TATOEBA_KEYS and results["data"] == "tatoeba" and results["quick"] is True
     assert results["test_sentences"] == 40 and 0.0 < results["seen_target_fraction"] <= 1.0
+    assert results["trainer"] == "engine" and results["steps"] == 6
+
+
+def test_tatoeba_trained_by_the_torch_twin_comes_back_as_our_model(tmp_path, capsys):
+    pytest.importorskip("torch")
+    import torch
+
+    from demos import translate_tatoeba
+
+    threads = torch.get_num_threads()
+    out = tmp_path / "real"
+    assert (
+        main(["demo", "translate", "--data", "tatoeba", "--trainer", "torch", "--quick", "--out", str(out)])
+        == 0
+    )
+    assert torch.get_num_threads() == threads  # the one-thread loop gives the setting back
+    stdout = capsys.readouterr().out
+    assert "(torch trained it)" in stdout and "nearest neighbour" in stdout
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) == TATOEBA_KEYS and results["trainer"] == "torch"
+    # The saved model is ours, as wide as the torch settings say, and its
+    # weights are the trained ones: not the ones a fresh model starts from.
+    saved = load_model(out / "model.json", kind="translate")
+    assert saved.meta["trainer"] == "torch" and isinstance(saved.model, Seq2Seq)
+    assert saved.model.hidden_size == translate_tatoeba.TORCH_SIZES["hidden_size"]
+    assert results["parameters"] == saved.model.num_parameters()
+
+
+def test_torch_loop_changes_the_weights_it_copies_back():
+    pytest.importorskip("torch")
+    from demos import translate_tatoeba
+
+    src, tgt = Vocab(["la", "maison"]), Vocab(["the", "house"])
+    model = Seq2Seq(src.size, tgt.size, embedding_dim=4, hidden_size=4)
+    pairs = [(src.encode("la maison"), tgt.encode("the house"))]
+    before = model.state_dict()
+    losses = translate_tatoeba.train_in_torch(model, pairs, 30, 1, random.Random(0), "test", lr=0.05)
+    assert len(losses) == 30 and losses[-1] < losses[0] / 2  # it learnt the one pair
+    assert model.state_dict() != before
+    with_ours = model.loss(src.encode("la maison"), tgt.encode("the house")).data
+    assert with_ours < losses[0] / 2  # our engine, with the copied weights, agrees the loss fell
 
 
 def test_options_of_the_other_data_set_are_usage_errors(tmp_path, capsys):
@@ -102,6 +145,9 @@ def test_options_of_the_other_data_set_are_usage_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["demo", "translate", "--seeds", "1,x", "--out", str(tmp_path)])
     assert info.value.code == 2 and "expected whole numbers separated by commas" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "translate", "--trainer", "torch", "--out", str(tmp_path)])
+    assert info.value.code == 2 and "--trainer is for the real data" in capsys.readouterr().err
 
 
 def test_sentence_with_unknown_words_is_a_usage_error(tmp_path, capsys):
