@@ -97,13 +97,13 @@ def nearest_neighbour(train: Sequence[Group], test: Sequence[Group]) -> list[str
 
 
 def run_tatoeba(args: argparse.Namespace) -> int:
-    out = setup(args)
     by_torch = args.trainer == "torch"
-    if by_torch and importlib.util.find_spec("torch") is None:
+    if by_torch and importlib.util.find_spec("torch") is None:  # before any folder or file is made
         fail(
             args,
             "--trainer torch needs PyTorch, which is not installed (see the README: Graduate to PyTorch)",
         )
+    out = setup(args)
     if by_torch:
         config = dict(TORCH_QUICK if args.quick else TORCH_FULL)
     else:

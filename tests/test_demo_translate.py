@@ -123,6 +123,32 @@ def test_tatoeba_trained_by_the_torch_twin_comes_back_as_our_model(tmp_path, cap
     assert results["parameters"] == saved.model.num_parameters()
 
 
+def test_trainer_torch_without_torch_is_a_message_not_a_traceback(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    with pytest.raises(SystemExit) as info:
+        main(
+            [
+                "demo",
+                "translate",
+                "--data",
+                "tatoeba",
+                "--trainer",
+                "torch",
+                "--quick",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+    error = capsys.readouterr().err
+    assert info.value.code == 2 and "--trainer torch needs PyTorch" in error and "Traceback" not in error
+    assert not (tmp_path / "real").exists()  # nothing made before the message
+
+
 def test_torch_loop_changes_the_weights_it_copies_back():
     pytest.importorskip("torch")
     from demos import translate_tatoeba
