@@ -210,6 +210,15 @@ def _same_width(where: str, f: Block) -> int:
     return f.in_dim
 
 
+def _shaped_like(block: Block, f: Block, dim: int) -> None:
+    """A residual wrapper reads and gives what f does: the same kind of
+    input, the same width, position by position and causal if f is."""
+    block.takes = block.gives = f.takes
+    block.position_wise = getattr(f, "position_wise", False)
+    block.in_dim = block.out_dim = dim
+    block.causal = f.causal
+
+
 class AddNorm(Block):
     """AddNorm(f)(x) = LayerNorm(x + f(x)): apply f safely; if f is junk, x is still there.
 
@@ -231,10 +240,7 @@ class AddNorm(Block):
         dim = _same_width("AddNorm", f)
         self.f = f
         self.add_norm = _AddNorm(dim, norm, bias)
-        self.takes = self.gives = f.takes
-        self.position_wise = getattr(f, "position_wise", False)
-        self.in_dim = self.out_dim = dim
-        self.causal = f.causal
+        _shaped_like(self, f, dim)
 
     def __call__(self, x: Sequence) -> list:
         if self.takes == "vector" and not is_batch(x):
@@ -267,10 +273,7 @@ class NormAdd(Block):
         dim = _same_width("NormAdd", f)
         self.norm = make_norm(norm, dim, bias, where="NormAdd")  # before f: state_dict order is use order
         self.f = f
-        self.takes = self.gives = f.takes
-        self.position_wise = getattr(f, "position_wise", False)
-        self.in_dim = self.out_dim = dim
-        self.causal = f.causal
+        _shaped_like(self, f, dim)
 
     def __call__(self, x: Sequence) -> list:
         if self.takes == "vector" and not is_batch(x):
