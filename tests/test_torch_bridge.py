@@ -19,6 +19,7 @@ from tinygrad_edu.models.bert import BERT, IGNORE, BERTClassifier  # noqa: E402
 from tinygrad_edu.models.digits import DigitCNN  # noqa: E402
 from tinygrad_edu.models.gpt import GPT  # noqa: E402
 from tinygrad_edu.models.parser import Parser, Vocabulary, training_examples  # noqa: E402
+from tinygrad_edu.models.transformer_translate import TransformerTranslator  # noqa: E402
 from tinygrad_edu.models.translate import Seq2Seq  # noqa: E402
 from tinygrad_edu.torch_bridge import KNOWN, compare, from_torch, to_torch  # noqa: E402
 from tinygrad_edu.torch_bridge import modules as twins  # noqa: E402
@@ -152,6 +153,14 @@ def _families():
         "seq2seq-plain",
         lambda r: (Seq2Seq(6, 7, 3, 4, None, bidirectional=False), ([2, 5], [4, 2]), "loss"),
     )
+    yield (
+        "transformer-translator",
+        lambda r: (
+            TransformerTranslator(6, 7, d_model=4, n_head=2, n_layer=2, d_ff=6),
+            ([2, 5, 3], [4, 2, 6, 3]),
+            "loss",
+        ),
+    )
 
 
 MLM_LABELS = [IGNORE, IGNORE, 8, IGNORE, 6, IGNORE]
@@ -228,7 +237,8 @@ def test_the_parser_matches_its_twin_with_illegal_moves_masked():
 
 # ------------------------------------------------------------ round trips
 @pytest.mark.parametrize(
-    "family", ["gpt-tied", "bert-post-tied-segments", "seq2seq-dot", "digits-cnn", "mlp"]
+    "family",
+    ["gpt-tied", "bert-post-tied-segments", "seq2seq-dot", "transformer-translator", "digits-cnn", "mlp"],
 )
 def test_state_dict_round_trip_is_exact(family):
     random.seed(7)

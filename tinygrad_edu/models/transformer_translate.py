@@ -97,6 +97,19 @@ class TransformerTranslator(Translator):
         self.d_ff = 4 * d_model if d_ff is None else d_ff
         self.max_len = max_len
 
+    def config(self) -> dict:
+        """The constructor's keyword arguments, as a dict:
+        ``TransformerTranslator(**model.config())`` builds the same architecture."""
+        return {
+            "src_vocab_size": self.src_vocab_size,
+            "tgt_vocab_size": self.tgt_vocab_size,
+            "d_model": self.d_model,
+            "n_head": self.n_head,
+            "n_layer": self.n_layer,
+            "d_ff": self.d_ff,
+            "max_len": self.max_len,
+        }
+
     # --------------------------------------------------------------- forward
     def encode(self, src_ids: Sequence[int]) -> list[list[Value]]:
         """The memory the decoder reads: (S, d_model)."""

@@ -20,6 +20,7 @@ from ..models.bert import BERT, BERTClassifier
 from ..models.digits import DigitCNN
 from ..models.gpt import GPT
 from ..models.parser import Parser
+from ..models.transformer_translate import TransformerTranslator
 from ..models.translate import Seq2Seq
 from ..nn.module import Module
 from . import modules as twins
@@ -125,6 +126,7 @@ TWINS: dict[type, Callable[[Module], nn.Module]] = {
         twins.BERT(**m.encoder.config()), m.n_classes, m.pool.mode
     ),
     Seq2Seq: lambda m: twins.Seq2Seq(**m.config()),
+    TransformerTranslator: lambda m: twins.TransformerTranslator(**m.config()),
     Parser: _parser,
 }
 

@@ -68,6 +68,7 @@ __all__ = [
     "RMSNorm",
     "RNNCell",
     "Seq2Seq",
+    "TransformerTranslator",
     "SinusoidalPositionalEncoding",
     "TransformerBlock",
     "TransformerDecoderBlock",
@@ -794,6 +795,47 @@ class Seq2Seq(nn.Module):
         targets = torch.cat([tgt_ids, tgt_ids.new_full((B, 1), EOS)], dim=1)
         hs, _ = run_sequence(self.decoder, self.tgt_embedding(inputs), h)  # (B, T + 1, hidden)
         return F.cross_entropy(self._logits(hs, memory).flatten(0, 1), targets.flatten())
+
+
+class TransformerTranslator(nn.Module):
+    """Encoder blocks over the source, decoder blocks (causal self-attention,
+    then cross-attention to the encoder's normed output) over <bos> + target;
+    sources (B, S) of one length, targets (B, T) of one length."""
+
+    def __init__(
+        self, src_vocab_size, tgt_vocab_size, d_model=16, n_head=2, n_layer=1, d_ff=None, max_len=64
+    ):
+        super().__init__()
+        self.src_embedding = nn.Embedding(src_vocab_size, d_model)
+        self.tgt_embedding = nn.Embedding(tgt_vocab_size, d_model)
+        self.positions = SinusoidalPositionalEncoding(max_len, d_model)
+        self.encoder = nn.ModuleList(
+            TransformerBlock(d_model, n_head, d_ff, causal=False) for _ in range(n_layer)
+        )
+        self.encoder_norm = LayerNorm(d_model)
+        self.decoder = nn.ModuleList(TransformerDecoderBlock(d_model, n_head, d_ff) for _ in range(n_layer))
+        self.decoder_norm = LayerNorm(d_model)
+        self.out = nn.Linear(d_model, tgt_vocab_size)
+
+    def encode(self, src_ids):  # (B, S) -> memory (B, S, d_model)
+        x = self.positions(self.src_embedding(src_ids))
+        for block in self.encoder:
+            x = block(x)
+        return self.encoder_norm(x)
+
+    def decode(self, tgt_in, memory):  # (B, T) -> next-word logits (B, T, tgt_vocab)
+        y = self.positions(self.tgt_embedding(tgt_in))
+        for block in self.decoder:
+            y = block(y, memory)
+        return self.out(self.decoder_norm(y))
+
+    def loss(self, src_ids, tgt_ids):
+        """Teacher forcing: feed <bos> + tgt, predict tgt + <eos>; the mean cross-entropy."""
+        B = tgt_ids.shape[0]
+        inputs = torch.cat([tgt_ids.new_full((B, 1), BOS), tgt_ids], dim=1)
+        targets = torch.cat([tgt_ids, tgt_ids.new_full((B, 1), EOS)], dim=1)
+        logits = self.decode(inputs, self.encode(src_ids))
+        return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
 
 
 # ------------------------------------------------------------------- parser
