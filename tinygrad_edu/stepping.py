@@ -362,7 +362,7 @@ def named_expression(op: str, names: Sequence[str]) -> str:
         return f"{names[0]}{op}"
     if op == "neg":
         return f"-{names[0]}"
-    if op in ("sum", "max"):
+    if op in ("sum", "max", "cross_entropy"):
         shown = names if len(names) <= 5 else [*names[:2], "...", names[-1]]
         return f"{op}({', '.join(shown)})"
     if op == "dot":
@@ -398,6 +398,8 @@ def operand_names(op: str, n: int) -> list[str]:
     """
     if op in ("sum", "max"):
         return [f"a{i}" for i in range(n)]
+    if op == "cross_entropy":  # the logits
+        return [f"z{i}" for i in range(n)]
     if op == "dot":
         half = n // 2
         bias = ["b"] if n % 2 else []
@@ -419,6 +421,8 @@ def expression(op: str, n: int) -> str:
         return "-a"
     if op in ("sum", "max"):
         return f"{op}(a0..a{n - 1})"
+    if op == "cross_entropy":
+        return f"cross_entropy(z0..z{n - 1})"
     if op == "dot":
         return "w.x + b" if n % 2 else "w.x"
     return f"{op}({', '.join(operand_names(op, n))})"
@@ -436,6 +440,8 @@ def rule_text(op: str, position: int, n: int) -> str:
         if position == 2 * half:  # the bias
             return "1"
         return f"x{position}" if position < half else f"w{position - half}"
+    if op == "cross_entropy":  # "softmax(z)_i - ...", with i the operand's position
+        return DERIVATIVE_RULES[op][0].replace("_i", f"_{position}").replace("if i ", f"if {position} ")
     if op.startswith("**") and op != "**":
         k = op[2:]
         return DERIVATIVE_RULES["**k"][0].replace("k", k)
