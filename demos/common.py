@@ -170,12 +170,29 @@ def progress(iterable, total: int | None = None, desc: str = ""):
     return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True, disable=None)
 
 
+def lr_factor(step: int, steps: int, decay_to: float = 0.0, warmup: int = 0) -> float:
+    """The learning rate of step `step` (0, 1, ..., steps - 1) as a fraction
+    of the starting one: falling linearly to `decay_to` over `steps`, and,
+    with `warmup`, rising linearly over the first `warmup` steps (a Transformer's
+    attention is easily knocked into a bad place by full-size first steps,
+    when every weight is still random: Vaswani et al. warm up too).
+
+        >>> [lr_factor(step, 4) for step in range(4)]
+        [1.0, 0.75, 0.5, 0.25]
+        >>> [lr_factor(step, 4, warmup=2) for step in range(4)]
+        [0.5, 0.75, 0.5, 0.25]
+    """
+    factor = 1.0 - (1.0 - decay_to) * step / steps
+    return min(factor, (step + 1) / warmup) if warmup else factor
+
+
 def train_loop(
     optimizer,
     batch_loss: Callable[[int], object],
     steps: int,
     *,
     decay_to: float = 0.0,
+    warmup: int = 0,
     clip: float | None = None,
     before_step: Callable[[int, float], None] | None = None,
 ) -> Iterator[tuple[int, float]]:
@@ -184,7 +201,8 @@ def train_loop(
     Value), zero the grads, backpropagate, optionally clip the gradient's
     length, and step. The learning rate falls linearly from its start to
     `decay_to` times it over `steps` (big steps first, then settle;
-    `decay_to=1.0` keeps it constant). Yields (step, loss as a float). `before_step(step, loss)` is called when the grads are
+    `decay_to=1.0` keeps it constant), after rising over the first `warmup`
+    steps if asked (`lr_factor`). Yields (step, loss as a float). `before_step(step, loss)` is called when the grads are
     known and nothing has changed yet: where a `viz.TrainingRecorder` records.
 
         >>> from tinygrad_edu import Value
@@ -212,7 +230,7 @@ def train_loop(
                 clip_grad_norm_(optimizer.params, clip)
             if before_step is not None:
                 before_step(step, loss.data)
-            optimizer.lr = lr * (1.0 - (1.0 - decay_to) * step / steps)
+            optimizer.lr = lr * lr_factor(step, steps, decay_to, warmup)
             optimizer.step()
             value = loss.data
             del loss  # free this step's graph now, not when the next one is built

@@ -44,6 +44,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from tinygrad_edu import Value, no_grad
 from tinygrad_edu.datasets.text import normalise_sentence
@@ -83,6 +84,7 @@ FULL = {
     "steps": 1000,
     "baseline_steps": 100,
     "transformer_steps": 1200,
+    "transformer_warmup": 100,  # steps of rising learning rate (chosen on validation, as the rest)
     "batch": 8,
     "transformer_batch": 4,
 }
@@ -93,6 +95,7 @@ QUICK = {
     "steps": 12,
     "baseline_steps": 6,
     "transformer_steps": 12,
+    "transformer_warmup": 1,
     "batch": 4,
     "transformer_batch": 4,
 }
@@ -118,8 +121,10 @@ def train(
     rng,
     desc: str,
     lr: float = LR,
+    warmup: int = 0,
 ) -> list[float]:
-    """Teacher forcing, Adam, the shared loop; returns the losses."""
+    """Teacher forcing, Adam, the shared loop (`warmup` steps of rising
+    learning rate first, if asked); returns the losses."""
     optimizer = Adam(model.parameters(), lr=lr)
 
     def batch_loss(step: int) -> Value:
@@ -127,24 +132,35 @@ def train(
         return Value.sum([model.loss(src, tgt) for src, tgt in chosen]) * (1.0 / batch)
 
     history = []
-    bar = progress(train_loop(optimizer, batch_loss, steps, clip=5.0), total=steps, desc=desc)
+    bar = progress(train_loop(optimizer, batch_loss, steps, warmup=warmup, clip=5.0), total=steps, desc=desc)
     for _, loss in bar:
         history.append(loss)
         bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.3f}")
     return history
 
 
+class Training(NamedTuple):
+    """How one model of a demo is trained: `steps` steps of `batch` sentences,
+    Adam at `lr`, the first `warmup` steps with a rising learning rate."""
+
+    name: str
+    model: Translator
+    steps: int
+    batch: int
+    lr: float
+    warmup: int = 0
+
+
 def train_models(
-    plan: Sequence[tuple[str, Translator, int, int, float]], pairs, rng, trainer=train
+    plan: Sequence[Training], pairs, rng, trainer=train
 ) -> tuple[dict[str, Translator], dict[str, float]]:
-    """Train each (name, model, steps, batch, learning rate) of `plan` in
-    turn, one rng for all, saying how long each took; returns the models and
-    their CPU seconds. `trainer` is `train` (the default) or another loop
-    with its arguments."""
+    """Train each model of `plan` in turn, one rng for all, saying how long
+    each took; returns the models and their CPU seconds. `trainer` is
+    `train` (the default) or another loop with its arguments."""
     models, cpus = {}, {}
-    for name, model, steps, batch, lr in plan:
+    for name, model, steps, batch, lr, warmup in plan:
         cpu = time.process_time()
-        history = trainer(model, pairs, steps, batch, rng, desc=name, lr=lr)
+        history = trainer(model, pairs, steps, batch, rng, desc=name, lr=lr, warmup=warmup)
         cpus[name] = time.process_time() - cpu
         print(
             f"{name}: {model!r}\n  {steps} steps of {batch} sentences in {cpus[name]:.0f} s CPU "
@@ -266,7 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = dict(QUICK if args.quick else FULL)
     if args.steps is not None:
         config["steps"] = args.steps
-        for other in ("baseline_steps", "transformer_steps"):  # in the same proportion as the defaults
+        for other in (
+            "baseline_steps",
+            "transformer_steps",
+            "transformer_warmup",
+        ):  # in the defaults' proportion
             config[other] = max(1, round(args.steps * FULL[other] / FULL["steps"]))
     if args.seeds is not None:
         return run_seeds(args, out, config)
@@ -347,20 +367,23 @@ def run_toy(args: argparse.Namespace, out: Path, config: dict) -> int:
     sizes = (src_vocab.size, tgt_vocab.size)
     models, cpus = train_models(
         [
-            ("attention", Seq2Seq(*sizes, **SIZES, attention="dot"), config["steps"], config["batch"], LR),
-            (
+            Training(
+                "attention", Seq2Seq(*sizes, **SIZES, attention="dot"), config["steps"], config["batch"], LR
+            ),
+            Training(
                 "baseline",
                 Seq2Seq(*sizes, **SIZES, attention=None),
                 config["baseline_steps"],
                 config["batch"],
                 LR,
             ),
-            (
+            Training(
                 "transformer",
                 TransformerTranslator(*sizes, **TRANSFORMER_SIZES),
                 config["transformer_steps"],
                 config["transformer_batch"],
                 TRANSFORMER_LR,
+                config["transformer_warmup"],
             ),
         ],
         train_pairs,

@@ -41,8 +41,8 @@ from tinygrad_edu import no_grad
 from tinygrad_edu.datasets.tatoeba import group_by_french, load_tatoeba, split_by_french, tokenize
 from tinygrad_edu.models.translate import Seq2Seq, Vocab, corpus_bleu
 
-from .common import fail, find_saved, progress, report_outputs, save_trained, setup, write_results
-from .translate import MAX_SENTENCE_WORDS, train, train_models
+from .common import fail, find_saved, lr_factor, progress, report_outputs, save_trained, setup, write_results
+from .translate import MAX_SENTENCE_WORDS, Training, train, train_models
 
 SIZES = {"embedding_dim": 32, "hidden_size": 32}
 FULL = {"steps": 450, "baseline_steps": 150, "batch": 8, "min_count": 2, "n_test": None}
@@ -133,8 +133,10 @@ def run_tatoeba(args: argparse.Namespace) -> int:
     )
     models, cpus = train_models(
         [
-            ("attention", Seq2Seq(*sizes, **widths, attention="dot"), config["steps"], config["batch"], lr),
-            (
+            Training(
+                "attention", Seq2Seq(*sizes, **widths, attention="dot"), config["steps"], config["batch"], lr
+            ),
+            Training(
                 "baseline",
                 Seq2Seq(*sizes, **widths, attention=None),
                 config["baseline_steps"],
@@ -217,11 +219,13 @@ def train_in_torch(
     rng: random.Random,
     desc: str,
     lr: float,
+    warmup: int = 0,
 ) -> list[float]:
     """`translate.train`'s loop, run by the PyTorch twin of `model`
     (tinygrad_edu.torch_bridge) in float32: each step the mean teacher-forced
     loss of `batch` random pairs, Adam, the gradient's length clipped at 5,
-    the learning rate falling linearly to 0. The trained weights are then
+    the learning rate falling linearly to 0 (after `warmup` steps
+    rising, as `common.lr_factor` says). The trained weights are then
     copied back into `model`, which translates as any of ours does; returns
     the losses."""
     import torch
@@ -231,13 +235,13 @@ def train_in_torch(
     # each other (on a busy 2-core host a step took 13 times as long).
     torch.set_num_threads(1)
     try:
-        history = _torch_loop(model, pairs, steps, batch, rng, desc, lr)
+        history = _torch_loop(model, pairs, steps, batch, rng, desc, lr, warmup)
     finally:
         torch.set_num_threads(threads)
     return history
 
 
-def _torch_loop(model, pairs, steps, batch, rng, desc, lr) -> list[float]:
+def _torch_loop(model, pairs, steps, batch, rng, desc, lr, warmup) -> list[float]:
     import torch
 
     from tinygrad_edu.torch_bridge import from_torch, to_torch
@@ -249,7 +253,7 @@ def _torch_loop(model, pairs, steps, batch, rng, desc, lr) -> list[float]:
     bar = progress(range(steps), total=steps, desc=f"{desc} (torch)")
     for step in bar:
         for group in optimizer.param_groups:
-            group["lr"] = lr * (1.0 - step / steps)
+            group["lr"] = lr * lr_factor(step, steps, warmup=warmup)
         loss = sum(twin.loss(src, tgt) for src, tgt in rng.sample(tensors, batch)) / batch
         optimizer.zero_grad()
         loss.backward()
