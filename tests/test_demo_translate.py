@@ -235,3 +235,35 @@ def test_tatoeba_sentence_uses_the_saved_real_model_and_names_unknown_words(tmp_
     stdout = capsys.readouterr().out
     assert "je suis fatigué , xylophone !" in stdout and "greedy:" in stdout
     assert "unknown to the model (read as <unk>): xylophone;" in stdout
+
+
+def test_one_shape_batches_cover_every_pair_once_each_batch_of_one_shape():
+    from demos.translate_tatoeba import one_shape_batches
+
+    rng = random.Random(3)
+    pairs = [
+        ([rng.randrange(9)] * rng.randint(1, 3), [rng.randrange(9)] * rng.randint(1, 3)) for _ in range(60)
+    ]
+    batches = one_shape_batches(pairs, 4, random.Random(0))
+    assert sorted(p for b in batches for p in b) == sorted(pairs)
+    assert all(1 <= len(b) <= 4 for b in batches)
+    assert all(len({(len(s), len(t)) for s, t in b}) == 1 for b in batches)
+    assert batches != one_shape_batches(pairs, 4, random.Random(1))  # the order is the rng's
+
+
+def test_the_twins_dropout_trains_only_and_leaves_eval_equal_to_ours():
+    torch = pytest.importorskip("torch")
+    from tinygrad_edu.torch_bridge import to_torch
+
+    random.seed(2)
+    model = Seq2Seq(6, 7, 4, 5)
+    src, tgt = [2, 5, 3], [4, 2, 6]
+    twin = to_torch(model)
+    twin.dropout = 0.5
+    args = torch.tensor([src]), torch.tensor([tgt])
+    ours = model.loss(src, tgt).data
+    twin.eval()
+    assert twin.loss(*args).item() == pytest.approx(ours, rel=1e-12)
+    twin.train()
+    torch.manual_seed(0)
+    assert twin.loss(*args).item() != pytest.approx(ours, rel=1e-6)

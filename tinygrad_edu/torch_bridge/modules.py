@@ -744,7 +744,12 @@ class DigitCNN(nn.Module):
 # ---------------------------------------------------------------- translator
 class Seq2Seq(nn.Module):
     """GRU encoder (both ways) -> GRU decoder with cross-attention. A batch of
-    sources (B, S) of one length and targets (B, T) of one length."""
+    sources (B, S) of one length and targets (B, T) of one length.
+
+    `dropout` (0 unless a trainer sets it; ours has none) zeroes that
+    fraction of the source word vectors and of the states `out` reads, in
+    training mode only: a way to train the twin, after which ours, which
+    translates without dropout, computes what the twin computes in eval mode."""
 
     def __init__(
         self,
@@ -771,9 +776,13 @@ class Seq2Seq(nn.Module):
         self.out = nn.Linear(hidden_size, tgt_vocab_size)
         self.bidirectional = bidirectional
         self.scoring = attention
+        self.dropout = 0.0
+
+    def _dropped(self, x):
+        return F.dropout(x, self.dropout, self.training) if self.dropout else x
 
     def encode(self, src_ids):  # (B, S) -> memory (B, S, d_memory), the decoder's first state (B, hidden)
-        xs = self.src_embedding(src_ids)
+        xs = self._dropped(self.src_embedding(src_ids))
         forward, h = run_sequence(self.encoder, xs)
         if not self.bidirectional:
             return forward, h
@@ -783,9 +792,9 @@ class Seq2Seq(nn.Module):
 
     def _logits(self, hs, memory):  # (B, T, hidden) -> (B, T, tgt_vocab)
         if self.scoring is None:
-            return self.out(hs)
+            return self.out(self._dropped(hs))
         contexts = self.attention(hs, memory)  # (B, T, d_memory)
-        return self.out(torch.tanh(self.combine(torch.cat([contexts, hs], dim=-1))))
+        return self.out(self._dropped(torch.tanh(self.combine(torch.cat([contexts, hs], dim=-1)))))
 
     def loss(self, src_ids, tgt_ids):
         """Teacher forcing: feed <bos> + tgt, predict tgt + <eos>; the mean cross-entropy."""
