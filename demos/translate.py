@@ -253,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--validation",
         action="store_true",
-        help="toy data: score on a validation split of the training sentences, not the held-out ones",
+        help="score on a validation split of the training sentences, not the held-out ones",
     )
     parser.add_argument(
         "--trainer",
@@ -271,8 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.data != "tatoeba" and args.trainer != "engine":
         parser.error("--trainer is for the real data (--data tatoeba)")
     if args.data == "tatoeba":
-        if args.seeds is not None or args.validation:
-            parser.error("--seeds and --validation are for the toy data (--data toy)")
+        if args.seeds is not None:
+            parser.error("--seeds is for the toy data (--data toy)")
         from .translate_tatoeba import run_tatoeba, translate_tatoeba_sentence
 
         return translate_tatoeba_sentence(args) if args.sentence is not None else run_tatoeba(args)

@@ -60,6 +60,8 @@ TORCH_QUICK = {"epochs": 0.05, "batch": 4, "min_count": 2, "n_test": 40}
 TORCH_LR = 0.003
 TORCH_DROPOUT = 0.3  # of the source word vectors and of the states the output layer reads
 
+VALIDATION_SEED_OFFSET = 1000  # the validation split's seed: another shuffle than the test split's
+
 Group = tuple[str, list[str]]  # a tokenized French sentence and all its English translations
 
 
@@ -75,8 +77,13 @@ class TatoebaData:
     pairs: list[tuple[list[int], list[int]]]
 
 
-def tatoeba_data(seed: int, min_count: int) -> TatoebaData:
+def tatoeba_data(seed: int, min_count: int, validation: bool = False) -> TatoebaData:
+    """The seeded split; with `validation`, the held-out sentences are a
+    tenth of the training ones instead (where the settings are chosen),
+    and the vocabularies come from the rest."""
     train, test = split_by_french(group_by_french(load_tatoeba()), test_fraction=0.1, seed=seed)
+    if validation:
+        train, test = split_by_french(train, test_fraction=0.1, seed=seed + VALIDATION_SEED_OFFSET)
     french = Counter(w for f, _ in train for w in f.split())
     english = Counter(w for _, refs in train for e in refs for w in e.split())
     src = Vocab((w for w, n in french.items() if n >= min_count), unknown=True)
@@ -111,7 +118,7 @@ def run_tatoeba(args: argparse.Namespace) -> int:
     else:
         config = dict(QUICK if args.quick else FULL)
     start_cpu, start_wall = time.process_time(), time.perf_counter()
-    data = tatoeba_data(args.seed, config["min_count"])
+    data = tatoeba_data(args.seed, config["min_count"], args.validation)
     if by_torch:  # the same number of steps for both models: a pass over the pairs is cheap here
         per_pass = len(one_shape_batches(data.pairs, config["batch"], random.Random(0)))
         steps = args.steps or max(1, round(config["epochs"] * per_pass))
@@ -123,10 +130,11 @@ def run_tatoeba(args: argparse.Namespace) -> int:
     references = [refs for _, refs in test]
     targets = {e for _, refs in data.train for e in refs}
     seen = sum(any(e in targets for e in refs) for refs in references) / len(references)
+    where = "validation" if args.validation else "held-out"
     print(
         f"Tatoeba: {len(data.train)} training French sentences ({len(data.pairs)} pairs with their translations), "
-        f"{len(test)} held-out French sentences with {sum(map(len, references))} English references; "
-        f"{seen:.0%} of the held-out sentences have a reference that is also a training target.\n"
+        f"{len(test)} {where} French sentences with {sum(map(len, references))} English references; "
+        f"{seen:.0%} of the {where} sentences have a reference that is also a training target.\n"
         f"vocabularies (words seen at least {config['min_count']} times; the rest is <unk>): "
         f"{data.src.size} French, {data.tgt.size} English tokens"
     )
@@ -169,24 +177,26 @@ def run_tatoeba(args: argparse.Namespace) -> int:
         name: sum(h in refs for h, refs in zip(hyps, references)) / len(test)
         for name, hyps in hypotheses.items()
     }
-    print(f"\n{len(test)} held-out French sentences, greedy:")
+    print(f"\n{len(test)} {where} French sentences, greedy:")
     print(f"  {'':34} {'BLEU':>6} {'exact match':>12}")
     for name, label in LABELS.items():
         print(f"  {label:34} {bleu[name]:6.1f} {exact[name]:12.1%}")
     print_real_examples(test, hypotheses["attention"], data.src)
 
-    paths = save_trained(
-        args,
-        out,
-        models["attention"],
-        (data.src, data.tgt),
-        data="tatoeba",
-        steps=config["steps"],
-        min_count=config["min_count"],
-        trainer=args.trainer,
-        bleu=round(bleu["attention"], 2),
-        exact_match=round(exact["attention"], 4),
-    )
+    paths = []
+    if not args.validation:  # a model trained on less data never replaces the run's own
+        paths += save_trained(
+            args,
+            out,
+            models["attention"],
+            (data.src, data.tgt),
+            data="tatoeba",
+            steps=config["steps"],
+            min_count=config["min_count"],
+            trainer=args.trainer,
+            bleu=round(bleu["attention"], 2),
+            exact_match=round(exact["attention"], 4),
+        )
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
     print(f"took {cpu:.0f} s of CPU time ({wall:.0f} s by the wall clock, on a machine shared with others)")
     paths.append(
@@ -195,6 +205,7 @@ def run_tatoeba(args: argparse.Namespace) -> int:
             args,
             wall,
             data="tatoeba",
+            scored_on="validation" if args.validation else "test",
             bleu=round(bleu["attention"], 2),
             exact_match=round(exact["attention"], 4),
             baseline_bleu=round(bleu["baseline"], 2),
@@ -240,7 +251,11 @@ def train_in_torch(
     # each other (on a busy 2-core host a step took 13 times as long).
     torch.set_num_threads(1)
     try:
-        history = _torch_loop(model, pairs, steps, batch, rng, desc, lr, warmup)
+        # The dropout masks come from torch's generator: seeded from `rng`,
+        # so a run repeats, inside fork_rng, so the caller's torch is untouched.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(rng.randrange(2**63))
+            history = _torch_loop(model, pairs, steps, batch, rng, desc, lr, warmup)
     finally:
         torch.set_num_threads(threads)
     return history

@@ -41,6 +41,7 @@ TATOEBA_KEYS = {
     "seed",
     "seconds",
     "data",
+    "scored_on",
     "bleu",
     "exact_match",
     "baseline_bleu",
@@ -154,11 +155,16 @@ def test_torch_loop_changes_the_weights_it_copies_back():
     from demos import translate_tatoeba
 
     src, tgt = Vocab(["la", "maison"]), Vocab(["the", "house"])
+    random.seed(0)  # the first weights; the loop's dropout is seeded from its rng
     model = Seq2Seq(src.size, tgt.size, embedding_dim=4, hidden_size=4)
     pairs = [(src.encode("la maison"), tgt.encode("the house"))]
     before = model.state_dict()
     losses = translate_tatoeba.train_in_torch(model, pairs, 30, 1, random.Random(0), "test", lr=0.05)
     assert len(losses) == 30 and losses[-1] < losses[0] / 2  # it learnt the one pair
+    twin_again = Seq2Seq(src.size, tgt.size, embedding_dim=4, hidden_size=4)
+    twin_again.load_state_dict(before)
+    again = translate_tatoeba.train_in_torch(twin_again, pairs, 30, 1, random.Random(0), "test", lr=0.05)
+    assert again == losses  # the same rng, the same dropout masks: a run repeats
     assert model.state_dict() != before
     with_ours = model.loss(src.encode("la maison"), tgt.encode("the house")).data
     assert with_ours < losses[0] / 2  # our engine, with the copied weights, agrees the loss fell
@@ -167,7 +173,7 @@ def test_torch_loop_changes_the_weights_it_copies_back():
 def test_options_of_the_other_data_set_are_usage_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["demo", "translate", "--data", "tatoeba", "--seeds", "1,2", "--out", str(tmp_path)])
-    assert info.value.code == 2 and "--seeds and --validation are for the toy data" in capsys.readouterr().err
+    assert info.value.code == 2 and "--seeds is for the toy data" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["demo", "translate", "--seeds", "1,x", "--out", str(tmp_path)])
     assert info.value.code == 2 and "expected whole numbers separated by commas" in capsys.readouterr().err
@@ -267,3 +273,17 @@ def test_the_twins_dropout_trains_only_and_leaves_eval_equal_to_ours():
     twin.train()
     torch.manual_seed(0)
     assert twin.loss(*args).item() != pytest.approx(ours, rel=1e-6)
+
+
+def test_tatoeba_validation_scores_training_sentences_and_saves_no_model(tmp_path, capsys):
+    from demos.translate_tatoeba import tatoeba_data
+
+    test_split, validation_split = tatoeba_data(5, 2), tatoeba_data(5, 2, validation=True)
+    held_out = {f for f, _ in test_split.test}
+    assert not held_out & {f for f, _ in validation_split.train + validation_split.test}
+    assert {f for f, _ in validation_split.test} <= {f for f, _ in test_split.train}
+    out = tmp_path / "valid"
+    assert main(["demo", "translate", "--data", "tatoeba", "--validation", "--quick", "--out", str(out)]) == 0
+    assert "validation French sentences" in capsys.readouterr().out
+    assert json.loads((out / "results.json").read_text())["scored_on"] == "validation"
+    assert not (out / "model.json").exists()
