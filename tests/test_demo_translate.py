@@ -121,6 +121,7 @@ def test_tatoeba_trained_by_the_torch_twin_comes_back_as_our_model(tmp_path, cap
     saved = load_model(out / "model.json", kind="translate")
     assert saved.meta["trainer"] == "torch" and isinstance(saved.model, Seq2Seq)
     assert saved.model.hidden_size == translate_tatoeba.TORCH_SIZES["hidden_size"]
+    assert saved.model.scoring == translate_tatoeba.TORCH_ATTENTION == "additive"
     assert results["parameters"] == saved.model.num_parameters()
 
 
