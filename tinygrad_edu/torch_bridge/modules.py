@@ -68,14 +68,15 @@ __all__ = [
     "RMSNorm",
     "RNNCell",
     "Seq2Seq",
-    "TransformerTranslator",
     "SinusoidalPositionalEncoding",
     "TransformerBlock",
     "TransformerDecoderBlock",
+    "TransformerTranslator",
     "activate",
     "attend",
     "pad_documents",
     "run_sequence",
+    "teacher_forcing",
 ]
 
 
@@ -742,6 +743,15 @@ class DigitCNN(nn.Module):
 
 
 # ---------------------------------------------------------------- translator
+def teacher_forcing(tgt_ids):
+    """(<bos> + tgt, tgt + <eos>) for a batch of targets (B, T): what the
+    decoder reads and what it should write, one word apart."""
+    B = tgt_ids.shape[0]
+    inputs = torch.cat([tgt_ids.new_full((B, 1), BOS), tgt_ids], dim=1)
+    targets = torch.cat([tgt_ids, tgt_ids.new_full((B, 1), EOS)], dim=1)
+    return inputs, targets
+
+
 class Seq2Seq(nn.Module):
     """GRU encoder (both ways) -> GRU decoder with cross-attention. A batch of
     sources (B, S) of one length and targets (B, T) of one length.
@@ -799,9 +809,7 @@ class Seq2Seq(nn.Module):
     def loss(self, src_ids, tgt_ids):
         """Teacher forcing: feed <bos> + tgt, predict tgt + <eos>; the mean cross-entropy."""
         memory, h = self.encode(src_ids)
-        B = tgt_ids.shape[0]
-        inputs = torch.cat([tgt_ids.new_full((B, 1), BOS), tgt_ids], dim=1)
-        targets = torch.cat([tgt_ids, tgt_ids.new_full((B, 1), EOS)], dim=1)
+        inputs, targets = teacher_forcing(tgt_ids)
         hs, _ = run_sequence(self.decoder, self.tgt_embedding(inputs), h)  # (B, T + 1, hidden)
         return F.cross_entropy(self._logits(hs, memory).flatten(0, 1), targets.flatten())
 
@@ -840,9 +848,7 @@ class TransformerTranslator(nn.Module):
 
     def loss(self, src_ids, tgt_ids):
         """Teacher forcing: feed <bos> + tgt, predict tgt + <eos>; the mean cross-entropy."""
-        B = tgt_ids.shape[0]
-        inputs = torch.cat([tgt_ids.new_full((B, 1), BOS), tgt_ids], dim=1)
-        targets = torch.cat([tgt_ids, tgt_ids.new_full((B, 1), EOS)], dim=1)
+        inputs, targets = teacher_forcing(tgt_ids)
         logits = self.decode(inputs, self.encode(src_ids))
         return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
 
