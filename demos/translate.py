@@ -99,6 +99,8 @@ QUICK = {
     "batch": 4,
     "transformer_batch": 4,
 }
+# --steps N sets the attention GRU's steps; these follow in the defaults' proportion.
+SCALED_WITH_STEPS = ("baseline_steps", "transformer_steps", "transformer_warmup")
 LR = 0.01
 TRANSFORMER_LR = 0.01
 DEFAULT_SEEDS = "1337,1,2,3,4"
@@ -282,11 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = dict(QUICK if args.quick else FULL)
     if args.steps is not None:
         config["steps"] = args.steps
-        for other in (
-            "baseline_steps",
-            "transformer_steps",
-            "transformer_warmup",
-        ):  # in the defaults' proportion
+        for other in SCALED_WITH_STEPS:
             config[other] = max(1, round(args.steps * FULL[other] / FULL["steps"]))
     if args.seeds is not None:
         return run_seeds(args, out, config)

@@ -481,10 +481,11 @@ def encode_prompt(
         for typed in prompt.split():
             # Each word as `fill_mask` reads it (normalise_sentence: lower
             # case, punctuation at its ends off), so both see the same ids.
-            for word in normalise_sentence(typed) or [None]:
-                if word is None:
-                    warnings.append(f"{typed!r} is not in the vocabulary: left out")
-                elif word in tokenizer.stoi:
+            words = normalise_sentence(typed)
+            if not words:  # punctuation alone
+                warnings.append(f"{typed!r} is not in the vocabulary: left out")
+            for word in words:
+                if word in tokenizer.stoi:
                     ids.append(tokenizer.stoi[word])
                     if word != typed:
                         warnings.append(f"{typed!r} is not in the vocabulary: read as {word!r}")
