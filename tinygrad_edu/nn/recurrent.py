@@ -75,19 +75,36 @@ class _RecurrentCell(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
 
-    def _gates(self, x: Vector, h: Vector) -> tuple[list[Value], list[Value]]:
-        """gi = W_ih x + b_ih and gh = W_hh h + b_hh, one Value per gate row.
+    def input_gates(self, xs: Sequence[Vector]) -> list[list[Value]]:
+        """gi = W_ih x + b_ih for each x of `xs`, one Value per gate row.
 
-        One dot node per row each (the bias is inside the dot), however long
-        x and h are. PyTorch's cells compute the same two halves and add
-        them; the GRU needs them apart.
+        The half of a step that does not wait for the state: `run_sequence`
+        makes it for the whole sequence at once (`Value.linear_batch` reads
+        each weight row once for all the steps, as cuDNN precomputes it),
+        then runs the steps. One dot node per row (the bias is inside it).
         """
+        for x in xs:
+            self._check_input(x)
         try:
-            gi = Value.linear(self.weight_ih, x, self.bias_ih)  # (gates*hidden,)
-            gh = Value.linear(self.weight_hh, h, self.bias_hh)  # (gates*hidden,)
-        except INPUT_ERRORS as error:  # an entry of x or h that is not a number
+            return Value.linear_batch(self.weight_ih, xs, self.bias_ih)  # (T, gates*hidden)
+        except INPUT_ERRORS as error:  # an entry of x that is not a number
             raise in_module(self, error) from None
-        return gi, gh
+
+    def _hidden_gates(self, h: Vector) -> list[Value]:
+        """gh = W_hh h + b_hh, one Value per gate row. PyTorch's cells
+        compute gi and gh apart and add them; the GRU needs them apart."""
+        try:
+            return Value.linear(self.weight_hh, h, self.bias_hh)  # (gates*hidden,)
+        except INPUT_ERRORS as error:  # an entry of h that is not a number
+            raise in_module(self, error) from None
+
+    def __call__(self, x: Vector, state: Any = None) -> Any:
+        """One time step: the next state from input `x` and `state` (zeros if None)."""
+        return self.step_from_gates(self.input_gates([x])[0], state)
+
+    def step_from_gates(self, gi: list[Value], state: Any = None) -> Any:
+        """One time step, given its input gates `gi` (`input_gates`)."""
+        raise NotImplementedError
 
     def _check_input(self, x: Vector) -> Vector:
         check_vector(x, self.input_size, self)
@@ -139,10 +156,9 @@ class RNNCell(_RecurrentCell):
         super().__init__(input_size, hidden_size, bias)
         self.nonlinearity = nonlinearity
 
-    def __call__(self, x: Vector, h: Vector | None = None) -> list[Value]:
-        x = self._check_input(x)
+    def step_from_gates(self, gi: list[Value], h: Vector | None = None) -> list[Value]:
         h = self.initial_state() if h is None else self._check_hidden(h, "the state h")
-        gi, gh = self._gates(x, h)
+        gh = self._hidden_gates(h)
         pre = [a + b for a, b in zip(gi, gh)]  # W_ih x + b_ih + W_hh h + b_hh
         if self.nonlinearity == "tanh":
             return [a.tanh() for a in pre]
@@ -179,11 +195,10 @@ class GRUCell(_RecurrentCell):
 
     GATES = 3
 
-    def __call__(self, x: Vector, h: Vector | None = None) -> list[Value]:
-        x = self._check_input(x)
+    def step_from_gates(self, gi: list[Value], h: Vector | None = None) -> list[Value]:
         h = self.initial_state() if h is None else self._check_hidden(h, "the state h")
         H = self.hidden_size
-        gi, gh = self._gates(x, h)
+        gh = self._hidden_gates(h)
         r = [(gi[j] + gh[j]).sigmoid() for j in range(H)]
         z = [(gi[j] + gh[j]).sigmoid() for j in range(H, 2 * H)]
         # In the n rows r scales only the hidden part, bias included
@@ -220,10 +235,9 @@ class LSTMCell(_RecurrentCell):
 
     GATES = 4
 
-    def __call__(
-        self, x: Vector, state: tuple[Vector, Vector] | None = None
+    def step_from_gates(
+        self, gi: list[Value], state: tuple[Vector, Vector] | None = None
     ) -> tuple[list[Value], list[Value]]:
-        x = self._check_input(x)
         if state is None:
             h, c = self.initial_state()
         else:
@@ -236,7 +250,7 @@ class LSTMCell(_RecurrentCell):
             h = self._check_hidden(state[0], "the state h")
             c = self._check_hidden(state[1], "the cell state c")
         H = self.hidden_size
-        gi, gh = self._gates(x, h)
+        gh = self._hidden_gates(h)
         pre = [a + b for a, b in zip(gi, gh)]  # (4*hidden,): the i, f, g, o rows
         i = [a.sigmoid() for a in pre[0:H]]
         f = [a.sigmoid() for a in pre[H : 2 * H]]
@@ -280,7 +294,7 @@ def run_sequence(
             "wrap it: [x]"
         )
     outputs = []
-    for x in xs:
-        state = cell(x, state)
+    for gi in cell.input_gates(xs):  # every step's input half at once: only W_hh h waits for the state
+        state = cell.step_from_gates(gi, state)
         outputs.append(state[0] if isinstance(cell, LSTMCell) else state)
     return outputs, state
