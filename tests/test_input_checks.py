@@ -1270,6 +1270,13 @@ CASES = [
         ["Seq2Seq", "bidirectional", "'no'"],
     ),
     ("Seq2Seq", lambda: Seq2Seq(5, 2), ValueError, ["Seq2Seq", "tgt_vocab_size", "at least 3", "2"]),
+    (
+        "Seq2Seq",
+        lambda: Seq2Seq(5, 4, attention=None, lexical=True),
+        ValueError,
+        ["Seq2Seq", "lexical", "needs attention"],
+    ),
+    ("Seq2Seq", lambda: Seq2Seq(5, 4, lexical=1), TypeError, ["Seq2Seq", "lexical", "1"]),
     ("Seq2Seq", lambda: Seq2Seq(5, 4, hidden_size=0), ValueError, ["GRUCell", "hidden_size", "0"]),
     (
         "Seq2Seq.loss",

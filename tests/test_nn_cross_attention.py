@@ -70,13 +70,41 @@ def test_cross_attention_gradcheck(rng, scoring):
     )
 
 
-@pytest.mark.parametrize("scoring", ["dot", "additive"])
-def test_cross_attention_matches_torch(rng, scoring):
+def test_cross_attention_with_values_gradcheck(rng):
+    cross = CrossAttention(3, 4, scoring="dot")
+    queries, memory, values = (
+        random_sequence(2, 3, rng),
+        random_sequence(4, 4, rng),
+        random_sequence(4, 6, rng),
+    )
+    coeffs = random_coeffs(2, 6, rng)
+    finite_difference_check(
+        lambda: project(cross(queries, memory, values=values), coeffs),
+        leaves(queries, memory, values) + cross.parameters(),
+    )
+
+
+def test_values_change_what_is_read_not_where_it_looks(rng):
+    cross = CrossAttention(2, 3, "additive")
+    queries, memory = random_sequence(2, 2, rng), random_sequence(4, 3, rng)
+    extra = random_sequence(4, 2, rng)
+    plain = data(cross(queries, memory))
+    weights = cross.last_attention
+    read = data(cross(queries, memory, values=[m + x for m, x in zip(memory, extra)]))  # (2, 3 + 2)
+    assert cross.last_attention == weights
+    assert_close([row[:3] for row in read], plain, tol=1e-12)
+    by_hand = [[sum(w * x[j] for w, x in zip(row, data(extra))) for j in range(2)] for row in weights]
+    assert_close([row[3:] for row in read], by_hand, tol=1e-12)
+
+
+@pytest.mark.parametrize(("scoring", "d_v"), [("dot", None), ("additive", None), ("dot", 6)])
+def test_cross_attention_matches_torch(rng, scoring, d_v):
     torch = pytest.importorskip("torch")
     cross = CrossAttention(3, 4, scoring=scoring)
     queries, memory = random_sequence(3, 3, rng), random_sequence(5, 4, rng)
-    coeffs = random_coeffs(3, 4, rng)
-    outs = cross(queries, memory)
+    values = None if d_v is None else random_sequence(5, d_v, rng)
+    coeffs = random_coeffs(3, d_v or 4, rng)
+    outs = cross(queries, memory, values=values)
     project(outs, coeffs).backward()
 
     # The same scores in torch, (W q) . m or v . tanh(W q + U m + b): the bridge's twin
@@ -85,8 +113,11 @@ def test_cross_attention_matches_torch(rng, scoring):
     twin = to_torch(cross)
     q = torch.tensor([data(queries)], dtype=torch.float64, requires_grad=True)
     m = torch.tensor([data(memory)], dtype=torch.float64, requires_grad=True)
-    ref_out = twin(q, m)[0]
+    v = None if values is None else torch.tensor([data(values)], dtype=torch.float64, requires_grad=True)
+    ref_out = twin(q, m, values=v)[0]
     (ref_out * torch.tensor(coeffs, dtype=torch.float64)).sum().backward()
+    if values is not None:
+        assert_close(grads(values), v.grad[0], tol=1e-12)
 
     assert_close(data(outs), ref_out.detach(), tol=1e-12)
     assert_close(cross.last_attention, twin.last_attention[0], tol=1e-12)
@@ -140,6 +171,10 @@ def test_cross_attention_errors_name_the_module():
         cross([[1.0, 2.0]], [[1.0, 2.0]])
     with pytest.raises(TypeError, match=r"CrossAttention\(d_query=2.*'a'"):
         cross([["a", 1.0]], [[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match=r"CrossAttention\(d_query=2.*got 1 value vectors for 2 memory"):
+        cross([[1.0, 2.0]], [[1.0, 2.0, 3.0]] * 2, values=[[1.0]])
+    with pytest.raises(ValueError, match=r"CrossAttention\(d_query=2.*vector 1 .* length 2; expected 1"):
+        cross([[1.0, 2.0]], [[1.0, 2.0, 3.0]] * 2, values=[[1.0], [1.0, 2.0]])
 
 
 # ------------------------------------------------- heads given a memory
@@ -259,6 +294,37 @@ def test_decoder_block_is_causal_and_reads_the_whole_memory(rng):
     block(xs, memory)[0][0].backward()
     assert all(v.grad == 0.0 for x in xs[1:] for v in x)  # position 0 cannot see the future
     assert all(any(v.grad != 0.0 for v in m) for m in memory)  # but sees every source position
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_decoder_block_step_by_step_gives_the_whole_sequences_rows(rng, norm_first):
+    """A key-value cache: feeding positions one at a time through `step`
+    gives, at each, the row the whole-sequence call gives there."""
+    block = TransformerDecoderBlock(4, 2, d_ff=6, norm_first=norm_first, bias=True)
+    xs, memory = random_sequence(4, 4, rng), random_sequence(3, 4, rng)
+    whole = data(block(xs, memory))
+    cache, rows = None, []
+    for x in xs:
+        out, cache = block.step(x, memory, cache)
+        rows.append(out)
+    assert_close(data(rows), whole, tol=1e-12)
+    assert [len(keys) for keys, _ in cache[0]] == [4, 4]  # each head's self-attention keys: one per position
+    assert [len(keys) for keys, _ in cache[1]] == [3, 3]  # the cross-attention's: one per memory vector
+
+
+def test_attention_step_errors_name_the_module():
+    with pytest.raises(
+        ValueError, match=r"MultiHeadAttention\(.*causal=False.*cannot run one position at a time"
+    ):
+        MultiHeadAttention(4, 2).step([0.0] * 4)
+    with pytest.raises(ValueError, match=r"MultiHeadAttention\(.*causal=True.*not a memory"):
+        MultiHeadAttention(4, 2, causal=True).step([0.0] * 4, None, [[0.0] * 4])
+    with pytest.raises(
+        ValueError, match=r"(?s)MultiHeadAttention\(d_model=4.*vector of length 4, got length 3"
+    ):
+        MultiHeadAttention(4, 2, causal=True).step([0.0] * 3)
+    with pytest.raises(ValueError, match=r"MultiHeadAttention\(d_model=4.*vector 0 .* length 3; expected 4"):
+        MultiHeadAttention(4, 2).step([0.0] * 4, None, [[0.0] * 3])
 
 
 def test_decoder_block_state_dict_names_and_errors(rng):

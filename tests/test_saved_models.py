@@ -129,6 +129,27 @@ def test_the_file_is_one_json_document_with_every_part(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # one file, no temporary left
 
 
+def test_a_translator_saved_before_lexical_existed_loads_as_not_lexical(tmp_path):
+    random.seed(0)
+    model, vocab, outputs = make_translate()
+    save_model(tmp_path / "model.json", model, vocab)
+    document = json.loads((tmp_path / "model.json").read_text())
+    assert document["config"].pop("lexical") is False  # a file from before the key
+    (tmp_path / "model.json").write_text(json.dumps(document))
+    loaded = load_model(tmp_path / "model.json")
+    assert loaded.model.config() == model.config() and not loaded.model.lexical
+    assert outputs(loaded.model, loaded.vocab) == outputs(model, vocab)
+
+
+def test_a_lexical_translator_round_trips(tmp_path):
+    random.seed(0)
+    src, tgt = Vocab(["le", "chat"]), Vocab(["the", "cat"])
+    model = Seq2Seq(src.size, tgt.size, embedding_dim=3, hidden_size=4, lexical=True)
+    save_model(tmp_path / "model.json", model, (src, tgt))
+    loaded = load_model(tmp_path / "model.json", kind="translate")
+    assert loaded.model.lexical and loaded.model.state_dict() == model.state_dict()
+
+
 def test_snapshots_round_trip_and_are_checked_against_the_model(tmp_path):
     random.seed(0)
     model = DigitCNN(channels=1)

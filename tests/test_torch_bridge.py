@@ -150,6 +150,10 @@ def _families():
     yield "seq2seq-dot", lambda r: (Seq2Seq(6, 7, 3, 4, "dot"), ([2, 5, 3], [4, 2, 6, 3]), "loss")
     yield "seq2seq-additive", lambda r: (Seq2Seq(6, 7, 3, 4, "additive"), ([2, 5, 3], [4, 2]), "loss")
     yield (
+        "seq2seq-lexical",
+        lambda r: (Seq2Seq(6, 7, 3, 4, "dot", lexical=True), ([2, 5, 3], [4, 2, 6, 3]), "loss"),
+    )
+    yield (
         "seq2seq-plain",
         lambda r: (Seq2Seq(6, 7, 3, 4, None, bidirectional=False), ([2, 5], [4, 2]), "loss"),
     )

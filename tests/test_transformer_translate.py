@@ -12,6 +12,7 @@ import pytest
 from block_checks import check_teacher_forcing_is_word_by_word, finite_difference_check
 
 from tinygrad_edu import no_grad
+from tinygrad_edu.functional import log_softmax
 from tinygrad_edu.models.transformer_translate import TransformerTranslator
 from tinygrad_edu.models.translate import BOS, Translator, Vocab, beam_search, greedy_decode
 
@@ -36,6 +37,21 @@ def test_teacher_forcing_equals_decoding_word_by_word(tiny):
     later word."""
     model, s, t = tiny
     check_teacher_forcing_is_word_by_word(model, s, t)
+
+
+def test_the_cached_step_gives_the_whole_prefix_rerun_and_branches_cleanly(tiny):
+    """next_log_probs reads a key-value cache; it must give what decoding
+    the whole prefix again gives, and two words fed to one state (as beam
+    search does) must not see each other."""
+    model, s, _ = tiny
+    with no_grad():
+        memory = model.encode(s)
+        state = model.start(s)
+        _, state = model.next_log_probs(state, BOS)
+        for token in (3, 4):  # two branches from one state
+            got, _ = model.next_log_probs(state, token)
+            rerun = [v.data for v in log_softmax(model.decode([BOS, token], memory)[-1])]
+            assert got == pytest.approx(rerun, abs=1e-12)
 
 
 def test_changing_a_later_word_leaves_earlier_predictions_alone(tiny):
@@ -75,6 +91,8 @@ def test_errors(tiny):
     short = TransformerTranslator(5, 5, d_model=4, n_head=2, max_len=3)
     with pytest.raises(ValueError, match="SinusoidalPositionalEncoding"):
         short.loss([2, 3, 4, 2], [2])
-    memory, _ = short.start([2])
+    state = short.start([2])
+    for token in (BOS, 2, 3):
+        _, state = short.next_log_probs(state, token)
     with pytest.raises(ValueError, match=r"TransformerTranslator\(.*more than 3 words \(max_len\)"):
-        short.next_log_probs((memory, (BOS, 2, 3)), 2)  # a 4th target word has no position
+        short.next_log_probs(state, 2)  # a 4th target word has no position

@@ -145,10 +145,12 @@ def tiny():
     return src, tgt
 
 
-@pytest.mark.parametrize("attention", ["dot", "additive", None])
-def test_seq2seq_loss_gradcheck(tiny, attention):
+@pytest.mark.parametrize(
+    "attention, lexical", [("dot", False), ("additive", False), (None, False), ("dot", True)]
+)
+def test_seq2seq_loss_gradcheck(tiny, attention, lexical):
     src, tgt = tiny
-    model = Seq2Seq(src.size, tgt.size, embedding_dim=3, hidden_size=3, attention=attention)
+    model = Seq2Seq(src.size, tgt.size, embedding_dim=3, hidden_size=3, attention=attention, lexical=lexical)
     s, t = src.encode("la maison bleue"), tgt.encode("the blue house")
     params = model.parameters()
     finite_difference_check(lambda: model.loss(s, t), params[::7] + params[-5:])
@@ -162,6 +164,18 @@ def test_seq2seq_loss_is_teacher_forced_cross_entropy(tiny):
     check_teacher_forcing_is_word_by_word(model, s, t)
     rows = model.alignment(s, t)
     assert len(rows) == 4 and all(len(r) == 3 and sum(r) == pytest.approx(1.0) for r in rows)
+
+
+def test_a_lexical_memory_ends_with_each_source_words_own_vector(tiny):
+    src, tgt = tiny
+    model = Seq2Seq(src.size, tgt.size, embedding_dim=3, hidden_size=4, lexical=True)
+    ids = src.encode("la maison bleue")
+    memory, _ = model.encode(ids)
+    assert [len(m) for m in memory] == [2 * 4 + 3] * 3  # both directions' states, then the word
+    for m, word in zip(memory, ids):
+        assert [v.data for v in m[-3:]] == [v.data for v in model.src_embedding.weight[word]]
+    plain = Seq2Seq(src.size, tgt.size, embedding_dim=3, hidden_size=4)
+    assert model.num_parameters() - plain.num_parameters() == 3 * 4  # combine reads 3 more numbers
 
 
 def test_the_baseline_sees_the_source_only_through_the_final_state(tiny):

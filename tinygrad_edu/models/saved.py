@@ -115,11 +115,15 @@ CONFIG_TYPES = {
         "hidden_size": "int",
         "attention": "str?",
         "bidirectional": "bool",
+        "lexical": "bool",
     },
     "parser": {"word_dim": "int", "tag_dim": "int", "label_dim": "int", "hidden": "int", "activation": "str"},
     "word2vec": {"dim": "int"},
     "digits": {"channels": "int"},
 }
+# Keys a constructor gained after files were first saved: a file without
+# one means the value every model had then.
+ADDED_LATER = {"translate": {"lexical": False}}
 
 
 @dataclass(frozen=True)
@@ -267,6 +271,8 @@ def _rebuild(kind: str, document: dict) -> SavedModel:
 def _checked_config(kind: str, config: Any) -> dict:
     """`config`, if it holds exactly the constructor's keys, each of its type."""
     types = CONFIG_TYPES[kind]
+    if isinstance(config, dict):
+        config = {**ADDED_LATER.get(kind, {}), **config}
     check_fields(config, "config", list(types))
     extra = [k for k in config if k not in types]
     if extra:
@@ -346,7 +352,9 @@ def _transformer(vocab_size: int, positions: int, layers: int, d: int, d_ff: int
 def _seq2seq(c: dict) -> int:
     e, h = c["embedding_dim"], c["hidden_size"]
     gru = 3 * (e + h) * h
-    return (c["src_vocab_size"] + c["tgt_vocab_size"]) * e + 3 * gru + 6 * h * h + h * c["tgt_vocab_size"]
+    combine_extra = e * h if c["lexical"] else 0  # combine reads the attended word vectors too
+    tables = (c["src_vocab_size"] + c["tgt_vocab_size"]) * e
+    return tables + 3 * gru + 6 * h * h + h * c["tgt_vocab_size"] + combine_extra
 
 
 def _parser(c: dict, v: Vocabulary) -> int:

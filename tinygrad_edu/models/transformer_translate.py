@@ -19,8 +19,10 @@ on a sentence longer than any it trained on. Whether it translates it is
 what the demo measures.
 
 Translating reuses `Translator.translate`: `greedy_decode` and
-`beam_search` call `next_log_probs`, which here runs the decoder over the
-whole prefix again (no key-value cache: short sentences, plain code).
+`beam_search` call `next_log_probs`, which feeds the decoder one word: each
+block's `step` reads the keys and values the earlier words left in a cache
+(a key-value cache), so no earlier word is computed again, and gives what
+running the decoder over the whole prefix would give for its last word.
 
     >>> import random; random.seed(0)
     >>> from tinygrad_edu.models.translate import Vocab
@@ -144,23 +146,31 @@ class TransformerTranslator(Translator):
         return [[sum(col) / len(heads) for col in zip(*rows)] for rows in zip(*heads)]
 
     # -------------------------------------------------------------- decoding
-    def start(self, src_ids: Sequence[int]) -> tuple[list[list[Value]], tuple[int, ...]]:
-        """The search's first state: (the memory, no target words yet)."""
+    def start(self, src_ids: Sequence[int]) -> tuple[list[list[Value]], int, tuple]:
+        """The search's first state: (the memory, no target words yet, each
+        decoder block's empty cache)."""
         with no_grad():
-            return self.encode(src_ids), ()
+            return self.encode(src_ids), 0, (None,) * len(self.decoder)
 
     def next_log_probs(self, state: tuple, token: int) -> tuple[list[float], tuple]:
-        """Feed one word: the decoder runs over the whole prefix again and the
-        last row gives the next word's log-probabilities (floats)."""
-        memory, prefix = state
-        prefix = (*prefix, token)
-        if len(prefix) > self.max_len:
+        """Feed one word, at the next position: each decoder block's `step`
+        reads the cache the earlier words left and returns it with this
+        word's keys and values added (a new one, so beam search can branch
+        from any state); the next word's log-probabilities, as floats."""
+        memory, position, caches = state
+        if position >= self.max_len:
             raise ValueError(
                 f"{describe(self)}: a translation of more than {self.max_len} words (max_len) has no positions"
             )
         with no_grad():
-            logits = self.decode(prefix, memory)[-1]
-            return [v.data for v in log_softmax(logits)], (memory, prefix)
+            y = self.tgt_embedding([token])[0]
+            y = [a + p for a, p in zip(y, self.positions.table[position])]  # as `positions` does for row t
+            new_caches = []
+            for block, cache in zip(self.decoder, caches):
+                y, cache = block.step(y, memory, cache)
+                new_caches.append(cache)
+            logits = self.out([self.decoder_norm(y)])[0]
+            return [v.data for v in log_softmax(logits)], (memory, position + 1, tuple(new_caches))
 
     def extra_repr(self) -> str:
         return (

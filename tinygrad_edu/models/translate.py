@@ -226,7 +226,15 @@ class Seq2Seq(Translator):
     it starts from. With `bidirectional` (the default) a second GRU reads
     the source right to left; each memory vector is both directions' states
     side by side, and the decoder starts from tanh(`bridge`(both last
-    states)). Sizes: source and target vocabularies (ids 0 and
+    states)). With `lexical` (attention only) the attention, which scores
+    the encoder's states as before, also reads each source word's own vector
+    there: the context is [sum_s a_s m_s; sum_s a_s x_s], so it carries the
+    attended words themselves, unmixed with their neighbours, and the
+    decoder can read "chevaux" as "chevaux" even after an adjective it never
+    saw before it (Nguyen and Chiang 2018, "Improving Lexical Choice in
+    Neural Machine Translation", feed the same weighted word vectors to the
+    output).
+    Sizes: source and target vocabularies (ids 0 and
     1 of the target are <bos> and <eos>, as `Vocab` makes them), the word
     vectors' `embedding_dim`, the GRUs' `hidden_size`.
 
@@ -245,10 +253,16 @@ class Seq2Seq(Translator):
         hidden_size: int = 32,
         attention: str | None = "dot",
         bidirectional: bool = True,
+        lexical: bool = False,
     ) -> None:
         check_flag(bidirectional, "Seq2Seq", "bidirectional")
+        check_flag(lexical, "Seq2Seq", "lexical")
         if attention is not None and attention not in SCORINGS:
             raise ValueError(f"Seq2Seq: attention must be one of {SCORINGS} or None, got {attention!r}")
+        if lexical and attention is None:
+            raise ValueError(
+                "Seq2Seq: lexical=True adds word vectors to what attention reads; it needs attention"
+            )
         if (
             isinstance(tgt_vocab_size, int)
             and not isinstance(tgt_vocab_size, bool)
@@ -268,10 +282,12 @@ class Seq2Seq(Translator):
         self.decoder = GRUCell(embedding_dim, hidden_size)
         if attention is not None:
             self.attention = CrossAttention(hidden_size, d_memory, scoring=attention)
+            d_context = d_memory + (embedding_dim if lexical else 0)  # lexical: the words too
             # Luong's W_c: [context; h] -> the attentional state, tanh'd, then `out`.
-            self.combine = Linear(d_memory + hidden_size, hidden_size)
+            self.combine = Linear(d_context + hidden_size, hidden_size)
         self.out = Linear(hidden_size, tgt_vocab_size)
         self.bidirectional = bool(bidirectional)
+        self.lexical = bool(lexical)
         self.src_vocab_size = src_vocab_size
         self.tgt_vocab_size = tgt_vocab_size
         self.embedding_dim = embedding_dim
@@ -284,6 +300,7 @@ class Seq2Seq(Translator):
             "hidden_size": hidden_size,
             "attention": attention,
             "bidirectional": bidirectional,
+            "lexical": lexical,
         }
 
     def config(self) -> dict:
@@ -297,22 +314,30 @@ class Seq2Seq(Translator):
         decoder's first state. Bidirectional: memory vector s is [forward
         state after word s; reverse state after word s], so it knows the
         words on both sides of s (an adjective knows its noun), and the
-        decoder starts from tanh(bridge([forward last; reverse last]))."""
+        decoder starts from tanh(bridge([forward last; reverse last]));
+        lexical: the word's own vector x_s closes memory vector s (the
+        attention scores what comes before it, and reads it all)."""
         check_ids(src_ids, self.src_vocab_size, self)
         xs = self.src_embedding(src_ids)  # (S, embedding_dim)
-        forward, h = run_sequence(self.encoder, xs)  # (S, hidden), (hidden,)
-        if not self.bidirectional:
-            return forward, h
-        reverse, h_reverse = run_sequence(self.encoder_reverse, xs[::-1])
-        reverse.reverse()  # (S, hidden): reverse[s] has read words S-1 .. s
-        memory = [f + r for f, r in zip(forward, reverse)]  # (S, 2 * hidden)
-        return memory, [a.tanh() for a in self.bridge(h + h_reverse)]
+        memory, h = run_sequence(self.encoder, xs)  # (S, hidden), (hidden,)
+        if self.bidirectional:
+            reverse, h_reverse = run_sequence(self.encoder_reverse, xs[::-1])
+            reverse.reverse()  # (S, hidden): reverse[s] has read words S-1 .. s
+            memory = [f + r for f, r in zip(memory, reverse)]  # (S, 2 * hidden)
+            h = [a.tanh() for a in self.bridge(h + h_reverse)]
+        if self.lexical:
+            memory = [m + x for m, x in zip(memory, xs)]  # (S, d_memory): the word itself last
+        return memory, h
 
     def _logits(self, hs: list[list[Value]], memory: list[list[Value]]) -> list[list[Value]]:
         """Decoder states (T, hidden) -> next-word logits (T, tgt_vocab)."""
         if self.scoring is None:
             return [self.out(h) for h in hs]
-        contexts = self.attention(hs, memory)  # (T, d_memory): one context per decoder state
+        if self.lexical:  # score the states; read the states and the word vectors
+            states = [m[: self.attention.d_memory] for m in memory]
+            contexts = self.attention(hs, states, values=memory)  # (T, d_memory + embedding_dim)
+        else:
+            contexts = self.attention(hs, memory)  # (T, d_memory): one context per decoder state
         return [self.out([a.tanh() for a in self.combine(c + h)]) for c, h in zip(contexts, hs)]
 
     def loss(self, src_ids: Sequence[int], tgt_ids: Sequence[int]) -> Value:
@@ -351,7 +376,9 @@ class Seq2Seq(Translator):
         return (
             f"src_vocab={self.src_vocab_size}, tgt_vocab={self.tgt_vocab_size}, "
             f"embedding_dim={self.embedding_dim}, hidden_size={self.hidden_size}, "
-            f"attention={self.scoring!r}, bidirectional={self.bidirectional}, {self.num_parameters()} parameters"
+            f"attention={self.scoring!r}, bidirectional={self.bidirectional}"
+            + (", lexical=True" if self.lexical else "")
+            + f", {self.num_parameters()} parameters"
         )
 
     def __repr__(self) -> str:  # one line: the children's repr would be a page

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..checks import INPUT_ERRORS, check_flag, check_sequence, check_size, describe, in_module
+from ..checks import INPUT_ERRORS, check_flag, check_sequence, check_size, check_vector, describe, in_module
 from ..engine import Operand, Value
 from ..functional import softmax
 from .linear import Linear
@@ -88,6 +88,14 @@ def attend(
         outs.append([Value.dot(att, column if seen == T_k else column[:seen]) for column in v_columns])
         weights.append([a.data for a in att] + [0.0] * (T_k - seen))  # (T_k,)
     return outs, weights
+
+
+def _first_width(xs: Sequence[Vector]) -> int:
+    """The length of the first vector of `xs`, the width the rest must have
+    (-1 if there is no first vector: `check_sequence` then says what is wrong)."""
+    if isinstance(xs, Sequence) and xs and isinstance(xs[0], Sequence):
+        return len(xs[0])
+    return -1
 
 
 class AttentionHead(Module):
@@ -144,6 +152,14 @@ class AttentionHead(Module):
         ]  # (T_q, seen_t): a causal query scores only s <= t
         outs, self.last_attention = attend(scores, vs)  # (T_q, d_head), (T_q, T_k) floats
         return outs
+
+    def read(self, x: Vector, keys: Sequence[Vector], values: Sequence[Vector]) -> list[Value]:
+        """One query position against keys and values already made (a
+        key-value cache, for decoding word by word): (d_head,) out, and
+        `last_attention` one row long."""
+        q = [v * (1.0 / math.sqrt(self.d_head)) for v in self.query([x])[0]]  # scaled as in __call__
+        outs, self.last_attention = attend([[Value.dot(q, k) for k in keys]], values)
+        return outs[0]
 
     def _check_memory(self, memory: Sequence[Vector]) -> Sequence[Vector]:
         if self.causal:
@@ -209,6 +225,42 @@ class MultiHeadAttention(Module):
         concat = [[v for head_out in per_head for v in head_out[t]] for t in range(len(xs))]  # (T, d_model)
         return self.proj(concat)  # (T, d_model)
 
+    def step(
+        self, x: Vector, cache: tuple | None = None, memory: Sequence[Vector] | None = None
+    ) -> tuple[list[Value], tuple]:
+        """One new position at a time, as a decoder writes: returns (the
+        output at `x`, the cache to pass with the next position). The output
+        is the last row of ``self(xs)`` (or ``self(xs, memory)``) for xs =
+        every position so far, without computing the earlier rows again.
+
+        The cache holds each head's keys and values (None at the first
+        step). Causal self-attention: the new position's key and value join
+        those of the positions before it, all a causal query may see.
+        Cross-attention (given the `memory`): the memory's keys and values,
+        made at the first step and read at every later one."""
+        check_vector(x, self.d_model, self)
+        if memory is None and not self.causal:
+            raise ValueError(
+                f"{describe(self)}: self-attention without a causal mask reads later positions too, "
+                "so it cannot run one position at a time"
+            )
+        if memory is not None and self.causal:
+            raise ValueError(f"{describe(self)}: a causal attention reads its own positions, not a memory")
+        if memory is not None and cache is None:
+            check_sequence(memory, self.d_model, self)
+        if cache is None:
+            cache = tuple(
+                ((), ()) if memory is None else (tuple(head.key(memory)), tuple(head.value(memory)))
+                for head in self.heads
+            )
+        if memory is None:  # this position's keys and values join the cache
+            cache = tuple(
+                (keys + tuple(head.key([x])), values + tuple(head.value([x])))
+                for head, (keys, values) in zip(self.heads, cache)
+            )
+        per_head = [head.read(x, keys, values) for head, (keys, values) in zip(self.heads, cache)]
+        return self.proj([[v for out in per_head for v in out]])[0], cache
+
     @property
     def last_attention(self) -> list[list[list[float]]]:
         """Each head's `last_attention`: n_head maps of T x T floats."""
@@ -237,8 +289,11 @@ class CrossAttention(Module):
       d_attn, with the bias) and `energy` = v (d_attn -> 1, no bias).
 
     Scores -> softmax -> weighted sum is `attend`, the path every head here
-    shares. (T_q, d_query), (T_k, d_memory) -> (T_q, d_memory). After each
-    call `last_attention` holds the T_q x T_k weights as plain floats.
+    shares. (T_q, d_query), (T_k, d_memory) -> (T_q, d_memory). Given
+    ``values`` (T_k vectors of any width d_v), the weights average those
+    instead of the memory: the memory decides where to look, the values what
+    is read there; (T_q, d_v). After each call `last_attention` holds the
+    T_q x T_k weights as plain floats.
 
         >>> import random; random.seed(0)
         >>> cross = CrossAttention(d_query=3, d_memory=2, scoring="additive", d_attn=4)
@@ -278,9 +333,20 @@ class CrossAttention(Module):
         self.d_attn = d_attn
         self.last_attention: list[list[float]] = []  # floats, so not a parameter
 
-    def __call__(self, queries: Sequence[Vector], memory: Sequence[Vector]) -> list[list[Value]]:
+    def __call__(
+        self, queries: Sequence[Vector], memory: Sequence[Vector], values: Sequence[Vector] | None = None
+    ) -> list[list[Value]]:
         check_sequence(queries, self.d_query, self)
         check_sequence(memory, self.d_memory, self)
+        if values is None:
+            values = memory
+        else:
+            check_sequence(values, _first_width(values), self)
+            if len(values) != len(memory):
+                raise ValueError(
+                    f"{describe(self)}: got {len(values)} value vectors for {len(memory)} memory vectors; "
+                    "expected one for each memory position"
+                )
         try:
             qs = self.query(queries)  # (T_q, d_memory) or (T_q, d_attn)
             if self.scoring == "dot":
@@ -293,7 +359,7 @@ class CrossAttention(Module):
                 ]  # (T_q, T_k)
         except INPUT_ERRORS as error:  # an entry of a query or of the memory that is not a number
             raise in_module(self, error) from None
-        outs, self.last_attention = attend(scores, memory)  # (T_q, d_memory), (T_q, T_k) floats
+        outs, self.last_attention = attend(scores, values)  # (T_q, d_v), (T_q, T_k) floats
         return outs
 
     def extra_repr(self) -> str:

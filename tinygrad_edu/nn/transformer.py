@@ -24,6 +24,7 @@ from ..checks import (
     check_flag,
     check_sequence,
     check_size,
+    check_vector,
     describe,
     in_module,
 )
@@ -276,6 +277,29 @@ class TransformerDecoderBlock(Module):
         xs = _residual(xs, self.attn(normed))  # (T, d_model)
         xs = _residual(xs, self.cross_attn([self.ln_2(x) for x in xs], memory))  # (T, d_model)
         return _residual(xs, self.mlp([self.ln_3(x) for x in xs]))  # (T, d_model)
+
+    def step(
+        self, x: Vector, memory: Sequence[Vector], cache: tuple | None = None
+    ) -> tuple[list[Value], tuple]:
+        """One new target position (a decoder writing word by word): returns
+        (the output at `x`, the cache for the next position), where the
+        output is the last row of ``self(xs, memory)`` for xs = every
+        position so far. The cache (None at the first position) holds both
+        attentions' keys and values (`MultiHeadAttention.step`), so no
+        earlier position is computed again."""
+        check_vector(x, self.d_model, self)
+        self_cache, cross_cache = (None, None) if cache is None else cache
+        if not self.norm_first:
+            h, self_cache = self.attn.step(x, self_cache)
+            x = self.addnorm_1([x], [h])[0]
+            h, cross_cache = self.cross_attn.step(x, cross_cache, memory)
+            x = self.addnorm_2([x], [h])[0]
+            return self.addnorm_3([x], self.mlp([x]))[0], (self_cache, cross_cache)
+        h, self_cache = self.attn.step(self.ln_1(x), self_cache)
+        x = _residual([x], [h])[0]
+        h, cross_cache = self.cross_attn.step(self.ln_2(x), cross_cache, memory)
+        x = _residual([x], [h])[0]
+        return _residual([x], self.mlp([self.ln_3(x)]))[0], (self_cache, cross_cache)
 
     def extra_repr(self) -> str:
         return (

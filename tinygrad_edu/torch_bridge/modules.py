@@ -271,7 +271,8 @@ class MultiHeadAttention(nn.Module):
 
 class CrossAttention(nn.Module):
     """Luong's dot or Bahdanau's additive scoring from queries (B, T_q, d_query)
-    to a memory (B, T_k, d_memory); the contexts weigh the memory itself."""
+    to a memory (B, T_k, d_memory); the contexts weigh the memory itself, or
+    `values` (B, T_k, d_v) if given."""
 
     def __init__(self, d_query: int, d_memory: int, scoring: str = "dot", d_attn: int | None = None) -> None:
         super().__init__()
@@ -282,9 +283,10 @@ class CrossAttention(nn.Module):
             self.energy = nn.Linear(d_attn, 1, bias=False)  # v
         else:
             self.query = nn.Linear(d_query, d_memory, bias=False)  # W of (W q) . m
+        self.d_memory = d_memory
         self.scoring = scoring
 
-    def forward(self, queries, memory, padding_mask=None):
+    def forward(self, queries, memory, padding_mask=None, values=None):
         qs = self.query(queries)  # (B, T_q, d_memory) or (B, T_q, d_attn)
         if self.scoring == "dot":
             scores = qs @ memory.transpose(-2, -1)  # (B, T_q, T_k)
@@ -292,7 +294,8 @@ class CrossAttention(nn.Module):
             keys = self.key(memory)  # (B, T_k, d_attn)
             scores = self.energy(torch.tanh(qs[:, :, None, :] + keys[:, None, :, :]))[..., 0]  # (B, T_q, T_k)
         allowed = allowed_keys(queries.shape[1], memory.shape[1], False, padding_mask, queries.device)
-        out, weights = attend(scores, memory, allowed)  # (B, T_q, d_memory), (B, T_q, T_k)
+        values = memory if values is None else values
+        out, weights = attend(scores, values, allowed)  # (B, T_q, d_v), (B, T_q, T_k)
         self.last_attention = weights.detach()
         return out
 
@@ -769,6 +772,7 @@ class Seq2Seq(nn.Module):
         hidden_size=32,
         attention="dot",
         bidirectional=True,
+        lexical=False,
     ):
         super().__init__()
         self.src_embedding = nn.Embedding(src_vocab_size, embedding_dim)
@@ -782,9 +786,11 @@ class Seq2Seq(nn.Module):
         self.decoder = GRUCell(embedding_dim, hidden_size)
         if attention is not None:
             self.attention = CrossAttention(hidden_size, d_memory, scoring=attention)
-            self.combine = nn.Linear(d_memory + hidden_size, hidden_size)
+            d_context = d_memory + (embedding_dim if lexical else 0)  # lexical: the words too
+            self.combine = nn.Linear(d_context + hidden_size, hidden_size)
         self.out = nn.Linear(hidden_size, tgt_vocab_size)
         self.bidirectional = bidirectional
+        self.lexical = lexical
         self.scoring = attention
         self.dropout = 0.0
 
@@ -793,17 +799,22 @@ class Seq2Seq(nn.Module):
 
     def encode(self, src_ids):  # (B, S) -> memory (B, S, d_memory), the decoder's first state (B, hidden)
         xs = self._dropped(self.src_embedding(src_ids))
-        forward, h = run_sequence(self.encoder, xs)
-        if not self.bidirectional:
-            return forward, h
-        reverse, h_reverse = run_sequence(self.encoder_reverse, xs.flip(1))
-        memory = torch.cat([forward, reverse.flip(1)], dim=-1)  # reverse[s] has read words S-1 .. s
-        return memory, torch.tanh(self.bridge(torch.cat([h, h_reverse], dim=-1)))
+        memory, h = run_sequence(self.encoder, xs)
+        if self.bidirectional:
+            reverse, h_reverse = run_sequence(self.encoder_reverse, xs.flip(1))
+            memory = torch.cat([memory, reverse.flip(1)], dim=-1)  # reverse[s] has read words S-1 .. s
+            h = torch.tanh(self.bridge(torch.cat([h, h_reverse], dim=-1)))
+        if self.lexical:
+            memory = torch.cat([memory, xs], dim=-1)  # the word itself last
+        return memory, h
 
     def _logits(self, hs, memory):  # (B, T, hidden) -> (B, T, tgt_vocab)
         if self.scoring is None:
             return self.out(self._dropped(hs))
-        contexts = self.attention(hs, memory)  # (B, T, d_memory)
+        if self.lexical:  # score the states; read the states and the word vectors
+            contexts = self.attention(hs, memory[..., : self.attention.d_memory], values=memory)
+        else:
+            contexts = self.attention(hs, memory)  # (B, T, d_memory)
         return self.out(self._dropped(torch.tanh(self.combine(torch.cat([contexts, hs], dim=-1)))))
 
     def loss(self, src_ids, tgt_ids):
