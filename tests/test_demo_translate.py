@@ -76,6 +76,15 @@ def test_quick_run_writes_pictures_and_results(tmp_path, capsys):
     assert results["data"] == "toy" and results["transformer_parameters"] > 0
 
 
+def test_a_model_that_wrote_no_word_gets_a_picture_that_says_so(tmp_path):
+    random.seed(0)
+    src, tgt = translate.vocabularies()
+    model = Seq2Seq(src.size, tgt.size, embedding_dim=2, hidden_size=2)
+    pairs = [("la maison bleue", "the blue house"), ("le chat", "the cat")]
+    path = translate.plot_alignments(model, pairs, ["", ""], src, tgt, tmp_path / "a.svg", "GRU")
+    assert "no attention map to draw" in path.read_text(encoding="utf-8")
+
+
 def test_seeds_report_the_spread_on_the_validation_split(tmp_path, capsys):
     out = tmp_path / "seeds"
     assert main(["demo", "translate", "--quick", "--seeds", "3,4", "--validation", "--out", str(out)]) == 0
