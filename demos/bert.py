@@ -77,6 +77,7 @@ from .common import (
     positive_int,
     progress,
     pyplot,
+    recent_loss,
     report_outputs,
     running_mean,
     save_figure,
@@ -335,7 +336,7 @@ def pretrain(
         history.append(loss)
         if step + 1 in keep:
             snapshots.append({"step": step + 1, "state_dict": model.state_dict()})
-        bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.3f}")
+        bar.set_postfix(loss=f"{recent_loss(history):.3f}")
     return history
 
 

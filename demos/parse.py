@@ -59,6 +59,7 @@ from .common import (
     positive_float,
     positive_int,
     progress,
+    recent_loss,
     report_outputs,
     save_trained,
     setup,
@@ -216,10 +217,10 @@ def train_parser(args: argparse.Namespace, quick: bool | None = None) -> tuple[P
     )
     for _, loss in bar:
         history.append(loss)
-        bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.3f}")
-    recent = history[-50:]
+        bar.set_postfix(loss=f"{recent_loss(history):.3f}")
     print(
-        f"loss per move: {history[0]:.3f} at the start, {sum(recent) / len(recent):.3f} over the last {len(recent)} steps"
+        f"loss per move: {history[0]:.3f} at the start, {recent_loss(history):.3f} "
+        f"over the last {min(50, len(history))} steps"
     )
     return model, train, held_out, steps
 

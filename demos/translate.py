@@ -68,6 +68,7 @@ from .common import (
     positive_int,
     progress,
     pyplot,
+    recent_loss,
     report_outputs,
     save_figure,
     save_trained,
@@ -142,7 +143,7 @@ def train(
     bar = progress(train_loop(optimizer, batch_loss, steps, warmup=warmup, clip=5.0), total=steps, desc=desc)
     for _, loss in bar:
         history.append(loss)
-        bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.3f}")
+        bar.set_postfix(loss=f"{recent_loss(history):.3f}")
     return history
 
 
@@ -169,9 +170,10 @@ def train_models(
         cpu = time.process_time()
         history = trainer(model, pairs, steps, batch, rng, desc=name, lr=lr, warmup=warmup)
         cpus[name] = time.process_time() - cpu
+        size = batch if trainer is train else f"up to {batch}"  # another loop may batch by shape
         print(
-            f"{name}: {model!r}\n  {steps} steps of {batch} sentences in {cpus[name]:.0f} s CPU "
-            f"({1000 * cpus[name] / steps:.0f} ms a step); final loss {sum(history[-50:]) / len(history[-50:]):.3f}"
+            f"{name}: {model!r}\n  {steps} steps of {size} sentences in {cpus[name]:.0f} s CPU "
+            f"({1000 * cpus[name] / steps:.0f} ms a step); final loss {recent_loss(history):.3f}"
         )
         models[name] = model
     return models, cpus

@@ -42,7 +42,17 @@ from tinygrad_edu import no_grad
 from tinygrad_edu.datasets.tatoeba import group_by_french, load_tatoeba, split_by_french, tokenize
 from tinygrad_edu.models.translate import Seq2Seq, Vocab, corpus_bleu
 
-from .common import fail, find_saved, lr_factor, progress, report_outputs, save_trained, setup, write_results
+from .common import (
+    fail,
+    find_saved,
+    lr_factor,
+    progress,
+    recent_loss,
+    report_outputs,
+    save_trained,
+    setup,
+    write_results,
+)
 from .translate import MAX_SENTENCE_WORDS, Training, train, train_models
 
 SIZES = {"embedding_dim": 32, "hidden_size": 32}
@@ -316,7 +326,7 @@ def _torch_loop(model, pairs, steps, batch, rng, desc, lr, warmup) -> list[float
         torch.nn.utils.clip_grad_norm_(twin.parameters(), 5.0)
         optimizer.step()
         history.append(loss.item())
-        bar.set_postfix(loss=f"{sum(history[-50:]) / len(history[-50:]):.3f}")
+        bar.set_postfix(loss=f"{recent_loss(history):.3f}")
     from_torch(twin, model)
     return history
 
