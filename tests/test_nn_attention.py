@@ -155,6 +155,22 @@ def test_sinusoidal_encoding_has_no_parameters_and_passes_gradients(rng):
     assert_close(grads(xs), coeffs)  # d(x + constant)/dx = 1
 
 
+def test_sinusoidal_encoding_from_a_start_position_adds_the_later_rows(rng):
+    """A decoder fed one word at a time passes its position: the rows added
+    are those the whole sequence would get there."""
+    pe = SinusoidalPositionalEncoding(5, 4)
+    xs = random_sequence(3, 4, rng)
+    assert_close(data(pe(xs[1:], start=1)), data(pe(xs))[1:])
+    with pytest.raises(
+        ValueError, match=r"SinusoidalPositionalEncoding\(5, 4\): start must be a position in 0..4, got 5"
+    ):
+        pe(xs[:1], start=5)
+    with pytest.raises(
+        ValueError, match=r"SinusoidalPositionalEncoding\(5, 4\): got a sequence of 3 .* 2 positions"
+    ):
+        pe(xs, start=3)
+
+
 # --------------------------------------------------------------- attention
 def test_causal_mask_is_the_lower_triangle():
     assert causal_mask(3) == [[True, False, False], [True, True, False], [True, True, True]]

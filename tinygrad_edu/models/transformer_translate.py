@@ -163,8 +163,7 @@ class TransformerTranslator(Translator):
                 f"{describe(self)}: a translation of more than {self.max_len} words (max_len) has no positions"
             )
         with no_grad():
-            y = self.tgt_embedding([token])[0]
-            y = [a + p for a, p in zip(y, self.positions.table[position])]  # as `positions` does for row t
+            y = self.positions(self.tgt_embedding([token]), start=position)[0]
             new_caches = []
             for block, cache in zip(self.decoder, caches):
                 y, cache = block.step(y, memory, cache)

@@ -130,13 +130,8 @@ class AttentionHead(Module):
     def __call__(self, xs: Sequence[Vector], memory: Sequence[Vector] | None = None) -> list[list[Value]]:
         check_sequence(xs, self.d_model, self)
         source = xs if memory is None else self._check_memory(memory)  # where keys and values come from
-        # Multiplying q by 1/sqrt(d_head) once is the same as dividing each of
-        # its T_k scores, in d_head nodes instead of T_k. The scaling keeps the
-        # scores' spread near 1 however wide the head, so the softmax starts
-        # soft instead of picking one position.
-        scale = 1.0 / math.sqrt(self.d_head)
         try:
-            qs = [[q * scale for q in row] for row in self.query(xs)]  # (T_q, d_head)
+            qs = self._scaled_queries(xs)  # (T_q, d_head)
         except INPUT_ERRORS as error:  # an entry of x that is not a number
             raise in_module(self, error) from None
         try:
@@ -157,9 +152,17 @@ class AttentionHead(Module):
         """One query position against keys and values already made (a
         key-value cache, for decoding word by word): (d_head,) out, and
         `last_attention` one row long."""
-        q = [v * (1.0 / math.sqrt(self.d_head)) for v in self.query([x])[0]]  # scaled as in __call__
+        q = self._scaled_queries([x])[0]
         outs, self.last_attention = attend([[Value.dot(q, k) for k in keys]], values)
         return outs[0]
+
+    def _scaled_queries(self, xs: Sequence[Vector]) -> list[list[Value]]:
+        """q / sqrt(d_head) for each x. Multiplying q by 1/sqrt(d_head) once is
+        the same as dividing each of its T_k scores, in d_head nodes instead
+        of T_k. The scaling keeps the scores' spread near 1 however wide the
+        head, so the softmax starts soft instead of picking one position."""
+        scale = 1.0 / math.sqrt(self.d_head)
+        return [[q * scale for q in row] for row in self.query(xs)]
 
     def _check_memory(self, memory: Sequence[Vector]) -> Sequence[Vector]:
         if self.causal:

@@ -149,10 +149,16 @@ class SinusoidalPositionalEncoding(Module):
         self.max_len = max_len
         self.d_model = d_model
 
-    def __call__(self, xs: Sequence[Vector]) -> list[list[Value]]:
-        check_sequence(xs, self.d_model, self, max_len=self.max_len)
+    def __call__(self, xs: Sequence[Vector], start: int = 0) -> list[list[Value]]:
+        """x_t + PE[start + t] for each x_t: `start` is the position of the
+        first vector (a decoder fed one word at a time passes its position)."""
+        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < self.max_len:
+            raise ValueError(
+                f"{describe(self)}: start must be a position in 0..{self.max_len - 1}, got {start!r}"
+            )
+        check_sequence(xs, self.d_model, self, max_len=self.max_len - start)
         try:
-            return [[x + p for x, p in zip(_as_values(vec), row)] for vec, row in zip(xs, self.table)]
+            return [[x + p for x, p in zip(_as_values(vec), row)] for vec, row in zip(xs, self.table[start:])]
         except INPUT_ERRORS as error:  # an entry that is not a number
             raise in_module(self, error) from None
 
